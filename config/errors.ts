@@ -1,0 +1,24 @@
+/**
+ * A mistake in the user's settings. Raised before any resource is created; the program and the
+ * offline plan print only `message` (never a stack trace) and exit non-zero.
+ */
+export class ConfigError extends Error {
+    constructor(
+        /** The setting as the user writes it, e.g. `kubernetesNodeCount`. */
+        public readonly setting: string,
+        /** The value received, shown back to the user. */
+        public readonly received: unknown,
+        /** What is allowed and how to fix it. */
+        public readonly fix: string,
+    ) {
+        super(`Invalid setting ${setting}: got ${formatReceived(received)}. ${fix}`);
+        this.name = "ConfigError";
+    }
+}
+
+function formatReceived(value: unknown): string {
+    if (value === undefined) {
+        return "nothing";
+    }
+    return JSON.stringify(value);
+}
