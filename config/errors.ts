@@ -1,8 +1,11 @@
+import * as pulumi from "@pulumi/pulumi";
+
 /**
  * A mistake in the user's settings. Raised before any resource is created; the program and the
- * offline plan print only `message` (never a stack trace) and exit non-zero.
+ * offline plan print only `message` (never a stack trace) and exit non-zero. It is a Pulumi RunError, so `pulumi up` and `pulumi preview`
+ * also show the message alone.
  */
-export class ConfigError extends Error {
+export class ConfigError extends pulumi.RunError {
     constructor(
         /** The setting as the user writes it, e.g. `kubernetesNodeCount`. */
         public readonly setting: string,

@@ -1,0 +1,309 @@
+import * as aws from "@pulumi/aws";
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "crypto";
+import { EtcdClusterArgs } from "../config/clusterArgs";
+import { resolveSettings, ResolvedSettings } from "../config/settings";
+import { SizingDecision } from "../config/sizingDecision";
+import { healthGate } from "./healthGate";
+import { EtcdMember } from "./member";
+import { EtcdPki } from "./pki";
+import { ETCD_PORTS, MemberAddress, MemberRenderInput } from "./render/types";
+import { EtcdSecurityGroup } from "./securityGroup";
+import { EtcdVpc } from "./vpc";
+
+export { EtcdClusterArgs } from "../config/clusterArgs";
+
+/** What a user needs to find and reach one member. */
+export interface MemberInfo {
+    name: string;
+    ip: string;
+    availabilityZone: string;
+    instanceId: string;
+    networkInterfaceId: string;
+    dataVolumeId: string;
+    /** Opens a shell on the member through SSM Session Manager (no SSH, no open port). */
+    shellCommand: string;
+}
+
+/**
+ * A production etcd cluster on AWS: right-sized members spread over availability zones, each with
+ * its own network interface (fixed IP) and encrypted gp3 data volume, mutual TLS on client and peer
+ * ports, a static bootstrap, and a health gate after every member so changes roll one at a time.
+ */
+export class EtcdCluster extends pulumi.ComponentResource {
+    /** `https://<ip>:2379` of every member. */
+    public readonly clientEndpoints: pulumi.Output<string[]>;
+    /** The `--initial-cluster` string the members bootstrapped with. */
+    public readonly initialCluster: pulumi.Output<string>;
+    public readonly clusterToken: pulumi.Output<string>;
+    public readonly caCertPem: pulumi.Output<string>;
+    public readonly adminCertPem: pulumi.Output<string>;
+    /** Secret. */
+    public readonly adminKeyPem: pulumi.Output<string>;
+    /** One client certificate per clientNames entry; every keyPem is a secret. */
+    public readonly clientCertificates: pulumi.Output<Record<string, { certPem: string; keyPem: string }>>;
+    public readonly members: pulumi.Output<MemberInfo[]>;
+    public readonly sizing: pulumi.Output<SizingDecision>;
+    public readonly etcdVersion: pulumi.Output<string>;
+    public readonly securityGroupId: pulumi.Output<string>;
+    public readonly vpcId: pulumi.Output<string>;
+    public readonly kmsKeyArn: pulumi.Output<string>;
+    /** Where the certificates live in SSM Parameter Store. */
+    public readonly parameterPrefix: pulumi.Output<string>;
+
+    constructor(name: string, args: EtcdClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+        // Validate before registering anything, so a bad setting never leaves a half-made cluster.
+        const settings = resolveSettings(args);
+        super("etcd:index:EtcdCluster", name, {}, opts);
+        const parent = { parent: this };
+        const project = pulumi.getProject();
+        const stack = pulumi.getStack();
+        const tags = { ...settings.tags, "etcd:cluster": `${project}/${stack}/${name}`, "managed-by": "pulumi" };
+        const parameterPrefix = `/etcd/${project}/${stack}/${name}`;
+        const clusterToken = settings.etcd.clusterToken ?? defaultClusterToken(project, stack, name);
+
+        const region = aws.getRegionOutput({}, parent).region;
+        const accountId = aws.getCallerIdentityOutput({}, parent).accountId;
+        const partition = aws.getPartitionOutput({}, parent).partition;
+        const kmsKeyArn = settings.kmsKeyArn
+            ? pulumi.output(settings.kmsKeyArn)
+            : new aws.kms.Key(
+                  `${name}`,
+                  { description: `etcd ${name}: data volumes and certificate keys`, enableKeyRotation: true, deletionWindowInDays: 30, tags },
+                  parent,
+              ).arn;
+
+        const network = this.network(name, settings, tags);
+        const securityGroup = new EtcdSecurityGroup(`${name}-members`, { vpcId: network.vpcId, ...settings.network, tags }, parent);
+
+        // Interfaces first: their fixed IPs go into certificates and the initial cluster.
+        const interfaces = settings.memberNames.map(
+            (member, i) =>
+                new aws.ec2.NetworkInterface(
+                    `${name}-${member}`,
+                    {
+                        subnetId: network.subnetIds[i % network.subnetIds.length],
+                        securityGroups: [securityGroup.securityGroupId],
+                        description: `etcd ${name} ${member}: stable address`,
+                        tags: { ...tags, Name: `${name}-${member}`, "etcd:member": member },
+                    },
+                    parent,
+                ),
+        );
+        const ips = interfaces.map((eni) => eni.privateIp);
+        const dnsNames = this.dnsRecords(name, settings, ips);
+
+        const pki = new EtcdPki(
+            `${name}-pki`,
+            {
+                ...settings.pki,
+                caCertPem: args.caCertPem,
+                caPrivateKeyPem: args.caPrivateKeyPem,
+                members: settings.memberNames.map((member, i) => ({
+                    name: member,
+                    dnsNames: [member, "localhost", ...dnsNames[i], ec2PrivateDnsName(ips[i], region)],
+                    ipAddresses: [ips[i], "127.0.0.1", "::1"],
+                })),
+            },
+            parent,
+        );
+        const caParameter = new aws.ssm.Parameter(
+            `${name}-ca`,
+            { name: `${parameterPrefix}/ca.pem`, type: "String", value: pki.caCertPem, description: `etcd ${name}: CA certificate`, tags },
+            parent,
+        );
+
+        const amiId = settings.amiId
+            ? pulumi.output(settings.amiId)
+            : aws.ssm.getParameterOutput({ name: al2023AmiParameter(settings.sizing.arch) }, parent).value;
+        const addresses: pulumi.Output<MemberAddress[]> = pulumi
+            .all(ips)
+            .apply((resolved) => settings.memberNames.map((member, i) => ({ name: member, ip: resolved[i] })));
+
+        let previousGate: pulumi.Resource | undefined;
+        const members: EtcdMember[] = [];
+        settings.memberNames.forEach((member, i) => {
+            const render: pulumi.Output<Omit<MemberRenderInput, "dataVolumeId">> = pulumi
+                .all([addresses, region])
+                .apply(([all, regionName]) => ({
+                    member: all[i],
+                    members: all,
+                    clusterToken,
+                    etcdVersion: settings.etcd.version,
+                    arch: settings.sizing.arch,
+                    etcdSha256: settings.etcd.sha256,
+                    etcdMirrorUrl: settings.etcd.mirrorUrl,
+                    quotaBackendBytes: settings.etcd.quotaBackendBytes,
+                    autoCompactionMode: settings.etcd.autoCompactionMode,
+                    autoCompactionRetention: settings.etcd.autoCompactionRetention,
+                    heartbeatIntervalMs: settings.etcd.heartbeatIntervalMs,
+                    electionTimeoutMs: settings.etcd.electionTimeoutMs,
+                    logLevel: settings.etcd.logLevel,
+                    region: regionName,
+                    parameterPrefix,
+                    certSyncIntervalMinutes: settings.pki.certSyncIntervalMinutes,
+                }));
+            const etcdMember = new EtcdMember(
+                `${name}-${member}`,
+                {
+                    memberName: member,
+                    networkInterfaceId: interfaces[i].id,
+                    availabilityZone: network.subnetZones[i % network.subnetZones.length],
+                    instanceType: settings.sizing.instanceType,
+                    amiId,
+                    ignoreAmiChanges: settings.amiId === undefined,
+                    volume: settings.sizing.volume,
+                    kmsKeyArn,
+                    certs: pki.memberCerts[member],
+                    parameterPrefix,
+                    render,
+                    partition,
+                    region,
+                    accountId,
+                    protectData: settings.protectData,
+                    tags,
+                    after: [caParameter, ...(previousGate ? [previousGate] : [])],
+                },
+                parent,
+            );
+            members.push(etcdMember);
+            previousGate = this.gate(name, settings, etcdMember, i, { region, ips, pki }) ?? etcdMember.attachment;
+        });
+
+        this.clientEndpoints = pulumi.all(ips).apply((all) => all.map((ip) => `https://${ip}:${ETCD_PORTS.client}`));
+        this.initialCluster = addresses.apply((all) => all.map((m) => `${m.name}=https://${m.ip}:${ETCD_PORTS.peer}`).join(","));
+        this.clusterToken = pulumi.output(clusterToken);
+        this.caCertPem = pki.caCertPem;
+        this.adminCertPem = pki.clientCerts.admin.certPem;
+        this.adminKeyPem = pulumi.secret(pki.clientCerts.admin.keyPem);
+        this.clientCertificates = pulumi.secret(
+            pulumi.all(
+                Object.fromEntries(
+                    settings.pki.clientNames.map((client) => [client, pulumi.all({ certPem: pki.clientCerts[client].certPem, keyPem: pki.clientCerts[client].keyPem })]),
+                ),
+            ),
+        );
+        this.members = pulumi.all(
+            members.map((m, i) =>
+                pulumi.all([m.instance.id, interfaces[i].id, m.dataVolume.id, ips[i], m.dataVolume.availabilityZone, region]).apply(
+                    ([instanceId, networkInterfaceId, dataVolumeId, ip, availabilityZone, regionName]) => ({
+                        name: settings.memberNames[i],
+                        ip,
+                        availabilityZone,
+                        instanceId,
+                        networkInterfaceId,
+                        dataVolumeId,
+                        shellCommand: `aws ssm start-session --region ${regionName} --target ${instanceId}`,
+                    }),
+                ),
+            ),
+        );
+        this.sizing = pulumi.output(settings.sizing);
+        this.etcdVersion = pulumi.output(settings.etcd.version);
+        this.securityGroupId = securityGroup.securityGroupId;
+        this.vpcId = pulumi.output(network.vpcId);
+        this.kmsKeyArn = kmsKeyArn;
+        this.parameterPrefix = pulumi.output(parameterPrefix);
+
+        this.registerOutputs({
+            clientEndpoints: this.clientEndpoints,
+            initialCluster: this.initialCluster,
+            clusterToken: this.clusterToken,
+            caCertPem: this.caCertPem,
+            adminCertPem: this.adminCertPem,
+            adminKeyPem: this.adminKeyPem,
+            clientCertificates: this.clientCertificates,
+            members: this.members,
+            sizing: this.sizing,
+            etcdVersion: this.etcdVersion,
+            securityGroupId: this.securityGroupId,
+            vpcId: this.vpcId,
+            kmsKeyArn: this.kmsKeyArn,
+            parameterPrefix: this.parameterPrefix,
+        });
+    }
+
+    /** The user's VPC and subnets, or a VPC made for etcd. */
+    private network(name: string, settings: ResolvedSettings, tags: Record<string, string>) {
+        const net = settings.network;
+        if (net.vpcId !== undefined && net.subnetIds !== undefined) {
+            return {
+                vpcId: pulumi.output(net.vpcId),
+                subnetIds: net.subnetIds.map((id) => pulumi.output(id)),
+                subnetZones: net.subnetIds.map((id) => aws.ec2.getSubnetOutput({ id }, { parent: this }).availabilityZone),
+            };
+        }
+        const zoneCount = net.availabilityZones?.length ?? Math.min(settings.memberNames.length, 3);
+        const zones = net.availabilityZones
+            ? pulumi.output(net.availabilityZones)
+            : aws.getAvailabilityZonesOutput({ state: "available" }, { parent: this }).names.apply((names) => names.slice(0, zoneCount));
+        const vpc = new EtcdVpc(`${name}-vpc`, { cidr: net.vpcCidr, availabilityZones: zones, zoneCount, natGateway: net.natGateway, tags }, { parent: this });
+        return { vpcId: vpc.vpcId, subnetIds: vpc.privateSubnetIds, subnetZones: vpc.privateSubnetZones };
+    }
+
+    /** Route 53 records `<member>.<domain>` when a zone is configured; returns each member's DNS names. */
+    private dnsRecords(name: string, settings: ResolvedSettings, ips: pulumi.Output<string>[]): string[][] {
+        const { dnsZoneId, dnsDomain } = settings.network;
+        return settings.memberNames.map((member, i) => {
+            if (!dnsZoneId || !dnsDomain) {
+                return [];
+            }
+            const fqdn = `${member}.${dnsDomain}`;
+            new aws.route53.Record(`${name}-${member}`, { zoneId: dnsZoneId, name: fqdn, type: "A", ttl: 60, records: [ips[i]] }, { parent: this });
+            return [fqdn];
+        });
+    }
+
+    private gate(
+        name: string,
+        settings: ResolvedSettings,
+        member: EtcdMember,
+        index: number,
+        ctx: { region: pulumi.Output<string>; ips: pulumi.Output<string>[]; pki: EtcdPki },
+    ): command.local.Command | undefined {
+        if (settings.healthGate.mode === "off") {
+            return undefined;
+        }
+        const instance = member.instance;
+        return healthGate(
+            `${name}-${settings.memberNames[index]}-health`,
+            {
+                mode: settings.healthGate.mode,
+                memberName: settings.memberNames[index],
+                waitOnCreate: index === settings.memberNames.length - 1,
+                timeoutSeconds: settings.healthGate.timeoutSeconds,
+                region: ctx.region,
+                instanceId: instance.id,
+                fingerprint: pulumi
+                    .all([instance.id, instance.instanceType, instance.ami, instance.userData])
+                    .apply((parts) => createHash("sha256").update(parts.join("\n")).digest("hex")),
+                memberIps: ctx.ips,
+                caCertPem: ctx.pki.caCertPem,
+                adminCertPem: ctx.pki.clientCerts.admin.certPem,
+                adminKeyPem: ctx.pki.clientCerts.admin.keyPem,
+            },
+            { parent: this, dependsOn: [member.attachment] },
+        );
+    }
+}
+
+/** Unique per project, stack and cluster name (so environments never cross-join) and stable across updates. */
+export function defaultClusterToken(project: string, stack: string, name: string): string {
+    const digest = createHash("sha256").update(`${project}/${stack}/${name}`).digest("hex").slice(0, 12);
+    const readable = `${stack}-${name}`.toLowerCase().replace(/[^a-z0-9-]+/g, "-").slice(0, 48);
+    return `${readable}-${digest}`;
+}
+
+/** Amazon's public SSM parameter that names the newest Amazon Linux 2023 AMI for an architecture. */
+export function al2023AmiParameter(arch: "arm64" | "amd64"): string {
+    return `/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-${arch === "arm64" ? "arm64" : "x86_64"}`;
+}
+
+/** EC2's own host name for a private IP, which tools on the node see as the host name. */
+function ec2PrivateDnsName(ip: pulumi.Output<string>, region: pulumi.Output<string>): pulumi.Output<string> {
+    return pulumi.all([ip, region]).apply(([address, regionName]) => {
+        const host = `ip-${address.replace(/\./g, "-")}`;
+        return regionName === "us-east-1" ? `${host}.ec2.internal` : `${host}.${regionName}.compute.internal`;
+    });
+}

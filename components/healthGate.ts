@@ -1,0 +1,74 @@
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import * as fs from "fs";
+import * as path from "path";
+import { HealthGateMode } from "../config/settings";
+import { ETCD_PORTS } from "./render/types";
+
+/** Where the member's own health check is installed on the node (see node/etcd-health.sh). */
+export const NODE_HEALTH_COMMAND = "/usr/local/sbin/etcd-health";
+
+const GATE_SCRIPT = fs.readFileSync(path.join(__dirname, "..", "scripts", "health-gate.sh"), "utf8");
+const NODE_HEALTH_SCRIPT_FILE = path.join(__dirname, "..", "node", "etcd-health.sh");
+
+export interface HealthGateArgs {
+    mode: Exclude<HealthGateMode, "off">;
+    memberName: string;
+    /** Only the last member's gate waits when the cluster is first created (the others cannot be healthy yet). */
+    waitOnCreate: boolean;
+    timeoutSeconds: number;
+    region: pulumi.Input<string>;
+    instanceId: pulumi.Input<string>;
+    /**
+     * What identifies the member's running shape (instance id, type, AMI, user data). A change
+     * updates the gate, and an update runs the check: that is what makes rolling one at a time.
+     */
+    fingerprint: pulumi.Input<string>;
+    memberIps: pulumi.Input<string>[];
+    caCertPem: pulumi.Input<string>;
+    adminCertPem: pulumi.Input<string>;
+    adminKeyPem: pulumi.Input<string>;
+}
+
+/**
+ * A health gate after one member: waits until every member is healthy and there is exactly one
+ * leader, or fails the update with the reason. The next member depends on this gate, so a change
+ * that touches every member proceeds one member at a time.
+ */
+export function healthGate(name: string, args: HealthGateArgs, opts: pulumi.CustomResourceOptions): command.local.Command {
+    const common = {
+        GATE_MODE: args.mode,
+        GATE_MEMBER: args.memberName,
+        GATE_ON_CREATE: args.waitOnCreate ? "wait" : "skip",
+        GATE_TIMEOUT_SECONDS: String(args.timeoutSeconds),
+        GATE_FINGERPRINT: args.fingerprint,
+    };
+    const environment: Record<string, pulumi.Input<string>> =
+        args.mode === "ssm"
+            ? {
+                  ...common,
+                  GATE_REGION: args.region,
+                  GATE_INSTANCE_ID: args.instanceId,
+                  GATE_NODE_HEALTH_COMMAND: JSON.stringify([NODE_HEALTH_COMMAND]),
+              }
+            : {
+                  ...common,
+                  GATE_HEALTH_SCRIPT: fs.readFileSync(NODE_HEALTH_SCRIPT_FILE, "utf8"),
+                  ETCDCTL_ENDPOINTS: pulumi.all(args.memberIps).apply((ips) => ips.map((ip) => `https://${ip}:${ETCD_PORTS.client}`).join(",")),
+                  GATE_EXPECTED_MEMBERS: String(args.memberIps.length),
+                  GATE_CA_PEM: args.caCertPem,
+                  GATE_CERT_PEM: args.adminCertPem,
+                  GATE_KEY_PEM: pulumi.secret(args.adminKeyPem),
+              };
+    return new command.local.Command(
+        name,
+        {
+            // The script travels as text (not a path), so the gate does not change between machines.
+            interpreter: ["/bin/bash", "-c", GATE_SCRIPT, "etcd-health-gate"],
+            create: "create",
+            update: "update",
+            environment,
+        },
+        opts,
+    );
+}

@@ -1,0 +1,64 @@
+/**
+ * The IAM policy of one member's instance role, as a pure function so tests can read it exactly.
+ * A member may read only its own certificate parameters and the cluster's CA, and may decrypt only
+ * those (KMS encryption context pins the parameter ARN), plus what the SSM agent needs for Session
+ * Manager and Run Command (the health gate). Nothing else: no wildcard on parameters or keys.
+ */
+export interface MemberPolicyInput {
+    partition: string;
+    region: string;
+    accountId: string;
+    /** SSM prefix of the cluster, e.g. /etcd/proj/prod/main */
+    parameterPrefix: string;
+    memberName: string;
+    kmsKeyArn: string;
+}
+
+export function memberParameterArns(input: MemberPolicyInput): string[] {
+    const base = `arn:${input.partition}:ssm:${input.region}:${input.accountId}:parameter${input.parameterPrefix}`;
+    return [`${base}/ca.pem`, `${base}/members/${input.memberName}/*`];
+}
+
+export function memberPolicyDocument(input: MemberPolicyInput): object {
+    const parameterArns = memberParameterArns(input);
+    return {
+        Version: "2012-10-17",
+        Statement: [
+            {
+                Sid: "ReadOwnCertificates",
+                Effect: "Allow",
+                Action: ["ssm:GetParameter", "ssm:GetParameters"],
+                Resource: parameterArns,
+            },
+            {
+                Sid: "DecryptOwnCertificateKeys",
+                Effect: "Allow",
+                Action: "kms:Decrypt",
+                Resource: input.kmsKeyArn,
+                Condition: {
+                    StringEquals: { "kms:ViaService": `ssm.${input.region}.amazonaws.com` },
+                    StringLike: { "kms:EncryptionContext:PARAMETER_ARN": parameterArns },
+                },
+            },
+            {
+                // The SSM agent's own calls; these APIs take no resource-level scoping.
+                Sid: "SsmAgent",
+                Effect: "Allow",
+                Action: [
+                    "ssm:UpdateInstanceInformation",
+                    "ssmmessages:CreateControlChannel",
+                    "ssmmessages:CreateDataChannel",
+                    "ssmmessages:OpenControlChannel",
+                    "ssmmessages:OpenDataChannel",
+                    "ec2messages:AcknowledgeMessage",
+                    "ec2messages:DeleteMessage",
+                    "ec2messages:FailMessage",
+                    "ec2messages:GetEndpoint",
+                    "ec2messages:GetMessages",
+                    "ec2messages:SendReply",
+                ],
+                Resource: "*",
+            },
+        ],
+    };
+}

@@ -1,0 +1,126 @@
+import * as pulumi from "@pulumi/pulumi";
+
+/**
+ * Everything a user can say about an etcd cluster. Flat and serializable (no unions of objects, no
+ * callbacks) so other Pulumi languages can use the component too. Every property documents the
+ * behaviour when it is left out. Stack settings in Pulumi.<stack>.yaml use the same names.
+ */
+export interface EtcdClusterArgs {
+    // ---- Sizing -------------------------------------------------------------------------------
+
+    /**
+     * Number of Kubernetes nodes the cluster serves; selects a tier from etcd's hardware table
+     * (<=50, 51-250, 251-1000, 1001-3000). Above 3000 there is no documented tier: give
+     * instanceType and all three dataVolume* settings instead.
+     * @default 50 (the smallest tier: 2 vCPU, 8 GiB, 50 GB)
+     */
+    kubernetesNodeCount?: number;
+    /**
+     * Instance family the smallest fitting type is picked from.
+     * @default "m7g" (Graviton; about 20% cheaper than the x86 m7i for the same shape)
+     */
+    instanceFamily?: string;
+    /** Exact instance type; wins over the table. @default the smallest fitting type of instanceFamily */
+    instanceType?: string;
+    /** Data volume size in GB. @default the tier's SSD size (50 / 150 / 250 / 500) */
+    dataVolumeSizeGb?: number;
+    /** Data volume provisioned IOPS. @default the tier's IOPS (3600 / 6000 / 8000 / 16000) */
+    dataVolumeIops?: number;
+    /** Data volume provisioned throughput in MB/s. @default the tier's MB/s, at least gp3's included 125 */
+    dataVolumeThroughputMBps?: number;
+
+    // ---- Members and etcd ---------------------------------------------------------------------
+
+    /** Number of members: 3, 5 or 7. @default 3 */
+    memberCount?: number;
+    /** etcd release. @default "3.6.14" (newest 3.6 patch whose published checksum ships here) */
+    etcdVersion?: string;
+    /** sha256 of the release tarball, required for releases whose checksum is not shipped (3.7.x). @default the shipped checksum */
+    etcdSha256?: string;
+    /** Where nodes download etcd from: `<mirror>/v<version>/etcd-v<version>-linux-<arch>.tar.gz`. @default GitHub releases */
+    etcdMirrorUrl?: string;
+    /** `--quota-backend-bytes`. @default 8 GiB (etcd's suggested maximum), at most half the data volume */
+    quotaBackendBytes?: number;
+    /** `--auto-compaction-mode`: "periodic" or "revision". @default "periodic" */
+    autoCompactionMode?: string;
+    /** `--auto-compaction-retention`. @default "1h" */
+    autoCompactionRetention?: string;
+    /** `--heartbeat-interval` in ms; about 0.5-1.5x the RTT between members. @default 100 */
+    heartbeatIntervalMs?: number;
+    /** `--election-timeout` in ms; at least 5x the heartbeat (etcd refuses less). @default 1000 */
+    electionTimeoutMs?: number;
+    /** etcd log level: debug, info, warn or error. @default "info" */
+    logLevel?: string;
+    /** `--initial-cluster-token`. @default derived from project, stack and name: unique per cluster and environment, stable across updates */
+    clusterToken?: string;
+
+    // ---- Network ------------------------------------------------------------------------------
+
+    /** Existing VPC; give together with subnetIds. @default a new VPC is created */
+    vpcId?: string;
+    /** Existing private subnets, ideally one per availability zone; members are spread over them in order. @default new private subnets */
+    subnetIds?: string[];
+    /** CIDR of the VPC created when vpcId is not given. @default "10.42.0.0/16" */
+    vpcCidr?: string;
+    /** Availability zones for a created VPC. @default the region's first memberCount zones (at most 3) */
+    availabilityZones?: string[];
+    /** Create a NAT gateway in a created VPC so nodes can reach the etcd mirror. @default true */
+    natGateway?: boolean;
+    /** CIDRs allowed to the client port 2379 (never 0.0.0.0/0). @default none: only the members themselves */
+    clientCidrs?: string[];
+    /** Security groups allowed to the client port 2379. @default none */
+    clientSecurityGroupIds?: string[];
+    /** CIDRs allowed to the metrics port 2381. @default none */
+    monitoringCidrs?: string[];
+    /** Security groups allowed to the metrics port 2381. @default none */
+    monitoringSecurityGroupIds?: string[];
+    /** Route 53 private hosted zone for member records `<member>.<dnsDomain>`; give with dnsDomain. @default no DNS records */
+    dnsZoneId?: string;
+    /** Domain of dnsZoneId; member certificates then carry the DNS names too. @default none */
+    dnsDomain?: string;
+
+    // ---- Machines -----------------------------------------------------------------------------
+
+    /**
+     * AMI for every member. Changing it rolls the members one at a time.
+     * @default the newest Amazon Linux 2023 AMI at first deployment, then never changed by a routine update
+     */
+    amiId?: string;
+    /** Customer-managed KMS key for volumes and certificate parameters. @default a key is created per cluster */
+    kmsKeyArn?: string;
+    /** Protect data volumes from `pulumi destroy` and from deletion by accident. @default true */
+    protectData?: boolean;
+    /** Tags added to every resource. @default none (a Name and cluster tag are always set) */
+    tags?: Record<string, string>;
+
+    // ---- Rolling updates ----------------------------------------------------------------------
+
+    /**
+     * How the health gate after each member change checks the cluster: "ssm" (SSM Run Command; needs
+     * only AWS credentials), "direct" (etcdctl from the machine running pulumi; needs a network path),
+     * or "off".
+     * @default "ssm"
+     */
+    healthGate?: string;
+    /** How long a health gate waits for every member healthy and one leader. @default 900 */
+    healthGateTimeoutSeconds?: number;
+
+    // ---- PKI ----------------------------------------------------------------------------------
+
+    /** Key algorithm for the CA and every certificate: "ECDSA" (P-256) or "RSA" (2048). @default "ECDSA" */
+    keyAlgorithm?: string;
+    /** A CA certificate (PEM) to sign with instead of creating one; give with caPrivateKeyPem. @default a CA is created */
+    caCertPem?: pulumi.Input<string>;
+    /** The private key (PEM) of caCertPem; keep it a secret config value. @default a CA is created */
+    caPrivateKeyPem?: pulumi.Input<string>;
+    /** Validity of a created CA in hours. @default 87600 (10 years) */
+    caValidityHours?: number;
+    /** Validity of member and client certificates in hours. @default 8760 (1 year) */
+    certValidityHours?: number;
+    /** Renew a certificate at the next `pulumi up` this many hours before it expires. @default 720 (30 days) */
+    certEarlyRenewalHours?: number;
+    /** Client certificates to issue besides `admin`, one per consumer (e.g. kube-apiserver, backup). @default none */
+    clientNames?: string[];
+    /** How often members re-read their certificates, so renewed ones arrive without a restart. @default 10 */
+    certSyncIntervalMinutes?: number;
+}

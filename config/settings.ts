@@ -1,0 +1,264 @@
+import * as ipaddr from "ipaddr.js";
+import { EtcdClusterArgs } from "./clusterArgs";
+import { ConfigError } from "./errors";
+import { DEFAULT_ETCD_MIRROR, DEFAULT_ETCD_VERSION, resolveEtcdRelease } from "./etcdReleases";
+import { decideSizing, SizingDecision } from "./sizingDecision";
+
+export const ALLOWED_MEMBER_COUNTS = [3, 5, 7];
+export const HEALTH_GATE_MODES = ["ssm", "direct", "off"] as const;
+export type HealthGateMode = (typeof HEALTH_GATE_MODES)[number];
+export const KEY_ALGORITHMS = ["ECDSA", "RSA"] as const;
+export type KeyAlgorithm = (typeof KEY_ALGORITHMS)[number];
+const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
+const GIB = 1024 ** 3;
+
+/** The validated settings with every default applied. Nothing here is an Output. */
+export interface ResolvedSettings {
+    memberNames: string[];
+    sizing: SizingDecision;
+    etcd: {
+        version: string;
+        line: "3.5" | "3.6" | "3.7";
+        sha256: string;
+        mirrorUrl: string;
+        quotaBackendBytes: number;
+        autoCompactionMode: "periodic" | "revision";
+        autoCompactionRetention: string;
+        heartbeatIntervalMs: number;
+        electionTimeoutMs: number;
+        logLevel: (typeof LOG_LEVELS)[number];
+        clusterToken?: string;
+    };
+    network: {
+        vpcId?: string;
+        subnetIds?: string[];
+        vpcCidr: string;
+        availabilityZones?: string[];
+        natGateway: boolean;
+        clientCidrs: string[];
+        clientSecurityGroupIds: string[];
+        monitoringCidrs: string[];
+        monitoringSecurityGroupIds: string[];
+        dnsZoneId?: string;
+        dnsDomain?: string;
+    };
+    pki: {
+        keyAlgorithm: KeyAlgorithm;
+        bringsOwnCa: boolean;
+        caValidityHours: number;
+        certValidityHours: number;
+        certEarlyRenewalHours: number;
+        clientNames: string[];
+        certSyncIntervalMinutes: number;
+    };
+    healthGate: { mode: HealthGateMode; timeoutSeconds: number };
+    amiId?: string;
+    kmsKeyArn?: string;
+    protectData: boolean;
+    tags: Record<string, string>;
+}
+
+/**
+ * Validates every setting and applies defaults. Throws ConfigError on the first mistake, before any
+ * resource exists, so a bad setting can never leave a half-made cluster.
+ */
+export function resolveSettings(args: EtcdClusterArgs): ResolvedSettings {
+    const memberCount = args.memberCount ?? 3;
+    if (!ALLOWED_MEMBER_COUNTS.includes(memberCount)) {
+        const why =
+            Number.isInteger(memberCount) && memberCount % 2 === 0
+                ? "An even count adds no fault tolerance over the odd count below it and risks split votes."
+                : "";
+        throw new ConfigError("memberCount", memberCount, `${why} Use 3, 5 or 7.`.trim());
+    }
+    const sizing = decideSizing(args);
+    const release = resolveEtcdRelease(args.etcdVersion ?? DEFAULT_ETCD_VERSION, sizing.arch, args.etcdSha256);
+
+    return {
+        memberNames: Array.from({ length: memberCount }, (_, i) => `etcd${i + 1}`),
+        sizing,
+        etcd: {
+            version: release.version,
+            line: release.line,
+            sha256: release.sha256,
+            mirrorUrl: mirrorUrl(args.etcdMirrorUrl),
+            quotaBackendBytes: quotaBackendBytes(args.quotaBackendBytes, sizing.volume.sizeGb),
+            autoCompactionMode: oneOf("autoCompactionMode", args.autoCompactionMode ?? "periodic", ["periodic", "revision"] as const),
+            autoCompactionRetention: compactionRetention(args.autoCompactionRetention ?? "1h"),
+            ...raftTimings(args.heartbeatIntervalMs ?? 100, args.electionTimeoutMs ?? 1000),
+            logLevel: oneOf("logLevel", args.logLevel ?? "info", LOG_LEVELS),
+            clusterToken: args.clusterToken === undefined ? undefined : clusterToken(args.clusterToken),
+        },
+        network: resolveNetwork(args),
+        pki: resolvePki(args),
+        healthGate: {
+            mode: oneOf("healthGate", args.healthGate ?? "ssm", HEALTH_GATE_MODES),
+            timeoutSeconds: integerIn("healthGateTimeoutSeconds", args.healthGateTimeoutSeconds ?? 900, 60, 7200),
+        },
+        amiId: args.amiId === undefined ? undefined : matching("amiId", args.amiId, /^ami-[0-9a-f]{8,17}$/, "an AMI id like ami-0123456789abcdef0"),
+        kmsKeyArn: args.kmsKeyArn === undefined ? undefined : matching("kmsKeyArn", args.kmsKeyArn, /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/.+$/, "a KMS key ARN like arn:aws:kms:eu-west-1:123456789012:key/<id>"),
+        protectData: args.protectData ?? true,
+        tags: args.tags ?? {},
+    };
+}
+
+function resolveNetwork(args: EtcdClusterArgs): ResolvedSettings["network"] {
+    if ((args.vpcId === undefined) !== (args.subnetIds === undefined)) {
+        throw new ConfigError(
+            args.vpcId === undefined ? "subnetIds" : "vpcId",
+            args.vpcId ?? args.subnetIds,
+            "Give vpcId and subnetIds together to use an existing VPC, or neither to create one.",
+        );
+    }
+    if (args.subnetIds !== undefined) {
+        if (args.subnetIds.length === 0) {
+            throw new ConfigError("subnetIds", args.subnetIds, "List at least one subnet id, ideally one per availability zone.");
+        }
+        args.subnetIds.forEach((id) => matching("subnetIds", id, /^subnet-[0-9a-f]{8,17}$/, "subnet ids like subnet-0123456789abcdef0"));
+        matching("vpcId", args.vpcId!, /^vpc-[0-9a-f]{8,17}$/, "a VPC id like vpc-0123456789abcdef0");
+    }
+    if ((args.dnsZoneId === undefined) !== (args.dnsDomain === undefined)) {
+        throw new ConfigError(
+            args.dnsZoneId === undefined ? "dnsDomain" : "dnsZoneId",
+            args.dnsZoneId ?? args.dnsDomain,
+            "Give dnsZoneId and dnsDomain together for member DNS records, or neither.",
+        );
+    }
+    const vpcCidr = args.vpcCidr ?? "10.42.0.0/16";
+    const [, vpcPrefix] = parseCidr("vpcCidr", vpcCidr);
+    if (vpcPrefix < 16 || vpcPrefix > 24) {
+        throw new ConfigError("vpcCidr", vpcCidr, "Use a prefix between /16 and /24 so there is room for one subnet per zone.");
+    }
+    return {
+        vpcId: args.vpcId,
+        subnetIds: args.subnetIds,
+        vpcCidr,
+        availabilityZones: args.availabilityZones,
+        natGateway: args.natGateway ?? true,
+        clientCidrs: ingressCidrs("clientCidrs", args.clientCidrs ?? []),
+        clientSecurityGroupIds: securityGroupIds("clientSecurityGroupIds", args.clientSecurityGroupIds ?? []),
+        monitoringCidrs: ingressCidrs("monitoringCidrs", args.monitoringCidrs ?? []),
+        monitoringSecurityGroupIds: securityGroupIds("monitoringSecurityGroupIds", args.monitoringSecurityGroupIds ?? []),
+        dnsZoneId: args.dnsZoneId,
+        dnsDomain: args.dnsDomain === undefined ? undefined : matching("dnsDomain", args.dnsDomain, /^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$/, "a lower-case domain like etcd.internal.example.com"),
+    };
+}
+
+function resolvePki(args: EtcdClusterArgs): ResolvedSettings["pki"] {
+    if ((args.caCertPem === undefined) !== (args.caPrivateKeyPem === undefined)) {
+        throw new ConfigError(
+            args.caCertPem === undefined ? "caPrivateKeyPem" : "caCertPem",
+            "[secret]",
+            "Give caCertPem and caPrivateKeyPem together to sign with your own CA, or neither to create one.",
+        );
+    }
+    const certValidityHours = integerIn("certValidityHours", args.certValidityHours ?? 8760, 24, 87600);
+    const certEarlyRenewalHours = integerIn("certEarlyRenewalHours", args.certEarlyRenewalHours ?? 720, 0, 87600);
+    if (certEarlyRenewalHours >= certValidityHours) {
+        throw new ConfigError("certEarlyRenewalHours", certEarlyRenewalHours, `Must be less than certValidityHours (${certValidityHours}), or every update would renew every certificate.`);
+    }
+    const clientNames = args.clientNames ?? [];
+    for (const name of clientNames) {
+        matching("clientNames", name, /^[a-z0-9][a-z0-9-]{0,62}$/, "lower-case names of letters, digits and dashes, like kube-apiserver");
+        if (name === "admin") {
+            throw new ConfigError("clientNames", name, "admin is always issued; list only the other consumers.");
+        }
+    }
+    if (new Set(clientNames).size !== clientNames.length) {
+        throw new ConfigError("clientNames", clientNames, "List each consumer once.");
+    }
+    return {
+        keyAlgorithm: oneOf("keyAlgorithm", args.keyAlgorithm ?? "ECDSA", KEY_ALGORITHMS),
+        bringsOwnCa: args.caCertPem !== undefined,
+        caValidityHours: integerIn("caValidityHours", args.caValidityHours ?? 87600, certValidityHours, 175200),
+        certValidityHours,
+        certEarlyRenewalHours,
+        clientNames,
+        certSyncIntervalMinutes: integerIn("certSyncIntervalMinutes", args.certSyncIntervalMinutes ?? 10, 1, 1440),
+    };
+}
+
+function raftTimings(heartbeatIntervalMs: number, electionTimeoutMs: number) {
+    integerIn("heartbeatIntervalMs", heartbeatIntervalMs, 10, 5000);
+    integerIn("electionTimeoutMs", electionTimeoutMs, 50, 50000);
+    if (electionTimeoutMs < 5 * heartbeatIntervalMs) {
+        throw new ConfigError(
+            "electionTimeoutMs",
+            electionTimeoutMs,
+            `etcd requires at least 5x heartbeatIntervalMs (${heartbeatIntervalMs}); use ${5 * heartbeatIntervalMs} or more (10x is usual).`,
+        );
+    }
+    return { heartbeatIntervalMs, electionTimeoutMs };
+}
+
+function quotaBackendBytes(value: number | undefined, volumeSizeGb: number): number {
+    const ceiling = Math.floor((volumeSizeGb * 1e9) / 2);
+    const quota = value ?? Math.min(8 * GIB, ceiling);
+    if (!Number.isInteger(quota) || quota < 256 * 1024 ** 2 || quota > ceiling) {
+        throw new ConfigError(
+            "quotaBackendBytes",
+            value,
+            `Use a whole number of bytes between 268435456 (256 MiB) and ${ceiling} (half the ${volumeSizeGb} GB data volume, leaving room for defragmentation and snapshots).`,
+        );
+    }
+    return quota;
+}
+
+function compactionRetention(value: string): string {
+    return matching("autoCompactionRetention", value, /^(\d+|\d+(\.\d+)?(ms|s|m|h))$/, 'a duration like "1h" or "30m" (periodic) or a revision count like "1000" (revision)');
+}
+
+function clusterToken(value: string): string {
+    return matching("clusterToken", value, /^[A-Za-z0-9][A-Za-z0-9._-]{7,63}$/, "8-64 letters, digits, dots, dashes or underscores; make it unique per cluster and environment");
+}
+
+function mirrorUrl(value: string | undefined): string {
+    const url = value ?? DEFAULT_ETCD_MIRROR;
+    return matching("etcdMirrorUrl", url, /^https:\/\/[^\s'"]+$/, "an https:// URL under which v<version>/etcd-v<version>-linux-<arch>.tar.gz is served").replace(/\/+$/, "");
+}
+
+function ingressCidrs(setting: string, cidrs: string[]): string[] {
+    for (const cidr of cidrs) {
+        const [address, prefix] = parseCidr(setting, cidr);
+        if (prefix === 0) {
+            throw new ConfigError(setting, cidr, "Ingress from the whole internet is never allowed; list the networks of your clients.");
+        }
+        if (address.kind() === "ipv6") {
+            throw new ConfigError(setting, cidr, "Members have IPv4 addresses only; list IPv4 CIDRs.");
+        }
+    }
+    return cidrs;
+}
+
+function securityGroupIds(setting: string, ids: string[]): string[] {
+    ids.forEach((id) => matching(setting, id, /^sg-[0-9a-f]{8,17}$/, "security group ids like sg-0123456789abcdef0"));
+    return ids;
+}
+
+function parseCidr(setting: string, cidr: string): [ipaddr.IPv4 | ipaddr.IPv6, number] {
+    if (!ipaddr.isValidCIDR(cidr)) {
+        throw new ConfigError(setting, cidr, "Use CIDR notation like 10.0.0.0/16.");
+    }
+    return ipaddr.parseCIDR(cidr);
+}
+
+function oneOf<T extends string>(setting: string, value: string, allowed: readonly T[]): T {
+    if (!(allowed as readonly string[]).includes(value)) {
+        throw new ConfigError(setting, value, `Use one of: ${allowed.join(", ")}.`);
+    }
+    return value as T;
+}
+
+function integerIn(setting: string, value: number, min: number, max: number): number {
+    if (!Number.isInteger(value) || value < min || value > max) {
+        throw new ConfigError(setting, value, `Use a whole number from ${min} to ${max}.`);
+    }
+    return value;
+}
+
+function matching(setting: string, value: string, pattern: RegExp, what: string): string {
+    if (typeof value !== "string" || !pattern.test(value)) {
+        throw new ConfigError(setting, value, `Use ${what}.`);
+    }
+    return value;
+}

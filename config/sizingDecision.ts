@@ -1,0 +1,114 @@
+import * as pulumi from "@pulumi/pulumi";
+import { EtcdClusterArgs } from "./clusterArgs";
+import { DataVolumeSpec, dataVolumeSpec } from "./dataVolume";
+import { ConfigError } from "./errors";
+import { chooseInstanceType, DEFAULT_INSTANCE_FAMILY, InstanceFacts, instanceFacts, INSTANCE_FACTS } from "./instanceTypes";
+import { SizingTier, SIZING_TIERS, tierForNodeCount } from "./sizing";
+
+/** What the sizing settings resolved to; a stack output and part of the offline plan. */
+export interface SizingDecision {
+    kubernetesNodeCount: number;
+    /** The table's tier, or "custom" when explicit settings replace a missing tier (>3000 nodes). */
+    tier: string;
+    instanceType: string;
+    arch: "arm64" | "amd64";
+    vcpu: number;
+    memoryGib: number;
+    volume: DataVolumeSpec;
+    /** One sentence per choice, for people reading a plan. */
+    reasons: string[];
+}
+
+export const DEFAULT_KUBERNETES_NODE_COUNT = 50;
+
+const LARGEST_TIER = SIZING_TIERS[SIZING_TIERS.length - 1];
+
+/** Picks instance and data volume from etcd's table, letting explicit settings win. */
+export function decideSizing(args: EtcdClusterArgs): SizingDecision {
+    const nodeCount = args.kubernetesNodeCount ?? DEFAULT_KUBERNETES_NODE_COUNT;
+    const tier = tierOrCustom(nodeCount, args);
+    const volume = dataVolumeSpec(tier, {
+        sizeGb: args.dataVolumeSizeGb,
+        iops: args.dataVolumeIops,
+        throughputMBps: args.dataVolumeThroughputMBps,
+    });
+    // The instance must sustain at baseline what etcd needs: the tier's figures, or the user's own.
+    const need = {
+        vcpu: tier.vcpu,
+        memoryGib: tier.memoryGib,
+        iops: args.dataVolumeIops ?? tier.iops,
+        throughputMBps: args.dataVolumeThroughputMBps ?? tier.throughputMBps,
+    };
+    const instance = args.instanceType
+        ? explicitInstance(args.instanceType, need)
+        : chooseInstanceType(args.instanceFamily ?? DEFAULT_INSTANCE_FAMILY, need);
+
+    const reasons = [
+        tier.name === "custom"
+            ? `${nodeCount} Kubernetes nodes is above etcd's table; using the explicit settings.`
+            : `${nodeCount} Kubernetes nodes -> tier ${tier.name}: ${tier.vcpu} vCPU, ${tier.memoryGib} GiB, ${tier.dataVolumeGb} GB SSD.`,
+        args.instanceType
+            ? `instanceType ${instance.type} was set explicitly.`
+            : `${instance.type} is the smallest ${instance.family} type with ${need.vcpu} vCPU, ${need.memoryGib} GiB and baseline EBS of ${need.iops} IOPS / ${need.throughputMBps} MB/s.`,
+        `Data volume: gp3 ${volume.sizeGb} GB, ${volume.iops} IOPS, ${volume.throughputMBps} MB/s, encrypted.`,
+    ];
+    return {
+        kubernetesNodeCount: nodeCount,
+        tier: tier.name,
+        instanceType: instance.type,
+        arch: instance.arch,
+        vcpu: instance.vcpu,
+        memoryGib: instance.memoryGib,
+        volume,
+        reasons,
+    };
+}
+
+function tierOrCustom(nodeCount: number, args: EtcdClusterArgs): SizingTier {
+    const fullyExplicit =
+        args.instanceType !== undefined &&
+        args.dataVolumeSizeGb !== undefined &&
+        args.dataVolumeIops !== undefined &&
+        args.dataVolumeThroughputMBps !== undefined;
+    if (fullyExplicit && Number.isInteger(nodeCount) && nodeCount > LARGEST_TIER.maxNodes) {
+        return {
+            ...LARGEST_TIER,
+            name: "custom",
+            minNodes: LARGEST_TIER.maxNodes + 1,
+            maxNodes: nodeCount,
+            dataVolumeGb: args.dataVolumeSizeGb!,
+            iops: args.dataVolumeIops!,
+            throughputMBps: args.dataVolumeThroughputMBps!,
+        };
+    }
+    return tierForNodeCount(nodeCount);
+}
+
+function explicitInstance(
+    type: string,
+    need: { vcpu: number; memoryGib: number; iops: number; throughputMBps: number },
+): InstanceFacts {
+    const facts = instanceFacts(type);
+    if (!facts) {
+        const known = INSTANCE_FACTS.map((f) => f.type).join(", ");
+        throw new ConfigError(
+            "instanceType",
+            type,
+            `Use a type whose EBS bandwidth this package knows (${known}), or set instanceFamily instead.`,
+        );
+    }
+    if (facts.ebsBaselineIops < need.iops || facts.ebsBaselineMBps < need.throughputMBps) {
+        throw new ConfigError(
+            "instanceType",
+            type,
+            `${type} sustains ${facts.ebsBaselineIops} IOPS / ${facts.ebsBaselineMBps} MB/s of EBS at baseline but the data volume needs ${need.iops} IOPS / ${need.throughputMBps} MB/s; choose a larger type or lower dataVolumeIops / dataVolumeThroughputMBps.`,
+        );
+    }
+    if (facts.vcpu < need.vcpu || facts.memoryGib < need.memoryGib) {
+        // An explicit choice wins, but a reviewer should see that it is below etcd's guidance.
+        pulumi.log.warn(
+            `instanceType ${type} (${facts.vcpu} vCPU, ${facts.memoryGib} GiB) is below etcd's guidance of ${need.vcpu} vCPU / ${need.memoryGib} GiB for this cluster size.`,
+        );
+    }
+    return facts;
+}

@@ -1,0 +1,124 @@
+import * as pulumi from "@pulumi/pulumi";
+import { EtcdClusterArgs } from "./clusterArgs";
+import { ConfigError } from "./errors";
+
+type Kind = "number" | "string" | "boolean" | "list" | "map" | "secret";
+
+/** Every stack setting the program reads, with how to parse it. Keys match EtcdClusterArgs. */
+export const STACK_SETTINGS: Record<keyof EtcdClusterArgs, Kind> = {
+    kubernetesNodeCount: "number",
+    instanceFamily: "string",
+    instanceType: "string",
+    dataVolumeSizeGb: "number",
+    dataVolumeIops: "number",
+    dataVolumeThroughputMBps: "number",
+    memberCount: "number",
+    etcdVersion: "string",
+    etcdSha256: "string",
+    etcdMirrorUrl: "string",
+    quotaBackendBytes: "number",
+    autoCompactionMode: "string",
+    autoCompactionRetention: "string",
+    heartbeatIntervalMs: "number",
+    electionTimeoutMs: "number",
+    logLevel: "string",
+    clusterToken: "string",
+    vpcId: "string",
+    subnetIds: "list",
+    vpcCidr: "string",
+    availabilityZones: "list",
+    natGateway: "boolean",
+    clientCidrs: "list",
+    clientSecurityGroupIds: "list",
+    monitoringCidrs: "list",
+    monitoringSecurityGroupIds: "list",
+    dnsZoneId: "string",
+    dnsDomain: "string",
+    amiId: "string",
+    kmsKeyArn: "string",
+    protectData: "boolean",
+    tags: "map",
+    healthGate: "string",
+    healthGateTimeoutSeconds: "number",
+    keyAlgorithm: "string",
+    caCertPem: "secret",
+    caPrivateKeyPem: "secret",
+    caValidityHours: "number",
+    certValidityHours: "number",
+    certEarlyRenewalHours: "number",
+    clientNames: "list",
+    certSyncIntervalMinutes: "number",
+};
+
+/** Settings of the program itself, not of the cluster. */
+const PROGRAM_SETTINGS = ["clusterName"];
+
+/**
+ * Reads the stack's settings (Pulumi.<stack>.yaml) into EtcdClusterArgs. A mistyped key or a value
+ * of the wrong type is refused with a message naming the key, instead of being silently ignored.
+ */
+export function readStackConfig(config = new pulumi.Config()): EtcdClusterArgs {
+    rejectUnknownKeys(config.name);
+    const args: Record<string, unknown> = {};
+    for (const [key, kind] of Object.entries(STACK_SETTINGS)) {
+        const value = kind === "secret" ? config.getSecret(key) : parse(key, kind, config.get(key));
+        if (value !== undefined) {
+            args[key] = value;
+        }
+    }
+    return args as EtcdClusterArgs;
+}
+
+function rejectUnknownKeys(namespace: string): void {
+    const known = new Set([...Object.keys(STACK_SETTINGS), ...PROGRAM_SETTINGS]);
+    for (const fullKey of Object.keys(pulumi.runtime.allConfig())) {
+        const [ns, key] = fullKey.split(":", 2);
+        if (ns === namespace && !known.has(key)) {
+            throw new ConfigError(`${namespace}:${key}`, key, `This setting does not exist. Known settings: ${[...known].sort().join(", ")}.`);
+        }
+    }
+}
+
+function parse(key: string, kind: Exclude<Kind, "secret">, raw: string | undefined): unknown {
+    if (raw === undefined) {
+        return undefined;
+    }
+    switch (kind) {
+        case "string":
+            return raw;
+        case "number": {
+            const value = Number(raw);
+            if (raw.trim() === "" || !Number.isFinite(value)) {
+                throw new ConfigError(key, raw, "Use a number.");
+            }
+            return value;
+        }
+        case "boolean":
+            if (raw !== "true" && raw !== "false") {
+                throw new ConfigError(key, raw, "Use true or false.");
+            }
+            return raw === "true";
+        case "list":
+            return parseJson(key, raw, (v) => Array.isArray(v) && v.every((item) => typeof item === "string"), "a list of strings");
+        case "map":
+            return parseJson(
+                key,
+                raw,
+                (v) => typeof v === "object" && v !== null && !Array.isArray(v) && Object.values(v).every((item) => typeof item === "string"),
+                "a map of strings",
+            );
+    }
+}
+
+function parseJson(key: string, raw: string, ok: (v: unknown) => boolean, what: string): unknown {
+    let value: unknown;
+    try {
+        value = JSON.parse(raw);
+    } catch {
+        throw new ConfigError(key, raw, `Use ${what} (YAML list/map in the stack file).`);
+    }
+    if (!ok(value)) {
+        throw new ConfigError(key, value, `Use ${what}.`);
+    }
+    return value;
+}

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# The health gate `pulumi up` runs after each member change (an @pulumi/command local Command).
+# It passes only when every member is healthy and the cluster has exactly one leader, retrying
+# until GATE_TIMEOUT_SECONDS; otherwise it fails the update with the last reason.
+#
+# Called as: health-gate.sh <create|update>. Settings come from the environment:
+#   GATE_MODE            ssm: run the node's own health check through SSM Run Command (needs only
+#                        AWS credentials); direct: run the same check here with etcdctl (needs a
+#                        network path to the members)
+#   GATE_MEMBER          member name, for messages
+#   GATE_ON_CREATE       wait | skip. While a new cluster forms, a member cannot be healthy before
+#                        its peers exist, so only the last member's gate waits on creation.
+#   GATE_TIMEOUT_SECONDS, GATE_POLL_SECONDS
+#   ssm mode:    GATE_REGION, GATE_INSTANCE_ID, GATE_NODE_HEALTH_COMMAND
+#   direct mode: GATE_HEALTH_SCRIPT (the node's health script text), ETCDCTL_ENDPOINTS,
+#                GATE_CA_PEM, GATE_CERT_PEM, GATE_KEY_PEM, GATE_EXPECTED_MEMBERS
+set -euo pipefail
+
+phase="${1:-update}"
+: "${GATE_MODE:?GATE_MODE must be ssm or direct}"
+: "${GATE_MEMBER:?GATE_MEMBER is required}"
+timeout_seconds="${GATE_TIMEOUT_SECONDS:-900}"
+poll_seconds="${GATE_POLL_SECONDS:-10}"
+
+if [[ "$phase" == "create" && "${GATE_ON_CREATE:-wait}" == "skip" ]]; then
+    echo "health gate for ${GATE_MEMBER}: new cluster still forming; the last member's gate checks it"
+    exit 0
+fi
+
+check_via_ssm() {
+    local command_id status
+    command_id="$(aws ssm send-command --region "$GATE_REGION" --instance-ids "$GATE_INSTANCE_ID" \
+        --document-name AWS-RunShellScript --comment "etcd health gate for ${GATE_MEMBER}" \
+        --parameters "commands=${GATE_NODE_HEALTH_COMMAND}" \
+        --query Command.CommandId --output text 2>&1)" || { echo "SSM send-command failed: ${command_id}"; return 1; }
+    for _ in $(seq 1 60); do
+        sleep 2
+        status="$(aws ssm get-command-invocation --region "$GATE_REGION" --command-id "$command_id" \
+            --instance-id "$GATE_INSTANCE_ID" --query Status --output text 2>/dev/null || echo Pending)"
+        case "$status" in
+            Success)
+                aws ssm get-command-invocation --region "$GATE_REGION" --command-id "$command_id" \
+                    --instance-id "$GATE_INSTANCE_ID" --query StandardOutputContent --output text
+                return 0 ;;
+            Failed | Cancelled | TimedOut | Undeliverable | Terminated)
+                aws ssm get-command-invocation --region "$GATE_REGION" --command-id "$command_id" \
+                    --instance-id "$GATE_INSTANCE_ID" --query '[StandardOutputContent,StandardErrorContent]' --output text
+                return 1 ;;
+        esac
+    done
+    echo "SSM command ${command_id} did not finish in 120s"
+    return 1
+}
+
+check_direct() {
+    local dir rc=0
+    dir="$(mktemp -d)"
+    # The admin key lives only in this private temp dir for the length of one check.
+    chmod 700 "$dir"
+    printf '%s\n' "$GATE_CA_PEM" >"$dir/ca.pem"
+    printf '%s\n' "$GATE_CERT_PEM" >"$dir/cert.pem"
+    (umask 077 && printf '%s\n' "$GATE_KEY_PEM" >"$dir/key.pem")
+    printf '%s\n' "$GATE_HEALTH_SCRIPT" >"$dir/etcd-health"
+    ETCDCTL_CACERT="$dir/ca.pem" ETCDCTL_CERT="$dir/cert.pem" ETCDCTL_KEY="$dir/key.pem" \
+        EXPECTED_MEMBERS="$GATE_EXPECTED_MEMBERS" ETCD_MEMBER_ENV=/dev/null \
+        bash "$dir/etcd-health" || rc=$?
+    rm -rf "$dir"
+    return "$rc"
+}
+
+case "$GATE_MODE" in
+    ssm) check=check_via_ssm ;;
+    direct) check=check_direct ;;
+    *) echo "GATE_MODE must be ssm or direct, got ${GATE_MODE}" >&2; exit 2 ;;
+esac
+
+deadline=$(($(date +%s) + timeout_seconds))
+attempt=0
+while true; do
+    attempt=$((attempt + 1))
+    if result="$($check 2>&1)"; then
+        echo "health gate for ${GATE_MEMBER} passed (attempt ${attempt}): ${result}"
+        exit 0
+    fi
+    if (($(date +%s) + poll_seconds > deadline)); then
+        echo "etcd health gate for ${GATE_MEMBER} failed: the cluster was not healthy with one leader within ${timeout_seconds}s. Last check: ${result}. The update stopped here so no further member is touched; inspect the member with the sshCommand output and re-run pulumi up, or set healthGate: off to skip the gate." >&2
+        exit 1
+    fi
+    sleep "$poll_seconds"
+done

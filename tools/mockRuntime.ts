@@ -1,0 +1,208 @@
+import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "crypto";
+
+/**
+ * Pulumi's mock runtime, set up the way the offline plan and the tests need it: every resource is
+ * recorded with its parent, its resource options and its inputs (secret inputs masked), cloud
+ * look-ups (invokes) answer from a fixed table, and an invoke nobody expected throws so a new
+ * data-source call cannot slip through unnoticed.
+ */
+
+export const SECRET_MASK = "[secret]";
+
+export interface RecordedResource {
+    type: string;
+    name: string;
+    urn: string;
+    /** Logical name of the parent resource, if any. */
+    parent?: string;
+    custom: boolean;
+    id?: string;
+    /** Inputs as the provider receives them. */
+    inputs: Record<string, unknown>;
+    /** Inputs with every secret value replaced by "[secret]", for printing. */
+    maskedInputs: Record<string, unknown>;
+    dependsOn: string[];
+    deleteBeforeReplace: boolean;
+    protect: boolean;
+    ignoreChanges: string[];
+}
+
+/** Computes provider outputs for resource types that need realistic values (ids, IPs, PEMs). */
+export type StateHook = (type: string, name: string, inputs: Record<string, any>) => Record<string, unknown> | undefined;
+
+export interface MockRuntimeOptions {
+    project: string;
+    stack: string;
+    /** `project:key` -> value (structured values as JSON text). */
+    config?: Record<string, string>;
+    /** Keys of config that are secrets. */
+    secretKeys?: string[];
+    region?: string;
+    accountId?: string;
+    /** Overrides or adds outputs per resource; used by the sandbox for real addresses and certificates. */
+    stateHook?: StateHook;
+    /** Answers for invokes beyond the built-in ones. */
+    extraInvokes?: Record<string, (inputs: any) => Record<string, unknown>>;
+}
+
+export interface MockRuntime {
+    resources: RecordedResource[];
+    byType(type: string): RecordedResource[];
+    one(type: string, name: string): RecordedResource;
+}
+
+/** Marker Pulumi's wire format uses for a secret value. */
+const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+export function shortHash(text: string, length = 17): string {
+    return createHash("sha256").update(text).digest("hex").slice(0, length);
+}
+
+export async function startMockRuntime(options: MockRuntimeOptions): Promise<MockRuntime> {
+    const region = options.region ?? "eu-west-1";
+    const accountId = options.accountId ?? "123456789012";
+    const resources: RecordedResource[] = [];
+    const subnetCidrs = new Map<string, string>();
+    const ipCounters = new Map<string, number>();
+
+    const invokes: Record<string, (inputs: any) => Record<string, unknown>> = {
+        "aws:index/getRegion:getRegion": () => ({ region, name: region, id: region }),
+        "aws:index/getCallerIdentity:getCallerIdentity": () => ({ accountId, arn: `arn:aws:iam::${accountId}:user/plan`, userId: "PLAN", id: accountId }),
+        "aws:index/getPartition:getPartition": () => ({ partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" }),
+        "aws:index/getAvailabilityZones:getAvailabilityZones": () => ({ names: ["a", "b", "c"].map((z) => `${region}${z}`), id: region }),
+        "aws:ec2/getSubnet:getSubnet": (inputs) => ({ id: inputs.id, availabilityZone: `${region}${"abc"[parseInt(shortHash(inputs.id, 2), 16) % 3]}` }),
+        "aws:ssm/getParameter:getParameter": (inputs) => ({ name: inputs.name, value: `ami-${shortHash(inputs.name)}`, type: "String", id: inputs.name }),
+        ...options.extraInvokes,
+    };
+
+    const allocateIp = (subnetId: string): string => {
+        const next = (ipCounters.get(subnetId) ?? 0) + 1;
+        ipCounters.set(subnetId, next);
+        const cidr = subnetCidrs.get(subnetId);
+        const base = cidr ? cidr.split("/")[0].split(".").slice(0, 3).join(".") : `10.0.${parseInt(shortHash(subnetId, 2), 16)}`;
+        return `${base}.${10 + next}`;
+    };
+
+    const computedState = (type: string, name: string, inputs: Record<string, any>): Record<string, unknown> => {
+        const fakeId = shortHash(`${type}/${name}`);
+        switch (type) {
+            case "aws:ec2/subnet:Subnet":
+                return { arn: `arn:aws:ec2:${region}:${accountId}:subnet/subnet-${fakeId}` };
+            case "aws:ec2/networkInterface:NetworkInterface":
+                return { privateIp: allocateIp(inputs.subnetId) };
+            case "aws:kms/key:Key":
+                return { arn: `arn:aws:kms:${region}:${accountId}:key/${fakeId}`, keyId: fakeId };
+            case "aws:iam/role:Role":
+                return { arn: `arn:aws:iam::${accountId}:role/${name}`, name };
+            case "aws:iam/instanceProfile:InstanceProfile":
+                return { arn: `arn:aws:iam::${accountId}:instance-profile/${name}`, name };
+            case "tls:index/privateKey:PrivateKey":
+                return { privateKeyPem: `-----BEGIN PRIVATE KEY-----\n(mock ${name})\n-----END PRIVATE KEY-----\n`, publicKeyPem: `(mock public key ${name})` };
+            case "tls:index/selfSignedCert:SelfSignedCert":
+            case "tls:index/locallySignedCert:LocallySignedCert":
+                return { certPem: `-----BEGIN CERTIFICATE-----\n(mock ${name})\n-----END CERTIFICATE-----\n` };
+            case "tls:index/certRequest:CertRequest":
+                return { certRequestPem: `-----BEGIN CERTIFICATE REQUEST-----\n(mock ${name})\n-----END CERTIFICATE REQUEST-----\n` };
+            default:
+                return {};
+        }
+    };
+
+    const idFor = (type: string, name: string): string => {
+        const hex = shortHash(`${type}/${name}`);
+        const prefixes: Record<string, string> = {
+            "aws:ec2/instance:Instance": "i-",
+            "aws:ebs/volume:Volume": "vol-",
+            "aws:ec2/networkInterface:NetworkInterface": "eni-",
+            "aws:ec2/subnet:Subnet": "subnet-",
+            "aws:ec2/vpc:Vpc": "vpc-",
+            "aws:ec2/securityGroup:SecurityGroup": "sg-",
+        };
+        return `${prefixes[type] ?? `${name}-`}${prefixes[type] ? hex : "id"}`;
+    };
+
+    await pulumi.runtime.setMocks(
+        {
+            newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, unknown> } {
+                const id = idFor(args.type, args.name);
+                if (args.type === "aws:ec2/subnet:Subnet" && args.inputs.cidrBlock) {
+                    subnetCidrs.set(id, args.inputs.cidrBlock);
+                }
+                const state = { ...args.inputs, ...computedState(args.type, args.name, args.inputs), ...options.stateHook?.(args.type, args.name, args.inputs) };
+                return { id, state };
+            },
+            call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
+                const answer = invokes[args.token];
+                if (!answer) {
+                    throw new Error(`unexpected invoke ${args.token}: add it to the mock runtime so tests see every cloud look-up`);
+                }
+                return answer(args.inputs);
+            },
+        },
+        options.project,
+        options.stack,
+        false,
+    );
+    pulumi.runtime.setAllConfig(options.config ?? {}, options.secretKeys ?? []);
+    recordRegistrations(resources);
+
+    return {
+        resources,
+        byType: (type) => resources.filter((r) => r.type === type),
+        one: (type, name) => {
+            const found = resources.filter((r) => r.type === type && r.name === name);
+            if (found.length !== 1) {
+                throw new Error(`expected one ${type} named ${name}, found ${found.length}`);
+            }
+            return found[0];
+        },
+    };
+}
+
+/** Wraps the mock monitor so each registration's parent and options are recorded too. */
+function recordRegistrations(resources: RecordedResource[]): void {
+    const monitor = pulumi.runtime.getMonitor() as any;
+    const register = monitor.registerResource.bind(monitor);
+    const namesByUrn = new Map<string, string>();
+    monitor.registerResource = (req: any, callback: (err: any, res: any) => void) => {
+        register(req, (err: any, response: any) => {
+            if (!err) {
+                const urn: string = response.getUrn();
+                namesByUrn.set(urn, req.getName());
+                const raw = req.getObject()?.toJavaScript() ?? {};
+                const parentUrn: string = req.getParent();
+                resources.push({
+                    type: req.getType(),
+                    name: req.getName(),
+                    urn,
+                    parent: parentUrn ? namesByUrn.get(parentUrn) : undefined,
+                    custom: req.getCustom(),
+                    id: response.getId() || undefined,
+                    inputs: unwrapSecrets(raw, false) as Record<string, unknown>,
+                    maskedInputs: unwrapSecrets(raw, true) as Record<string, unknown>,
+                    dependsOn: (req.getDependenciesList() as string[]).map((d) => namesByUrn.get(d) ?? d),
+                    deleteBeforeReplace: req.getDeletebeforereplace(),
+                    protect: Boolean(req.getProtect()),
+                    ignoreChanges: req.getIgnorechangesList(),
+                });
+            }
+            callback(err, response);
+        });
+    };
+}
+
+function unwrapSecrets(value: unknown, mask: boolean): unknown {
+    if (Array.isArray(value)) {
+        return value.map((v) => unwrapSecrets(v, mask));
+    }
+    if (value && typeof value === "object") {
+        const record = value as Record<string, unknown>;
+        if (record[SECRET_SIG_KEY] === SECRET_SIG) {
+            return mask ? SECRET_MASK : unwrapSecrets(record.value, mask);
+        }
+        return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, unwrapSecrets(v, mask)]));
+    }
+    return value;
+}
