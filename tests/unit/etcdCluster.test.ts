@@ -1,0 +1,280 @@
+import { EtcdCluster } from "../../components/etcdCluster";
+import { countByType, mockRuntime, ofCluster, RecordedResource, resolve, settled } from "../helpers/mockCluster";
+
+// One cluster on a created VPC at the medium tier, the shape most tests read.
+let cluster: EtcdCluster;
+let resources: RecordedResource[];
+
+beforeAll(async () => {
+    const rt = await mockRuntime();
+    cluster = new EtcdCluster("alpha", {
+        kubernetesNodeCount: 100,
+        clientCidrs: ["10.8.0.0/16"],
+        monitoringCidrs: ["10.9.1.0/24"],
+        clientSecurityGroupIds: ["sg-0123456789abcdef0"],
+        clientNames: ["kube-apiserver"],
+    });
+    await resolve(cluster.members);
+    await settled();
+    resources = ofCluster(rt.resources, "alpha");
+});
+
+const byType = (type: string) => resources.filter((r) => r.type === type);
+const named = (type: string, name: string) => {
+    const found = byType(type).filter((r) => r.name === name);
+    expect(found).toHaveLength(1);
+    return found[0];
+};
+
+describe("resources of a three-member cluster on a created VPC", () => {
+    test("exact count of every resource type", () => {
+        expect(countByType(resources)).toEqual({
+            "etcd:index:EtcdCluster": 1,
+            "aws:kms/key:Key": 1,
+            "etcd:index:Vpc": 1,
+            "aws:ec2/vpc:Vpc": 1,
+            "aws:ec2/routeTable:RouteTable": 2,
+            "aws:ec2/subnet:Subnet": 4,
+            "aws:ec2/routeTableAssociation:RouteTableAssociation": 4,
+            "aws:ec2/vpcEndpoint:VpcEndpoint": 1,
+            "aws:ec2/internetGateway:InternetGateway": 1,
+            "aws:ec2/eip:Eip": 1,
+            "aws:ec2/natGateway:NatGateway": 1,
+            "aws:ec2/route:Route": 1,
+            "etcd:index:SecurityGroup": 1,
+            "aws:ec2/securityGroup:SecurityGroup": 1,
+            // peer + client from members, one client CIDR, one client group, one metrics CIDR
+            "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": 5,
+            "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": 2,
+            "aws:ec2/networkInterface:NetworkInterface": 3,
+            "etcd:index:Pki": 1,
+            // CA, 3 member, 3 node, admin, kube-apiserver
+            "tls:index/privateKey:PrivateKey": 9,
+            "tls:index/selfSignedCert:SelfSignedCert": 1,
+            "tls:index/certRequest:CertRequest": 8,
+            "tls:index/locallySignedCert:LocallySignedCert": 8,
+            // CA + 4 per member
+            "aws:ssm/parameter:Parameter": 13,
+            "etcd:index:Member": 3,
+            "aws:ebs/volume:Volume": 3,
+            "aws:iam/role:Role": 3,
+            "aws:iam/rolePolicy:RolePolicy": 3,
+            "aws:iam/instanceProfile:InstanceProfile": 3,
+            "aws:ec2/instance:Instance": 3,
+            "aws:ec2/volumeAttachment:VolumeAttachment": 3,
+            "command:local:Command": 3,
+        });
+    });
+
+    test("every child is parented inside the component, named from the cluster name", () => {
+        for (const r of resources.filter((x) => x.type !== "etcd:index:EtcdCluster")) {
+            expect(r.parent).toBeDefined();
+            expect(r.name.startsWith("alpha")).toBe(true);
+        }
+    });
+});
+
+describe("instances", () => {
+    test("medium tier instance with IMDSv2, encrypted root, the member's own interface", () => {
+        const instance = named("aws:ec2/instance:Instance", "alpha-etcd1");
+        const eni = named("aws:ec2/networkInterface:NetworkInterface", "alpha-etcd1");
+        expect(instance.inputs).toMatchObject({
+            instanceType: "m7g.xlarge",
+            ami: expect.stringMatching(/^ami-/),
+            metadataOptions: { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1 },
+            rootBlockDevice: { volumeType: "gp3", encrypted: true, kmsKeyId: expect.stringMatching(/^arn:aws:kms:/) },
+            primaryNetworkInterface: { networkInterfaceId: eni.id },
+            ebsOptimized: true,
+        });
+        expect(instance.inputs.keyName).toBeUndefined();
+    });
+
+    test("replacement deletes first (interface and volume move) and a newer AMI is ignored", () => {
+        for (const instance of byType("aws:ec2/instance:Instance")) {
+            expect(instance.deleteBeforeReplace).toBe(true);
+            expect(instance.ignoreChanges).toEqual(["ami"]);
+        }
+    });
+
+    test("members roll one at a time: each instance waits for the previous member's health gate", () => {
+        const deps = (n: number) => named("aws:ec2/instance:Instance", `alpha-etcd${n}`).dependsOn;
+        expect(deps(1).filter((d) => d.endsWith("-health"))).toEqual([]);
+        expect(deps(2)).toContain("alpha-etcd1-health");
+        expect(deps(3)).toContain("alpha-etcd2-health");
+        expect(deps(3)).not.toContain("alpha-etcd1-health");
+        for (let n = 1; n <= 3; n++) {
+            expect(named("command:local:Command", `alpha-etcd${n}-health`).dependsOn).toContain(`alpha-etcd${n}-data`);
+        }
+    });
+
+    test("only the last gate waits when the cluster is first created; every gate waits on update", () => {
+        const env = (n: number) => named("command:local:Command", `alpha-etcd${n}-health`).inputs.environment as Record<string, string>;
+        expect([env(1).GATE_ON_CREATE, env(2).GATE_ON_CREATE, env(3).GATE_ON_CREATE]).toEqual(["skip", "skip", "wait"]);
+        const gate = named("command:local:Command", "alpha-etcd2-health").inputs;
+        expect(gate).toMatchObject({ create: "create", update: "update" });
+        expect(env(2)).toMatchObject({ GATE_MODE: "ssm", GATE_MEMBER: "etcd2", GATE_REGION: "eu-west-1", GATE_TIMEOUT_SECONDS: "900" });
+        expect(env(2).GATE_INSTANCE_ID).toBe(named("aws:ec2/instance:Instance", "alpha-etcd2").id);
+        expect(env(2).GATE_FINGERPRINT).toMatch(/^[0-9a-f]{64}$/);
+    });
+});
+
+describe("data volumes", () => {
+    test("gp3 with the medium tier's figures, encrypted with the cluster key, protected", () => {
+        const kmsArn = byType("aws:kms/key:Key")[0];
+        for (const volume of byType("aws:ebs/volume:Volume")) {
+            expect(volume.inputs).toMatchObject({ type: "gp3", size: 150, iops: 6000, throughput: 125, encrypted: true });
+            expect(volume.inputs.kmsKeyId).toMatch(/^arn:aws:kms:eu-west-1:123456789012:key\//);
+            expect(volume.protect).toBe(true);
+            expect(kmsArn).toBeDefined();
+        }
+    });
+
+    test("members are spread over three availability zones, each volume in its instance's zone", async () => {
+        const members = await resolve(cluster.members);
+        expect(new Set(members.map((m) => m.availabilityZone)).size).toBe(3);
+        const subnets = byType("aws:ec2/subnet:Subnet").filter((s) => s.name.includes("private"));
+        expect(subnets.map((s) => s.inputs.availabilityZone)).toEqual(["eu-west-1a", "eu-west-1b", "eu-west-1c"]);
+        const enis = [1, 2, 3].map((n) => named("aws:ec2/networkInterface:NetworkInterface", `alpha-etcd${n}`));
+        expect(enis.map((e) => e.inputs.subnetId)).toEqual(subnets.map((s) => s.id));
+    });
+
+    test("attachments stop the instance before detaching", () => {
+        for (const attachment of byType("aws:ec2/volumeAttachment:VolumeAttachment")) {
+            expect(attachment.inputs).toMatchObject({ deviceName: "/dev/sdf", stopInstanceBeforeDetaching: true });
+        }
+    });
+});
+
+describe("security group rules", () => {
+    const ingress = () => byType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").map((r) => r.inputs);
+    const sgId = () => byType("aws:ec2/securityGroup:SecurityGroup")[0].id;
+
+    test("no ingress from 0.0.0.0/0 and no SSH", () => {
+        for (const rule of ingress()) {
+            expect(rule.cidrIpv4).not.toBe("0.0.0.0/0");
+            expect(rule.fromPort).not.toBe(22);
+        }
+    });
+
+    test("exact ingress: peer only from members, client from members and configured sources, metrics from monitoring", () => {
+        const summary = ingress().map((r) => [r.fromPort, r.toPort, r.cidrIpv4 ?? r.referencedSecurityGroupId]);
+        expect(summary).toEqual([
+            [2380, 2380, sgId()],
+            [2379, 2379, sgId()],
+            [2379, 2379, "10.8.0.0/16"],
+            [2379, 2379, "sg-0123456789abcdef0"],
+            [2381, 2381, "10.9.1.0/24"],
+        ]);
+    });
+
+    test("egress: HTTPS out and etcd ports to the members only", () => {
+        const egress = byType("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule").map((r) => [r.inputs.fromPort, r.inputs.toPort, r.inputs.cidrIpv4 ?? r.inputs.referencedSecurityGroupId]);
+        expect(egress).toEqual([
+            [443, 443, "0.0.0.0/0"],
+            [2379, 2380, sgId()],
+        ]);
+    });
+});
+
+describe("certificates", () => {
+    test("member certificates carry the member's IP, loopback and host names", async () => {
+        const members = await resolve(cluster.members);
+        const request = named("tls:index/certRequest:CertRequest", "alpha-pki-member-etcd2");
+        const ip = members[1].ip;
+        expect(request.inputs.ipAddresses).toEqual([ip, "127.0.0.1", "::1"]);
+        expect(request.inputs.dnsNames).toEqual(["etcd2", "localhost", `ip-${ip.replace(/\./g, "-")}.eu-west-1.compute.internal`]);
+        expect(request.inputs.subject).toEqual({ commonName: "etcd2", organization: "etcd" });
+    });
+
+    test("member certificates serve and authenticate peers; client certificates only authenticate", () => {
+        const signed = named("tls:index/locallySignedCert:LocallySignedCert", "alpha-pki-member-etcd1").inputs;
+        expect(signed.allowedUses).toEqual(["digital_signature", "key_encipherment", "server_auth", "client_auth"]);
+        expect(signed).toMatchObject({ validityPeriodHours: 8760, earlyRenewalHours: 720 });
+        for (const client of ["alpha-pki-node-etcd1", "alpha-pki-client-admin", "alpha-pki-client-kube-apiserver"]) {
+            expect(named("tls:index/locallySignedCert:LocallySignedCert", client).inputs.allowedUses).toEqual(["digital_signature", "key_encipherment", "client_auth"]);
+        }
+    });
+
+    test("the CA is ECDSA P-256 by default and signs certificates only", () => {
+        expect(named("tls:index/privateKey:PrivateKey", "alpha-pki-ca").inputs).toMatchObject({ algorithm: "ECDSA", ecdsaCurve: "P256" });
+        const ca = named("tls:index/selfSignedCert:SelfSignedCert", "alpha-pki-ca").inputs;
+        expect(ca).toMatchObject({ isCaCertificate: true, validityPeriodHours: 87600, allowedUses: ["cert_signing", "crl_signing", "digital_signature"] });
+    });
+
+    test("private keys travel only as KMS-encrypted SecureString parameters", () => {
+        const params = byType("aws:ssm/parameter:Parameter");
+        const keys = params.filter((p) => String(p.inputs.name).endsWith("-key.pem"));
+        expect(keys.map((p) => p.inputs.name).sort()).toEqual(
+            ["etcd1", "etcd2", "etcd3"].flatMap((m) => [`/etcd/proj/test/alpha/members/${m}/member-key.pem`, `/etcd/proj/test/alpha/members/${m}/node-key.pem`]).sort(),
+        );
+        for (const key of keys) {
+            expect(key.inputs.type).toBe("SecureString");
+            expect(key.inputs.keyId).toMatch(/^arn:aws:kms:/);
+            expect(key.maskedInputs.value).toBe("[secret]");
+        }
+    });
+
+    test("no key or certificate material in user data", () => {
+        for (const instance of byType("aws:ec2/instance:Instance")) {
+            const userData = String(instance.inputs.userData);
+            expect(userData.startsWith("#cloud-config")).toBe(true);
+            expect(userData).not.toMatch(/PRIVATE KEY|BEGIN CERTIFICATE|\(mock /);
+        }
+    });
+
+    test("the admin key output is a secret", async () => {
+        expect(await cluster.adminKeyPem.isSecret).toBe(true);
+        expect(await cluster.clientCertificates.isSecret).toBe(true);
+        expect(Object.keys(await resolve(cluster.clientCertificates))).toEqual(["kube-apiserver"]);
+    });
+});
+
+describe("IAM", () => {
+    test("each member may read and decrypt only its own parameters and the CA", () => {
+        for (const n of [1, 2, 3]) {
+            const policy = JSON.parse(String(named("aws:iam/rolePolicy:RolePolicy", `alpha-etcd${n}-policy`).inputs.policy));
+            const base = "arn:aws:ssm:eu-west-1:123456789012:parameter/etcd/proj/test/alpha";
+            const own = [`${base}/ca.pem`, `${base}/members/etcd${n}/*`];
+            const [read, decrypt, agent] = policy.Statement;
+            expect(read).toEqual({ Sid: "ReadOwnCertificates", Effect: "Allow", Action: ["ssm:GetParameter", "ssm:GetParameters"], Resource: own });
+            expect(decrypt.Action).toBe("kms:Decrypt");
+            expect(decrypt.Resource).toMatch(/^arn:aws:kms:eu-west-1:123456789012:key\//);
+            expect(decrypt.Condition.StringLike["kms:EncryptionContext:PARAMETER_ARN"]).toEqual(own);
+            expect(agent.Action.every((a: string) => /^(ssm:UpdateInstanceInformation|ssmmessages:|ec2messages:)/.test(a))).toBe(true);
+            expect(policy.Statement).toHaveLength(3);
+        }
+    });
+});
+
+describe("outputs", () => {
+    test("initial cluster string, client endpoints and token", async () => {
+        const members = await resolve(cluster.members);
+        const ips = members.map((m) => m.ip);
+        expect(await resolve(cluster.initialCluster)).toBe(ips.map((ip, i) => `etcd${i + 1}=https://${ip}:2380`).join(","));
+        expect(await resolve(cluster.clientEndpoints)).toEqual(ips.map((ip) => `https://${ip}:2379`));
+        expect(await resolve(cluster.clusterToken)).toMatch(/^test-alpha-[0-9a-f]{12}$/);
+    });
+
+    test("members list their instance, interface, volume and SSM shell command", async () => {
+        const [first] = await resolve(cluster.members);
+        expect(first).toEqual({
+            name: "etcd1",
+            ip: expect.stringMatching(/^10\.42\.\d+\.\d+$/),
+            availabilityZone: "eu-west-1a",
+            instanceId: named("aws:ec2/instance:Instance", "alpha-etcd1").id,
+            networkInterfaceId: named("aws:ec2/networkInterface:NetworkInterface", "alpha-etcd1").id,
+            dataVolumeId: named("aws:ebs/volume:Volume", "alpha-etcd1-data").id,
+            shellCommand: `aws ssm start-session --region eu-west-1 --target ${named("aws:ec2/instance:Instance", "alpha-etcd1").id}`,
+        });
+    });
+
+    test("the sizing decision is an output", async () => {
+        expect(await resolve(cluster.sizing)).toMatchObject({
+            kubernetesNodeCount: 100,
+            tier: "medium",
+            instanceType: "m7g.xlarge",
+            arch: "arm64",
+            volume: { type: "gp3", sizeGb: 150, iops: 6000, throughputMBps: 125 },
+        });
+    });
+});

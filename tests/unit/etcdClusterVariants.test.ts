@@ -1,0 +1,145 @@
+import { EtcdCluster } from "../../components/etcdCluster";
+import { EtcdClusterArgs } from "../../config/clusterArgs";
+import { ConfigError } from "../../config/errors";
+import { countByType, mockRuntime, ofCluster, RecordedResource, resolve, settled } from "../helpers/mockCluster";
+
+async function build(name: string, args: EtcdClusterArgs): Promise<{ cluster: EtcdCluster; resources: RecordedResource[] }> {
+    const rt = await mockRuntime();
+    const cluster = new EtcdCluster(name, args);
+    await resolve(cluster.members);
+    await settled();
+    return { cluster, resources: ofCluster(rt.resources, name) };
+}
+
+const one = (resources: RecordedResource[], type: string, name: string) => {
+    const found = resources.filter((r) => r.type === type && r.name === name);
+    expect(found).toHaveLength(1);
+    return found[0];
+};
+
+describe("an existing VPC, five members, pinned AMI, DNS names", () => {
+    let resources: RecordedResource[];
+    let cluster: EtcdCluster;
+    beforeAll(async () => {
+        ({ cluster, resources } = await build("prodlike", {
+            kubernetesNodeCount: 800,
+            memberCount: 5,
+            vpcId: "vpc-0a1b2c3d4e5f60718",
+            subnetIds: ["subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002", "subnet-0a1b2c3d4e5f60003"],
+            amiId: "ami-0c1d2e3f4a5b6c7d8",
+            dnsZoneId: "Z0123456789ABCDEFGHIJ",
+            dnsDomain: "etcd.example.com",
+        }));
+    });
+
+    test("creates no VPC and places members round-robin over the given subnets", () => {
+        expect(countByType(resources)["aws:ec2/vpc:Vpc"]).toBeUndefined();
+        const subnets = [1, 2, 3, 4, 5].map((n) => one(resources, "aws:ec2/networkInterface:NetworkInterface", `prodlike-etcd${n}`).inputs.subnetId);
+        expect(subnets).toEqual(["subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002", "subnet-0a1b2c3d4e5f60003", "subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002"]);
+        expect(resources.filter((r) => r.type === "aws:ec2/instance:Instance")).toHaveLength(5);
+    });
+
+    test("large tier: m7g.2xlarge with a 250 GB, 8000 IOPS volume", () => {
+        expect(one(resources, "aws:ec2/instance:Instance", "prodlike-etcd1").inputs.instanceType).toBe("m7g.2xlarge");
+        expect(one(resources, "aws:ebs/volume:Volume", "prodlike-etcd1-data").inputs).toMatchObject({ size: 250, iops: 8000, throughput: 125 });
+    });
+
+    test("a pinned AMI is used as given and changing it rolls members (no ignoreChanges)", () => {
+        const instance = one(resources, "aws:ec2/instance:Instance", "prodlike-etcd3");
+        expect(instance.inputs.ami).toBe("ami-0c1d2e3f4a5b6c7d8");
+        expect(instance.ignoreChanges).toEqual([]);
+    });
+
+    test("member DNS records exist and certificates carry the names", async () => {
+        const record = one(resources, "aws:route53/record:Record", "prodlike-etcd4");
+        const members = await resolve(cluster.members);
+        expect(record.inputs).toMatchObject({ zoneId: "Z0123456789ABCDEFGHIJ", name: "etcd4.etcd.example.com", type: "A", records: [members[3].ip] });
+        expect(one(resources, "tls:index/certRequest:CertRequest", "prodlike-pki-member-etcd4").inputs.dnsNames).toContain("etcd4.etcd.example.com");
+    });
+
+    test("the last of five gates waits on creation", () => {
+        const waits = [1, 2, 3, 4, 5].map((n) => (one(resources, "command:local:Command", `prodlike-etcd${n}-health`).inputs.environment as Record<string, string>).GATE_ON_CREATE);
+        expect(waits).toEqual(["skip", "skip", "skip", "skip", "wait"]);
+    });
+});
+
+describe("options that change the shape", () => {
+    test("healthGate off: no commands, and each instance still waits for the previous member", async () => {
+        const { resources } = await build("nogate", { healthGate: "off" });
+        expect(resources.filter((r) => r.type === "command:local:Command")).toHaveLength(0);
+        expect(one(resources, "aws:ec2/instance:Instance", "nogate-etcd2").dependsOn).toContain("nogate-etcd1-data");
+    });
+
+    test("healthGate direct: the gate gets endpoints and the admin key as a secret", async () => {
+        const { resources } = await build("direct", { healthGate: "direct" });
+        const gate = one(resources, "command:local:Command", "direct-etcd1-health");
+        const env = gate.maskedInputs.environment as Record<string, string>;
+        expect(env.GATE_MODE).toBe("direct");
+        expect(env.ETCDCTL_ENDPOINTS).toMatch(/^https:\/\/10\.42\.\d+\.\d+:2379,https:\/\/.*,https:\/\/.*:2379$/);
+        expect(env.GATE_KEY_PEM).toBe("[secret]");
+        expect(env.GATE_HEALTH_SCRIPT).toContain("etcdctl");
+        expect(env.GATE_EXPECTED_MEMBERS).toBe("3");
+    });
+
+    test("a brought CA signs every certificate and no CA is created", async () => {
+        const { resources } = await build("byoca", { caCertPem: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", caPrivateKeyPem: "KEY" });
+        expect(resources.filter((r) => r.type === "tls:index/selfSignedCert:SelfSignedCert")).toHaveLength(0);
+        const signed = one(resources, "tls:index/locallySignedCert:LocallySignedCert", "byoca-pki-member-etcd1");
+        expect(signed.inputs.caCertPem).toContain("MIIB");
+        expect(signed.maskedInputs.caPrivateKeyPem).toBe("[secret]");
+    });
+
+    test("RSA keys when asked", async () => {
+        const { resources } = await build("rsa", { keyAlgorithm: "RSA" });
+        for (const key of resources.filter((r) => r.type === "tls:index/privateKey:PrivateKey")) {
+            expect(key.inputs).toMatchObject({ algorithm: "RSA", rsaBits: 2048 });
+        }
+    });
+
+    test("protectData false leaves volumes unprotected", async () => {
+        const { resources } = await build("devlike", { protectData: false });
+        expect(resources.filter((r) => r.type === "aws:ebs/volume:Volume").map((v) => v.protect)).toEqual([false, false, false]);
+    });
+});
+
+describe("two clusters in one stack", () => {
+    test("share no resource name, parameter path or token", async () => {
+        const a = await build("left", {});
+        const b = await build("right", {});
+        const names = [...a.resources, ...b.resources].map((r) => `${r.type}/${r.name}`);
+        expect(new Set(names).size).toBe(names.length);
+        const paramNames = [...a.resources, ...b.resources].filter((r) => r.type === "aws:ssm/parameter:Parameter").map((r) => r.inputs.name);
+        expect(new Set(paramNames).size).toBe(paramNames.length);
+        expect(await resolve(a.cluster.clusterToken)).not.toBe(await resolve(b.cluster.clusterToken));
+    });
+});
+
+describe("refused inputs create nothing", () => {
+    const refusals: [string, EtcdClusterArgs, RegExp][] = [
+        ["an even member count", { memberCount: 4 }, /Invalid setting memberCount: got 4\. An even count .* Use 3, 5 or 7\./],
+        ["a single member", { memberCount: 1 }, /memberCount: got 1\. Use 3, 5 or 7\./],
+        ["more than 3000 nodes without explicit sizing", { kubernetesNodeCount: 5000 }, /kubernetesNodeCount: got 5000/],
+        ["client ingress from the whole internet", { clientCidrs: ["0.0.0.0/0"] }, /clientCidrs: got "0\.0\.0\.0\/0"\. Ingress from the whole internet is never allowed/],
+        ["metrics ingress from the whole internet", { monitoringCidrs: ["0.0.0.0/0"] }, /monitoringCidrs: got "0\.0\.0\.0\/0"/],
+        ["a malformed CIDR", { clientCidrs: ["10.0.0.0/33"] }, /clientCidrs: got "10\.0\.0\.0\/33"\. Use CIDR notation/],
+        ["subnets without a VPC", { subnetIds: ["subnet-0a1b2c3d4e5f60001"] }, /subnetIds: .*Give vpcId and subnetIds together/],
+        ["an election timeout under 5x the heartbeat", { heartbeatIntervalMs: 300, electionTimeoutMs: 1000 }, /electionTimeoutMs: got 1000\. etcd requires at least 5x heartbeatIntervalMs \(300\); use 1500 or more/],
+        ["an unknown health gate mode", { healthGate: "ping" }, /healthGate: got "ping"\. Use one of: ssm, direct, off\./],
+        ["a CA certificate without its key", { caCertPem: "PEM" }, /caCertPem: got "\[secret\]"\. Give caCertPem and caPrivateKeyPem together/],
+        ["an unknown key algorithm", { keyAlgorithm: "DSA" }, /keyAlgorithm: got "DSA"\. Use one of: ECDSA, RSA\./],
+        ["admin listed as a consumer", { clientNames: ["admin"] }, /clientNames: got "admin"\. admin is always issued/],
+        ["a plain-http mirror", { etcdMirrorUrl: "http://mirror.local/etcd" }, /etcdMirrorUrl: got "http:\/\/mirror\.local\/etcd"\. Use an https:\/\/ URL/],
+        ["a quota larger than half the volume", { quotaBackendBytes: 40e9 }, /quotaBackendBytes: got 40000000000\. .*half the 50 GB data volume/],
+        ["early renewal not shorter than validity", { certValidityHours: 100, certEarlyRenewalHours: 100 }, /certEarlyRenewalHours: got 100\. Must be less than certValidityHours/],
+        ["a malformed AMI id", { amiId: "latest" }, /amiId: got "latest"\. Use an AMI id like ami-/],
+    ];
+
+    test.each(refusals)("refuses %s", async (_label, args, message) => {
+        const rt = await mockRuntime();
+        const before = rt.resources.length;
+        expect(() => new EtcdCluster("refused", args)).toThrow(ConfigError);
+        expect(() => new EtcdCluster("refused", args)).toThrow(message);
+        await settled();
+        expect(rt.resources.length).toBe(before);
+    });
+});

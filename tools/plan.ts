@@ -1,0 +1,66 @@
+// `npm run plan -- --stack <env> [--json] [--out DIR]`: the offline plan. Runs index.ts under
+// Pulumi's mock runtime with the stack's settings, with no AWS credentials and no Pulumi CLI.
+import * as path from "path";
+import { parseArgs } from "util";
+import { memberFilesFromPlan, writeMemberFiles } from "./memberFiles";
+import { formatPlan } from "./planFormat";
+import { PlanRefused, runPlan } from "./planRunner";
+import { readStackSettings, StackFileError } from "./stackFile";
+
+const USAGE = "usage: npm run plan -- [--stack dev] [--json] [--out DIR]";
+
+async function main(): Promise<number> {
+    let options;
+    try {
+        options = parseArgs({
+            options: {
+                stack: { type: "string", default: "dev" },
+                json: { type: "boolean", default: false },
+                out: { type: "string" },
+                help: { type: "boolean", default: false },
+            },
+        }).values;
+    } catch (err) {
+        process.stderr.write(`${(err as Error).message}\n${USAGE}\n`);
+        return 2;
+    }
+    if (options.help) {
+        process.stdout.write(`${USAGE}\n`);
+        return 0;
+    }
+    const root = path.join(__dirname, "..");
+    try {
+        const plan = await runPlan(readStackSettings(root, options.stack!));
+        if (options.out) {
+            const written = writeMemberFiles(path.resolve(options.out), memberFilesFromPlan(plan.resources));
+            process.stderr.write(`wrote ${written.length} files under ${options.out}\n`);
+        }
+        if (options.json) {
+            const resources = plan.resources.map((r) => ({
+                type: r.type,
+                name: r.name,
+                parent: r.parent ?? null,
+                inputs: r.maskedInputs,
+                options: { dependsOn: r.dependsOn, deleteBeforeReplace: r.deleteBeforeReplace, protect: r.protect, ignoreChanges: r.ignoreChanges },
+            }));
+            process.stdout.write(JSON.stringify({ project: plan.project, stack: plan.stack, region: plan.region, sizing: plan.outputs.sizing, outputs: plan.outputs, resources }, null, 2) + "\n");
+        } else {
+            process.stdout.write(formatPlan(plan));
+        }
+        return 0;
+    } catch (err) {
+        if (err instanceof PlanRefused || err instanceof StackFileError) {
+            process.stderr.write(`error: ${err.message}\n`);
+            return 1;
+        }
+        throw err;
+    }
+}
+
+main().then(
+    (code) => process.exit(code),
+    (err) => {
+        process.stderr.write(`plan failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+        process.exit(1);
+    },
+);

@@ -1,0 +1,62 @@
+import { RecordedResource } from "./mockRuntime";
+import { PlanResult } from "./planRunner";
+
+const LONG_TEXT = 160;
+
+/** The plan as a person reads it: header, sizing decision, then the resource tree with inputs. */
+export function formatPlan(plan: PlanResult): string {
+    const lines: string[] = [
+        `Offline plan for stack ${plan.stack} (project ${plan.project}, region ${plan.region}).`,
+        "No cloud calls were made: ids, addresses and certificates are placeholders; secrets show as [secret].",
+        "",
+    ];
+    const sizing = plan.outputs.sizing as { tier: string; instanceType: string; arch: string; volume: Record<string, unknown>; reasons: string[] } | undefined;
+    if (sizing) {
+        lines.push(`Sizing: tier ${sizing.tier}, instance ${sizing.instanceType} (${sizing.arch}), data volume ${JSON.stringify(sizing.volume)}`);
+        sizing.reasons.forEach((reason) => lines.push(`  - ${reason}`));
+        lines.push("");
+    }
+    lines.push(`Resources (${plan.resources.length}):`);
+    const children = new Map<string | undefined, RecordedResource[]>();
+    for (const resource of plan.resources) {
+        const list = children.get(resource.parent) ?? [];
+        list.push(resource);
+        children.set(resource.parent, list);
+    }
+    const names = new Set(plan.resources.map((r) => r.name));
+    const roots = plan.resources.filter((r) => r.parent === undefined || !names.has(r.parent));
+    const walk = (resource: RecordedResource, depth: number) => {
+        const indent = "  ".repeat(depth + 1);
+        const flags = [
+            resource.parent ? `parent=${resource.parent}` : "",
+            resource.protect ? "protected" : "",
+            resource.deleteBeforeReplace ? "delete-before-replace" : "",
+            resource.ignoreChanges.length ? `ignoreChanges=${resource.ignoreChanges.join(",")}` : "",
+            resource.dependsOn.length ? `dependsOn=${resource.dependsOn.join(",")}` : "",
+        ].filter(Boolean);
+        lines.push(`${indent}${resource.type}  ${resource.name}${flags.length ? `  [${flags.join("; ")}]` : ""}`);
+        for (const [key, value] of Object.entries(resource.maskedInputs)) {
+            lines.push(`${indent}    ${key}: ${summarize(value)}`);
+        }
+        for (const child of children.get(resource.name) ?? []) {
+            if (child !== resource) {
+                walk(child, depth + 1);
+            }
+        }
+    };
+    roots.forEach((root) => walk(root, 0));
+    lines.push("", "Outputs:");
+    for (const [key, value] of Object.entries(plan.outputs)) {
+        lines.push(`  ${key}: ${summarize(value)}`);
+    }
+    return lines.join("\n") + "\n";
+}
+
+function summarize(value: unknown): string {
+    const text = typeof value === "string" ? value : JSON.stringify(value);
+    if (text.length <= LONG_TEXT && !text.includes("\n")) {
+        return text;
+    }
+    const firstLine = text.split("\n")[0].slice(0, 80);
+    return `${firstLine} ... (${text.length} characters; --json or --out shows all)`;
+}
