@@ -23,5 +23,8 @@ function formatReceived(value: unknown): string {
     if (value === undefined) {
         return "nothing";
     }
+    if (typeof value === "number" && !Number.isFinite(value)) {
+        return String(value); // JSON would print null for NaN and Infinity
+    }
     return JSON.stringify(value);
 }

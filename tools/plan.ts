@@ -1,4 +1,4 @@
-// `npm run plan -- --stack <env> [--json] [--out DIR]`: the offline plan. Runs index.ts under
+// `npm run plan -- --stack <env> [--config-file FILE] [--json] [--out DIR]`: the offline plan. Runs index.ts under
 // Pulumi's mock runtime with the stack's settings, with no AWS credentials and no Pulumi CLI.
 import * as path from "path";
 import { parseArgs } from "util";
@@ -7,7 +7,7 @@ import { formatPlan } from "./planFormat";
 import { PlanRefused, runPlan } from "./planRunner";
 import { readStackSettings, StackFileError } from "./stackFile";
 
-const USAGE = "usage: npm run plan -- [--stack dev] [--json] [--out DIR]";
+const USAGE = "usage: npm run plan -- [--stack dev] [--config-file FILE] [--json] [--out DIR]";
 
 async function main(): Promise<number> {
     let options;
@@ -17,6 +17,7 @@ async function main(): Promise<number> {
                 stack: { type: "string", default: "dev" },
                 json: { type: "boolean", default: false },
                 out: { type: "string" },
+                "config-file": { type: "string" },
                 help: { type: "boolean", default: false },
             },
         }).values;
@@ -30,7 +31,7 @@ async function main(): Promise<number> {
     }
     const root = path.join(__dirname, "..");
     try {
-        const plan = await runPlan(readStackSettings(root, options.stack!));
+        const plan = await runPlan(readStackSettings(root, options.stack!, options["config-file"]));
         if (options.out) {
             const written = writeMemberFiles(path.resolve(options.out), memberFilesFromPlan(plan.resources));
             process.stderr.write(`wrote ${written.length} files under ${options.out}\n`);

@@ -16,10 +16,13 @@ export interface StackSettings {
 
 export class StackFileError extends Error {}
 
-/** Reads Pulumi.yaml and Pulumi.<stack>.yaml from `root`. */
-export function readStackSettings(root: string, stack: string): StackSettings {
+/**
+ * Reads Pulumi.yaml and the stack's settings from `root`: Pulumi.<stack>.yaml, or `configFile`
+ * when given (like `pulumi up --config-file`).
+ */
+export function readStackSettings(root: string, stack: string, configFile?: string): StackSettings {
     const project = YAML.parse(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8"))?.name;
-    const file = path.join(root, `Pulumi.${stack}.yaml`);
+    const file = configFile ?? path.join(root, `Pulumi.${stack}.yaml`);
     if (!fs.existsSync(file)) {
         const known = fs
             .readdirSync(root)
