@@ -12,7 +12,7 @@ import { ETCD_PORTS, MemberAddress, MemberRenderInput } from "./render/types";
 import { EtcdSecurityGroup } from "./securityGroup";
 import { EtcdVpc } from "./vpc";
 
-export { EtcdClusterArgs } from "../config/clusterArgs";
+export type { EtcdClusterArgs } from "../config/clusterArgs";
 
 /** What a user needs to find and reach one member. */
 export interface MemberInfo {
@@ -177,12 +177,11 @@ export class EtcdCluster extends pulumi.ComponentResource {
         this.caCertPem = pki.caCertPem;
         this.adminCertPem = pki.clientCerts.admin.certPem;
         this.adminKeyPem = pulumi.secret(pki.clientCerts.admin.keyPem);
+        const consumerCerts = settings.pki.clientNames.map((client) =>
+            pulumi.all([pki.clientCerts[client].certPem, pki.clientCerts[client].keyPem]).apply(([certPem, keyPem]) => ({ client, certPem, keyPem })),
+        );
         this.clientCertificates = pulumi.secret(
-            pulumi.all(
-                Object.fromEntries(
-                    settings.pki.clientNames.map((client) => [client, pulumi.all({ certPem: pki.clientCerts[client].certPem, keyPem: pki.clientCerts[client].keyPem })]),
-                ),
-            ),
+            pulumi.all(consumerCerts).apply((certs) => Object.fromEntries(certs.map(({ client, certPem, keyPem }) => [client, { certPem, keyPem }]))),
         );
         this.members = pulumi.all(
             members.map((m, i) =>

@@ -10,7 +10,7 @@
 #   GATE_MEMBER          member name, for messages
 #   GATE_ON_CREATE       wait | skip. While a new cluster forms, a member cannot be healthy before
 #                        its peers exist, so only the last member's gate waits on creation.
-#   GATE_TIMEOUT_SECONDS, GATE_POLL_SECONDS
+#   GATE_TIMEOUT_SECONDS, GATE_POLL_SECONDS (between checks), GATE_SSM_POLL_SECONDS (within one)
 #   ssm mode:    GATE_REGION, GATE_INSTANCE_ID, GATE_NODE_HEALTH_COMMAND
 #   direct mode: GATE_HEALTH_SCRIPT (the node's health script text), ETCDCTL_ENDPOINTS,
 #                GATE_CA_PEM, GATE_CERT_PEM, GATE_KEY_PEM, GATE_EXPECTED_MEMBERS
@@ -34,7 +34,7 @@ check_via_ssm() {
         --parameters "commands=${GATE_NODE_HEALTH_COMMAND}" \
         --query Command.CommandId --output text 2>&1)" || { echo "SSM send-command failed: ${command_id}"; return 1; }
     for _ in $(seq 1 60); do
-        sleep 2
+        sleep "${GATE_SSM_POLL_SECONDS:-2}"
         status="$(aws ssm get-command-invocation --region "$GATE_REGION" --command-id "$command_id" \
             --instance-id "$GATE_INSTANCE_ID" --query Status --output text 2>/dev/null || echo Pending)"
         case "$status" in

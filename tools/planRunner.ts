@@ -50,7 +50,7 @@ export async function runPlan(settings: StackSettings, stateHook?: StateHook): P
     try {
         for (const [key, value] of Object.entries(program)) {
             if (pulumi.Output.isInstance(value)) {
-                const [resolved, secret] = await Promise.all([settle(value), value.isSecret]);
+                const [resolved, secret] = await Promise.all([settle(value), pulumi.isSecret(value)]);
                 rawOutputs[key] = resolved;
                 outputs[key] = secret ? SECRET_MASK : resolved;
             }

@@ -1,3 +1,4 @@
+import * as pulumi from "@pulumi/pulumi";
 import { EtcdCluster } from "../../components/etcdCluster";
 import { countByType, mockRuntime, ofCluster, RecordedResource, resolve, settled } from "../helpers/mockCluster";
 
@@ -223,8 +224,8 @@ describe("certificates", () => {
     });
 
     test("the admin key output is a secret", async () => {
-        expect(await cluster.adminKeyPem.isSecret).toBe(true);
-        expect(await cluster.clientCertificates.isSecret).toBe(true);
+        expect(await pulumi.isSecret(cluster.adminKeyPem)).toBe(true);
+        expect(await pulumi.isSecret(cluster.clientCertificates)).toBe(true);
         expect(Object.keys(await resolve(cluster.clientCertificates))).toEqual(["kube-apiserver"]);
     });
 });
