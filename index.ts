@@ -21,3 +21,5 @@ export const securityGroupId = cluster.securityGroupId;
 export const vpcId = cluster.vpcId;
 export const kmsKeyArn = cluster.kmsKeyArn;
 export const parameterPrefix = cluster.parameterPrefix;
+export const backupBucketName = cluster.backupBucketName;
+export const backupPrefix = cluster.backupPrefix;

@@ -5,6 +5,8 @@ import { createHash } from "crypto";
 import { EtcdClusterArgs } from "../config/clusterArgs";
 import { resolveSettings, ResolvedSettings } from "../config/settings";
 import { SizingDecision } from "../config/sizingDecision";
+import { EtcdBackupBucket } from "./backupBucket";
+import { EtcdClusterAlarms, METRIC_NAMESPACE } from "./clusterAlarms";
 import { healthGate } from "./healthGate";
 import { EtcdMember } from "./member";
 import { EtcdPki } from "./pki";
@@ -51,6 +53,9 @@ export class EtcdCluster extends pulumi.ComponentResource {
     public readonly kmsKeyArn: pulumi.Output<string>;
     /** Where the certificates live in SSM Parameter Store. */
     public readonly parameterPrefix: pulumi.Output<string>;
+    /** Bucket and key prefix of the snapshots (empty when backups are off). */
+    public readonly backupBucketName: pulumi.Output<string>;
+    public readonly backupPrefix: pulumi.Output<string>;
 
     constructor(name: string, args: EtcdClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         // Validate before registering anything, so a bad setting never leaves a half-made cluster.
@@ -74,6 +79,7 @@ export class EtcdCluster extends pulumi.ComponentResource {
                   parent,
               ).arn;
 
+        const backup = this.backups(name, settings, `${project}/${stack}/${name}`, kmsKeyArn, tags);
         const network = this.network(name, settings, tags);
         const securityGroup = new EtcdSecurityGroup(`${name}-members`, { vpcId: network.vpcId, ...settings.network, tags }, parent);
 
@@ -163,6 +169,7 @@ export class EtcdCluster extends pulumi.ComponentResource {
                     accountId,
                     protectData: settings.protectData,
                     tags,
+                    backup: backup ? { bucketArn: backup.bucketArn, prefix: backup.prefix, metricNamespace: METRIC_NAMESPACE } : undefined,
                     after: [caParameter, ...(previousGate ? [previousGate] : [])],
                 },
                 parent,
@@ -204,6 +211,8 @@ export class EtcdCluster extends pulumi.ComponentResource {
         this.vpcId = pulumi.output(network.vpcId);
         this.kmsKeyArn = kmsKeyArn;
         this.parameterPrefix = pulumi.output(parameterPrefix);
+        this.backupBucketName = backup ? backup.bucketName : pulumi.output("");
+        this.backupPrefix = pulumi.output(backup?.prefix ?? "");
 
         this.registerOutputs({
             clientEndpoints: this.clientEndpoints,
@@ -220,7 +229,37 @@ export class EtcdCluster extends pulumi.ComponentResource {
             vpcId: this.vpcId,
             kmsKeyArn: this.kmsKeyArn,
             parameterPrefix: this.parameterPrefix,
+            backupBucketName: this.backupBucketName,
+            backupPrefix: this.backupPrefix,
         });
+    }
+
+    /** The snapshot bucket (or the user's) and the alarms that make a failed backup visible. */
+    private backups(name: string, settings: ResolvedSettings, clusterId: string, kmsKeyArn: pulumi.Output<string>, tags: Record<string, string>) {
+        const backup = settings.backup;
+        if (!backup.enabled) {
+            return undefined;
+        }
+        let bucketName: pulumi.Output<string>;
+        let bucketArn: pulumi.Output<string>;
+        if (backup.bucketName) {
+            bucketName = pulumi.output(backup.bucketName);
+            bucketArn = pulumi.interpolate`arn:${aws.getPartitionOutput({}, { parent: this }).partition}:s3:::${backup.bucketName}`;
+        } else {
+            const bucket = new EtcdBackupBucket(
+                `${name}-backups`,
+                { kmsKeyArn, prefix: clusterId, retentionDays: backup.retentionDays, objectLock: backup.objectLock, protect: settings.protectData, tags },
+                { parent: this },
+            );
+            bucketName = bucket.bucketName;
+            bucketArn = bucket.bucketArn;
+        }
+        new EtcdClusterAlarms(
+            `${name}-alarms`,
+            { clusterId, backupIntervalMinutes: backup.intervalMinutes, quotaAlarmPercent: backup.quotaAlarmPercent, alarmTopicArn: backup.alarmTopicArn, tags },
+            { parent: this },
+        );
+        return { bucketName, bucketArn, prefix: clusterId };
     }
 
     /** The user's VPC and subnets, or a VPC made for etcd. */

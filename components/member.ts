@@ -26,6 +26,8 @@ export interface EtcdMemberArgs {
     accountId: pulumi.Input<string>;
     protectData: boolean;
     tags: Record<string, string>;
+    /** Where the member writes snapshots; absent when backups are off. */
+    backup?: { bucketArn: pulumi.Input<string>; prefix: string; metricNamespace: string };
     /** The instance waits for these: the previous member's health gate makes updates roll one at a time. */
     after: pulumi.Resource[];
 }
@@ -152,10 +154,18 @@ export class EtcdMember extends pulumi.ComponentResource {
             {
                 role: role.id,
                 policy: pulumi
-                    .all([args.partition, args.region, args.accountId, args.kmsKeyArn])
-                    .apply(([partition, region, accountId, kmsKeyArn]) =>
+                    .all([args.partition, args.region, args.accountId, args.kmsKeyArn, args.backup?.bucketArn ?? ""])
+                    .apply(([partition, region, accountId, kmsKeyArn, bucketArn]) =>
                         JSON.stringify(
-                            memberPolicyDocument({ partition, region, accountId, kmsKeyArn, parameterPrefix: args.parameterPrefix, memberName: args.memberName }),
+                            memberPolicyDocument({
+                                partition,
+                                region,
+                                accountId,
+                                kmsKeyArn,
+                                parameterPrefix: args.parameterPrefix,
+                                memberName: args.memberName,
+                                backup: args.backup ? { bucketArn, prefix: args.backup.prefix, metricNamespace: args.backup.metricNamespace } : undefined,
+                            }),
                         ),
                     ),
             },

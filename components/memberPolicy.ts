@@ -12,6 +12,8 @@ export interface MemberPolicyInput {
     parameterPrefix: string;
     memberName: string;
     kmsKeyArn: string;
+    /** Where the member writes snapshots; absent when backups are off. */
+    backup?: { bucketArn: string; prefix: string; metricNamespace: string };
 }
 
 export function memberParameterArns(input: MemberPolicyInput): string[] {
@@ -59,6 +61,43 @@ export function memberPolicyDocument(input: MemberPolicyInput): object {
                 ],
                 Resource: "*",
             },
+            ...(input.backup ? backupStatements(input, input.backup) : []),
         ],
     };
+}
+
+/**
+ * Backups: write and read snapshots under the cluster's prefix only, never delete (retention is
+ * the bucket's lifecycle rule), use the key only through S3, and publish the backup metrics.
+ */
+function backupStatements(input: MemberPolicyInput, backup: NonNullable<MemberPolicyInput["backup"]>): object[] {
+    return [
+        {
+            Sid: "WriteAndReadOwnSnapshots",
+            Effect: "Allow",
+            Action: ["s3:PutObject", "s3:GetObject"],
+            Resource: `${backup.bucketArn}/${backup.prefix}/*`,
+        },
+        {
+            Sid: "ListOwnSnapshots",
+            Effect: "Allow",
+            Action: "s3:ListBucket",
+            Resource: backup.bucketArn,
+            Condition: { StringLike: { "s3:prefix": [`${backup.prefix}/*`] } },
+        },
+        {
+            Sid: "EncryptSnapshots",
+            Effect: "Allow",
+            Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+            Resource: input.kmsKeyArn,
+            Condition: { StringEquals: { "kms:ViaService": `s3.${input.region}.amazonaws.com` } },
+        },
+        {
+            Sid: "PublishBackupMetrics",
+            Effect: "Allow",
+            Action: "cloudwatch:PutMetricData",
+            Resource: "*",
+            Condition: { StringEquals: { "cloudwatch:namespace": backup.metricNamespace } },
+        },
+    ];
 }

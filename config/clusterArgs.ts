@@ -123,4 +123,29 @@ export interface EtcdClusterArgs {
     clientNames?: string[];
     /** How often members re-read their certificates, so renewed ones arrive without a restart. @default 10 */
     certSyncIntervalMinutes?: number;
+
+    // ---- Backups, maintenance and disaster recovery -------------------------------------------
+
+    /** Scheduled snapshot backups to S3. @default true */
+    backupEnabled?: boolean;
+    /** An existing bucket for snapshots (its encryption and retention are yours). @default a bucket is created per cluster */
+    backupBucketName?: string;
+    /** Minutes between backups; at each tick only the leader takes one. @default 15 */
+    backupIntervalMinutes?: number;
+    /** Days a snapshot is kept (lifecycle expiry; object-lock period when backupObjectLock). @default 30 */
+    backupRetentionDays?: number;
+    /** Object lock in governance mode, so snapshots cannot be deleted before they expire. @default false */
+    backupObjectLock?: boolean;
+    /** SNS topic for the backup-age and database-quota alarms. @default alarms without actions */
+    alarmTopicArn?: string;
+    /** Alarm when a member's database passes this percentage of quotaBackendBytes. @default 80 */
+    quotaAlarmPercent?: number;
+    /** Hours between defragmentations of each member; members take turns, never two at once. @default 72 */
+    defragIntervalHours?: number;
+    /**
+     * Bootstrap a NEW cluster (with a new token) from a snapshot: an `s3://bucket/key` URI or `latest`
+     * (the newest finished snapshot of this cluster). Only ever restores into empty data dirs.
+     * @default none: a new cluster starts empty
+     */
+    restoreFrom?: string;
 }

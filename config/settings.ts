@@ -52,6 +52,17 @@ export interface ResolvedSettings {
         certSyncIntervalMinutes: number;
     };
     healthGate: { mode: HealthGateMode; timeoutSeconds: number };
+    backup: {
+        enabled: boolean;
+        bucketName?: string;
+        intervalMinutes: number;
+        retentionDays: number;
+        objectLock: boolean;
+        alarmTopicArn?: string;
+        quotaAlarmPercent: number;
+        defragIntervalHours: number;
+        restoreFrom?: string;
+    };
     amiId?: string;
     kmsKeyArn?: string;
     protectData: boolean;
@@ -95,6 +106,7 @@ export function resolveSettings(args: EtcdClusterArgs): ResolvedSettings {
             mode: oneOf("healthGate", args.healthGate ?? "ssm", HEALTH_GATE_MODES),
             timeoutSeconds: integerIn("healthGateTimeoutSeconds", args.healthGateTimeoutSeconds ?? 900, 60, 7200),
         },
+        backup: resolveBackup(args),
         amiId: args.amiId === undefined ? undefined : matching("amiId", args.amiId, /^ami-[0-9a-f]{8,17}$/, "an AMI id like ami-0123456789abcdef0"),
         kmsKeyArn: args.kmsKeyArn === undefined ? undefined : matching("kmsKeyArn", args.kmsKeyArn, /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/.+$/, "a KMS key ARN like arn:aws:kms:eu-west-1:123456789012:key/<id>"),
         protectData: args.protectData ?? true,
@@ -141,6 +153,24 @@ function resolveNetwork(args: EtcdClusterArgs): ResolvedSettings["network"] {
         monitoringSecurityGroupIds: securityGroupIds("monitoringSecurityGroupIds", args.monitoringSecurityGroupIds ?? []),
         dnsZoneId: args.dnsZoneId,
         dnsDomain: args.dnsDomain === undefined ? undefined : matching("dnsDomain", args.dnsDomain, /^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$/, "a lower-case domain like etcd.internal.example.com"),
+    };
+}
+
+function resolveBackup(args: EtcdClusterArgs): ResolvedSettings["backup"] {
+    const enabled = args.backupEnabled ?? true;
+    if (!enabled && args.restoreFrom === "latest") {
+        throw new ConfigError("restoreFrom", args.restoreFrom, "latest means the newest snapshot of this cluster's backups, which are off; give an s3://bucket/key URI or set backupEnabled: true.");
+    }
+    return {
+        enabled,
+        bucketName: args.backupBucketName === undefined ? undefined : matching("backupBucketName", args.backupBucketName, /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "an S3 bucket name"),
+        intervalMinutes: integerIn("backupIntervalMinutes", args.backupIntervalMinutes ?? 15, 5, 30),
+        retentionDays: integerIn("backupRetentionDays", args.backupRetentionDays ?? 30, 1, 3650),
+        objectLock: args.backupObjectLock ?? false,
+        alarmTopicArn: args.alarmTopicArn === undefined ? undefined : matching("alarmTopicArn", args.alarmTopicArn, /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+$/, "an SNS topic ARN like arn:aws:sns:eu-west-1:123456789012:etcd-alarms"),
+        quotaAlarmPercent: integerIn("quotaAlarmPercent", args.quotaAlarmPercent ?? 80, 10, 99),
+        defragIntervalHours: integerIn("defragIntervalHours", args.defragIntervalHours ?? 72, 1, 24 * 90),
+        restoreFrom: args.restoreFrom === undefined ? undefined : matching("restoreFrom", args.restoreFrom, /^(latest|s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/\S+)$/, "latest or a snapshot's s3://bucket/key URI"),
     };
 }
 

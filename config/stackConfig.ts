@@ -48,6 +48,15 @@ export const STACK_SETTINGS: Record<keyof EtcdClusterArgs, Kind> = {
     certEarlyRenewalHours: "number",
     clientNames: "list",
     certSyncIntervalMinutes: "number",
+    backupEnabled: "boolean",
+    backupBucketName: "string",
+    backupIntervalMinutes: "number",
+    backupRetentionDays: "number",
+    backupObjectLock: "boolean",
+    alarmTopicArn: "string",
+    quotaAlarmPercent: "number",
+    defragIntervalHours: "number",
+    restoreFrom: "string",
 };
 
 /** Settings of the program itself, not of the cluster. */

@@ -1,0 +1,95 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+
+export interface BackupBucketArgs {
+    kmsKeyArn: pulumi.Input<string>;
+    /** Key prefix of this cluster's snapshots, e.g. `proj/prod/etcd`. */
+    prefix: string;
+    retentionDays: number;
+    /** Object lock (governance mode) for the retention period: snapshots cannot be deleted early. */
+    objectLock: boolean;
+    /** Protect the bucket from deletion (follows protectData). */
+    protect: boolean;
+    tags: Record<string, string>;
+}
+
+/**
+ * The bucket that holds a cluster's snapshots: versioned, encrypted with the cluster's KMS key,
+ * closed to the public, TLS-only, expiring snapshots after the retention period and optionally
+ * object-locked. Members may only write under the cluster's prefix (see memberPolicy.ts).
+ */
+export class EtcdBackupBucket extends pulumi.ComponentResource {
+    public readonly bucketName: pulumi.Output<string>;
+    public readonly bucketArn: pulumi.Output<string>;
+
+    constructor(name: string, args: BackupBucketArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("etcd:index:BackupBucket", name, {}, opts);
+        const parent = { parent: this };
+        const bucket = new aws.s3.Bucket(
+            name,
+            { bucketPrefix: `${name.toLowerCase().replace(/[^a-z0-9-]/g, "-").slice(0, 30)}-`, objectLockEnabled: args.objectLock, tags: { ...args.tags, Name: name } },
+            // Snapshots are the last line of defence: protected with the data volumes.
+            { parent: this, protect: args.protect },
+        );
+        new aws.s3.BucketVersioning(name, { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } }, parent);
+        new aws.s3.BucketServerSideEncryptionConfiguration(
+            name,
+            { bucket: bucket.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: args.kmsKeyArn }, bucketKeyEnabled: true }] },
+            parent,
+        );
+        const publicAccess = new aws.s3.BucketPublicAccessBlock(
+            name,
+            { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
+            parent,
+        );
+        new aws.s3.BucketPolicy(
+            name,
+            { bucket: bucket.id, policy: pulumi.all([bucket.arn]).apply(([arn]) => JSON.stringify(denyInsecureTransport(arn))) },
+            { parent: this, dependsOn: [publicAccess] },
+        );
+        new aws.s3.BucketLifecycleConfiguration(
+            name,
+            {
+                bucket: bucket.id,
+                rules: [
+                    {
+                        id: "expire-snapshots",
+                        status: "Enabled",
+                        filter: { prefix: `${args.prefix}/` },
+                        expiration: { days: args.retentionDays },
+                        // A deleted or overwritten version stays a week for recovery from mistakes.
+                        noncurrentVersionExpiration: { noncurrentDays: 7 },
+                        abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
+                    },
+                ],
+            },
+            parent,
+        );
+        if (args.objectLock) {
+            new aws.s3.BucketObjectLockConfiguration(
+                name,
+                { bucket: bucket.id, rule: { defaultRetention: { mode: "GOVERNANCE", days: args.retentionDays } } },
+                parent,
+            );
+        }
+        this.bucketName = bucket.bucket;
+        this.bucketArn = bucket.arn;
+        this.registerOutputs({ bucketName: this.bucketName, bucketArn: this.bucketArn });
+    }
+}
+
+export function denyInsecureTransport(bucketArn: string): object {
+    return {
+        Version: "2012-10-17",
+        Statement: [
+            {
+                Sid: "DenyInsecureTransport",
+                Effect: "Deny",
+                Principal: "*",
+                Action: "s3:*",
+                Resource: [bucketArn, `${bucketArn}/*`],
+                Condition: { Bool: { "aws:SecureTransport": "false" } },
+            },
+        ],
+    };
+}
