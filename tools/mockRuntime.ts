@@ -92,6 +92,10 @@ export async function startMockRuntime(options: MockRuntimeOptions): Promise<Moc
                 return { arn: `arn:aws:ec2:${region}:${accountId}:subnet/subnet-${fakeId}` };
             case "aws:ec2/networkInterface:NetworkInterface":
                 return { privateIp: allocateIp(inputs.subnetId) };
+            case "aws:s3/bucket:Bucket": {
+                const bucket = `${inputs.bucketPrefix ?? `${name}-`}mock`;
+                return { bucket, arn: `arn:aws:s3:::${bucket}` };
+            }
             case "aws:kms/key:Key":
                 return { arn: `arn:aws:kms:${region}:${accountId}:key/${fakeId}`, keyId: fakeId };
             case "aws:iam/role:Role":
