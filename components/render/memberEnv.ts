@@ -1,0 +1,102 @@
+import { certFiles, configFiles, NodePaths, resolveNodePaths } from "./paths";
+import { MemberRenderInput } from "./types";
+import { checkRenderInput, clientUrl, initialCluster, peerUrl } from "./urls";
+
+/** The system user etcd runs as; owns the data volume and the certificate files. */
+export const ETCD_USER = "etcd";
+
+/** `/dev/disk/by-id` name the Nitro NVMe driver gives an EBS volume: the volume id without its dash. */
+export function ebsDevicePath(volumeId: string): string {
+    if (!/^vol-[0-9a-f]{8,17}$/.test(volumeId)) {
+        throw new Error(`dataVolumeId ${JSON.stringify(volumeId)} is not an EBS volume id like vol-0123456789abcdef0.`);
+    }
+    return `/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_${volumeId.replace("-", "")}`;
+}
+
+/** The tarball's URL under the mirror: `<mirror>/v<version>/etcd-v<version>-linux-<arch>.tar.gz`. */
+export function releaseUrl(input: Pick<MemberRenderInput, "etcdMirrorUrl" | "etcdVersion" | "arch">): string {
+    const version = input.etcdVersion.replace(/^v/, "");
+    return `${input.etcdMirrorUrl.replace(/\/+$/, "")}/v${version}/etcd-v${version}-linux-${input.arch}.tar.gz`;
+}
+
+/**
+ * Quotes a value for a bash `KEY='value'` line: inside single quotes nothing is special, and a single
+ * quote is written as `'\''` (close, escaped quote, reopen), so no value can break out.
+ */
+export function shellQuote(value: string): string {
+    if (/[\n\r\0]/.test(value)) {
+        throw new Error(`a member.env value may not contain a line break or NUL; got ${JSON.stringify(value)}.`);
+    }
+    return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The variables of member.env, in file order. */
+export function memberEnvVars(input: MemberRenderInput, paths?: Partial<NodePaths>): Array<[string, string]> {
+    checkRenderInput(input);
+    const p = resolveNodePaths(paths);
+    const certs = certFiles(p, input.member.name);
+    const configs = configFiles(p);
+    const others = input.members.filter((m) => m.name !== input.member.name);
+    if (!/^\/[A-Za-z0-9_.\-/]*[A-Za-z0-9_.-]$/.test(input.parameterPrefix)) {
+        throw new Error(
+            `parameterPrefix ${JSON.stringify(input.parameterPrefix)} must be an SSM path like /etcd/myproj/prod/main (no trailing '/').`,
+        );
+    }
+    if (!/^[0-9a-fA-F]{64}$/.test(input.etcdSha256)) {
+        throw new Error(`etcdSha256 must be 64 hex digits; got ${JSON.stringify(input.etcdSha256)}.`);
+    }
+    return [
+        ["MEMBER_NAME", input.member.name],
+        ["MEMBER_IP", input.member.ip],
+        ["MEMBER_PEER_URL", peerUrl(input.member.ip)],
+        ["MEMBER_CLIENT_URL", clientUrl(input.member.ip)],
+        // Local tools talk to the member's own address: its certificate always names it.
+        ["LOCAL_CLIENT_URL", clientUrl(input.member.ip)],
+        ["CLUSTER_TOKEN", input.clusterToken],
+        ["INITIAL_CLUSTER", initialCluster(input.members)],
+        ["MEMBER_NAMES", input.members.map((m) => m.name).join(",")],
+        ["PEER_URLS", input.members.map((m) => peerUrl(m.ip)).join(",")],
+        ["CLIENT_URLS", input.members.map((m) => clientUrl(m.ip)).join(",")],
+        ["OTHER_CLIENT_URLS", others.map((m) => clientUrl(m.ip)).join(",")],
+        ["EXPECTED_MEMBER_COUNT", String(input.members.length)],
+        ["ETCD_RELEASE_VERSION", input.etcdVersion.replace(/^v/, "")],
+        ["ETCD_RELEASE_ARCH", input.arch],
+        ["ETCD_RELEASE_SHA256", input.etcdSha256.toLowerCase()],
+        ["ETCD_RELEASE_URL", releaseUrl(input)],
+        ["DATA_VOLUME_ID", input.dataVolumeId],
+        ["DATA_DEVICE", ebsDevicePath(input.dataVolumeId)],
+        ["AWS_REGION", input.region],
+        ["PARAMETER_PREFIX", input.parameterPrefix],
+        ["CERT_SYNC_INTERVAL_MINUTES", String(input.certSyncIntervalMinutes)],
+        ["SERVICE_USER", ETCD_USER],
+        ["CONFIG_DIR", p.configDir],
+        ["CERT_DIR", p.certDir],
+        ["DATA_DIR", p.dataDir],
+        ["MOUNT_POINT", p.mountPoint],
+        ["BIN_DIR", p.binDir],
+        ["SBIN_DIR", p.sbinDir],
+        ["SYSTEMD_DIR", p.systemdDir],
+        ["CONFIG_FILE", configs.active],
+        ["CONFIG_NEW_FILE", configs.new],
+        ["CONFIG_EXISTING_FILE", configs.existing],
+        ["CA_FILE", certs.ca],
+        ["MEMBER_CERT_FILE", certs.memberCert],
+        ["MEMBER_KEY_FILE", certs.memberKey],
+        ["NODE_CERT_FILE", certs.nodeCert],
+        ["NODE_KEY_FILE", certs.nodeKey],
+    ];
+}
+
+/**
+ * member.env: every value the node scripts need, as bash `KEY='value'` lines they source. Template
+ * values reach the scripts only through this file.
+ */
+export function renderMemberEnv(input: MemberRenderInput, paths?: Partial<NodePaths>): string {
+    const lines = memberEnvVars(input, paths).map(([key, value]) => `${key}=${shellQuote(value)}`);
+    return (
+        `# etcd member ${input.member.name}: values for the node scripts (sourced by bash, never executed).\n` +
+        "# Rendered by the Pulumi component; edits are lost when the member is replaced.\n" +
+        lines.join("\n") +
+        "\n"
+    );
+}

@@ -1,0 +1,70 @@
+import { ETCD_PORTS, MemberAddress, MemberRenderInput } from "./types";
+
+export const peerUrl = (ip: string): string => `https://${ip}:${ETCD_PORTS.peer}`;
+export const clientUrl = (ip: string): string => `https://${ip}:${ETCD_PORTS.client}`;
+export const metricsUrl = (ip: string): string => `http://${ip}:${ETCD_PORTS.metrics}`;
+
+/** A 127.0.0.0/8 address: then the member's own address already serves local clients. */
+export const isLoopback = (ip: string): boolean => /^127\./.test(ip);
+
+/**
+ * etcd also listens on 127.0.0.1 for tools on the machine, unless the member's own address is a
+ * loopback one (a local sandbox runs several members on 127.0.0.x, which could not all bind 127.0.0.1).
+ */
+export function clientListenUrls(ip: string): string[] {
+    return isLoopback(ip) ? [clientUrl(ip)] : [clientUrl(ip), clientUrl("127.0.0.1")];
+}
+
+export function metricsListenUrls(ip: string): string[] {
+    return isLoopback(ip) ? [metricsUrl(ip)] : [metricsUrl(ip), metricsUrl("127.0.0.1")];
+}
+
+/** `initial-cluster`: name=peer URL for every member, in the order given. */
+export function initialCluster(members: MemberAddress[]): string {
+    return members.map((m) => `${m.name}=${peerUrl(m.ip)}`).join(",");
+}
+
+export type EtcdLine = "3.5" | "3.6" | "3.7";
+
+/** The minor line of an exact release; only the lines this package knows how to configure. */
+export function etcdLine(version: string): EtcdLine {
+    const match = /^v?3\.(5|6|7)\.\d+$/.exec(version);
+    if (!match) {
+        throw new Error(
+            `etcdVersion ${JSON.stringify(version)} is not supported: use an exact 3.5.x, 3.6.x or 3.7.x release such as "3.6.14".`,
+        );
+    }
+    return `3.${match[1]}` as EtcdLine;
+}
+
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+const NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/**
+ * Checks what the renderers rely on: names safe in file names and etcd flags, IPv4 addresses, this
+ * member listed once among the members. Throws with the offending value.
+ */
+export function checkRenderInput(input: MemberRenderInput): void {
+    if (input.members.length === 0) throw new Error("members must list at least this member.");
+    const names = new Set<string>();
+    const ips = new Set<string>();
+    for (const m of input.members) {
+        if (!NAME.test(m.name)) {
+            throw new Error(
+                `member name ${JSON.stringify(m.name)} is not allowed: use lower-case letters, digits and '-' (it becomes part of file names and etcd flags).`,
+            );
+        }
+        if (!IPV4.test(m.ip)) throw new Error(`member ${m.name} has ip ${JSON.stringify(m.ip)}, which is not an IPv4 address.`);
+        if (names.has(m.name)) throw new Error(`member name ${m.name} is listed twice in members.`);
+        if (ips.has(m.ip)) throw new Error(`ip ${m.ip} is listed twice in members.`);
+        names.add(m.name);
+        ips.add(m.ip);
+    }
+    const self = input.members.find((m) => m.name === input.member.name);
+    if (!self || self.ip !== input.member.ip) {
+        throw new Error(
+            `member ${input.member.name} (${input.member.ip}) must appear in members with the same ip; members are ${initialCluster(input.members)}.`,
+        );
+    }
+    etcdLine(input.etcdVersion);
+}
