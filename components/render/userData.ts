@@ -1,0 +1,65 @@
+import { gzipSync } from "zlib";
+import { stringify } from "yaml";
+import { ETCD_USER } from "./memberEnv";
+import { memberFileList } from "./memberFiles";
+import { configFiles, NodePaths, resolveNodePaths } from "./paths";
+import { MemberRenderInput } from "./types";
+
+/** EC2 refuses user data over 16 KB, counted before base64. */
+export const USER_DATA_LIMIT_BYTES = 16384;
+
+/**
+ * The member's cloud-init document: a `#cloud-config` that creates the etcd system user, writes every
+ * member file (node scripts, member.env, both etcd configs, systemd units) and runs etcd-bootstrap
+ * once. Every file is in clear, so this is what a reviewer reads and what `cloud-init schema` checks.
+ *
+ * It holds no key or certificate: the node reads those from SSM Parameter Store at boot.
+ *
+ * In clear it is over EC2's 16 KB limit for most clusters (the scripts alone are ~18 KB): give EC2
+ * `renderUserDataBase64`, the same document gzip-compressed, which cloud-init unpacks itself.
+ */
+export function renderUserData(input: MemberRenderInput, paths?: Partial<NodePaths>): string {
+    const p = resolveNodePaths(paths);
+    const cloudConfig = {
+        users: [
+            "default",
+            {
+                name: ETCD_USER,
+                system: true,
+                homedir: p.mountPoint,
+                no_create_home: true,
+                shell: "/sbin/nologin",
+                lock_passwd: true,
+            },
+        ],
+        write_files: memberFileList(input, p).map((file) => ({
+            path: file.path,
+            owner: "root:root",
+            permissions: file.mode,
+            content: file.content,
+        })),
+        runcmd: [["env", `ETCD_MEMBER_ENV=${configFiles(p).memberEnv}`, `${p.sbinDir}/etcd-bootstrap`]],
+    };
+    return "#cloud-config\n" + stringify(cloudConfig, { lineWidth: 0 });
+}
+
+/**
+ * The gzip-compressed user data, base64-encoded: the value for `aws.ec2.Instance.userDataBase64` or
+ * `aws.ec2.LaunchTemplate.userData`. cloud-init recognises gzip and unpacks it. Throws when even the
+ * compressed document exceeds EC2's limit.
+ */
+export function renderUserDataBase64(input: MemberRenderInput, paths?: Partial<NodePaths>): string {
+    const compressed = gzipUserData(renderUserData(input, paths));
+    if (compressed.length > USER_DATA_LIMIT_BYTES) {
+        throw new Error(
+            `the compressed user data of member ${input.member.name} is ${compressed.length} bytes, over EC2's limit of ${USER_DATA_LIMIT_BYTES}. ` +
+                "Use fewer members or shorter member names.",
+        );
+    }
+    return compressed.toString("base64");
+}
+
+/** gzip with a fixed header (no name, mtime 0), so equal documents compress to equal bytes. */
+export function gzipUserData(text: string): Buffer {
+    return gzipSync(Buffer.from(text, "utf8"), { level: 9 });
+}

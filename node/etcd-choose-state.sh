@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# etcd-choose-state: decides how this member starts and points CONFIG_FILE at the matching config.
+#
+#   data dir holds member/  -> "new" config as is: etcd restarts from its data and ignores the
+#                              initial-cluster settings. A member with data never starts a new cluster.
+#   data dir empty, another member answers with the member list (a cluster with quorum exists, e.g.
+#   this member's volume was lost or replaced)
+#                           -> remove this member's stale entry (same name or peer URL) if present,
+#                              `member add` it again, start with "existing". A member that was added
+#                              but never started is kept as it is.
+#   data dir empty, no other member answers
+#                           -> "new": the first bootstrap. (Had this member been part of a running
+#                              cluster, etcd itself refuses "new": it asks its peers whether the member
+#                              was bootstrapped already.)
+#   data dir empty, others answer but have no quorum
+#                           -> refuse: joining needs a quorum; that is a disaster recovery.
+# Prints the chosen state on stdout.
+set -euo pipefail
+
+ETCD_MEMBER_ENV="${ETCD_MEMBER_ENV:-/etc/etcd/member.env}"
+# shellcheck source=/dev/null
+source "$ETCD_MEMBER_ENV"
+
+log() { echo "etcd-choose-state: $MEMBER_NAME: $*" >&2; }
+
+attempts="${CHOOSE_STATE_ATTEMPTS:-3}"
+retry_seconds="${CHOOSE_STATE_RETRY_SECONDS:-5}"
+
+etcdctl() {
+  "$BIN_DIR/etcdctl" --cacert "$CA_FILE" --cert "$NODE_CERT_FILE" --key "$NODE_KEY_FILE" \
+    --dial-timeout "${CHOOSE_STATE_DIAL_TIMEOUT:-3s}" --command-timeout "${CHOOSE_STATE_COMMAND_TIMEOUT:-5s}" "$@"
+}
+
+use_config() { # state
+  local target link
+  if [[ "$1" == new ]]; then target="$CONFIG_NEW_FILE"; else target="$CONFIG_EXISTING_FILE"; fi
+  [[ -f "$target" ]] || { log "$target is missing"; exit 1; }
+  link="$(mktemp -u "$CONFIG_FILE.XXXXXX")"
+  ln -s "$target" "$link"
+  mv -Tf "$link" "$CONFIG_FILE"
+  log "starting with initial-cluster-state $1 ($CONFIG_FILE -> $target)"
+  echo "$1"
+}
+
+if [[ -d "$DATA_DIR/member" ]]; then
+  log "$DATA_DIR holds etcd data; restarting from it"
+  use_config new
+  exit 0
+fi
+
+if [[ -z "$OTHER_CLIENT_URLS" ]]; then
+  log "single-member cluster; bootstrapping"
+  use_config new
+  exit 0
+fi
+
+IFS=',' read -r -a others <<<"$OTHER_CLIENT_URLS"
+
+# Ask each other member in turn for the member list (linearizable: answers only with a quorum).
+members=""
+answering=""
+reachable_without_quorum=""
+for ((try = 1; try <= attempts; try++)); do
+  for url in "${others[@]}"; do
+    if members="$(etcdctl --endpoints "$url" member list -w simple 2>/dev/null)"; then
+      answering="$url"
+      break 2
+    fi
+    # Status is answered locally by a member that has served before, even without a quorum.
+    if etcdctl --endpoints "$url" endpoint status >/dev/null 2>&1; then
+      reachable_without_quorum="$url"
+    fi
+  done
+  ((try < attempts)) && sleep "$retry_seconds"
+done
+
+if [[ -z "$answering" ]]; then
+  if [[ -n "$reachable_without_quorum" ]]; then
+    log "$reachable_without_quorum is up but the cluster has no quorum; refusing to join or bootstrap with an empty data dir (restore from a snapshot instead)"
+    exit 1
+  fi
+  log "no other member answers at $OTHER_CLIENT_URLS; bootstrapping a new cluster"
+  use_config new
+  exit 0
+fi
+
+log "a cluster exists (answered by $answering)"
+# member list -w simple: ID, status, name, peer URLs, client URLs, is learner
+stale_ids=()
+while IFS='|' read -r id status name peers; do
+  if [[ "$peers" == "$MEMBER_PEER_URL" || "$name" == "$MEMBER_NAME" ]]; then
+    if [[ "$status" == unstarted && "$peers" == "$MEMBER_PEER_URL" ]]; then
+      log "already a member ($id) that has not started yet; joining as it is"
+      use_config existing
+      exit 0
+    fi
+    stale_ids+=("$id")
+  fi
+done < <(awk -F', ' -v OFS='|' 'NF >= 4 { print $1, $2, $3, $4 }' <<<"$members")
+
+for id in "${stale_ids[@]}"; do
+  log "removing stale member entry $id (its data is gone)"
+  etcdctl --endpoints "$answering" member remove "$id" >&2
+done
+
+log "adding this member with peer URL $MEMBER_PEER_URL"
+etcdctl --endpoints "$answering" member add "$MEMBER_NAME" --peer-urls "$MEMBER_PEER_URL" >&2
+use_config existing

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# etcd-fetch-certs: reads this member's CA, member (server+peer) and node (client) certificates and
+# keys from SSM Parameter Store into CERT_DIR. Runs at boot and from etcd-cert-sync.timer: a file is
+# replaced (atomically) only when its content changed, so etcd picks up renewed certificates on its
+# next connections. Never prints certificate or key material.
+set -euo pipefail
+
+ETCD_MEMBER_ENV="${ETCD_MEMBER_ENV:-/etc/etcd/member.env}"
+# shellcheck source=/dev/null
+source "$ETCD_MEMBER_ENV"
+
+log() { echo "etcd-fetch-certs: $*" >&2; }
+fail() { log "$*"; exit 1; }
+
+umask 077
+attempts="${SSM_ATTEMPTS:-5}"
+member_prefix="$PARAMETER_PREFIX/members/$MEMBER_NAME"
+
+# parameter name | destination | mode | what the file must contain
+files=(
+  "$PARAMETER_PREFIX/ca.pem|$CA_FILE|0644|CERTIFICATE"
+  "$member_prefix/member.pem|$MEMBER_CERT_FILE|0644|CERTIFICATE"
+  "$member_prefix/member-key.pem|$MEMBER_KEY_FILE|0600|PRIVATE KEY"
+  "$member_prefix/node.pem|$NODE_CERT_FILE|0644|CERTIFICATE"
+  "$member_prefix/node-key.pem|$NODE_KEY_FILE|0600|PRIVATE KEY"
+)
+
+mkdir -p "$CERT_DIR"
+chmod 0755 "$CERT_DIR"
+temps=()
+cleanup() { rm -f "${temps[@]}"; }
+trap cleanup EXIT
+
+get_parameter() { # name output-file
+  local try
+  for ((try = 1; try <= attempts; try++)); do
+    if aws ssm get-parameter --region "$AWS_REGION" --name "$1" --with-decryption \
+      --query Parameter.Value --output text >"$2"; then
+      return 0
+    fi
+    log "reading $1 failed (attempt $try of $attempts)"
+    ((try < attempts)) && sleep $((try * 3))
+  done
+  return 1
+}
+
+# Read everything first, then swap the changed files in quick succession, so a certificate and its
+# key are replaced together.
+changed=()
+for spec in "${files[@]}"; do
+  IFS='|' read -r name dest mode marker <<<"$spec"
+  tmp="$(mktemp "$CERT_DIR/.fetch.XXXXXX")"
+  temps+=("$tmp")
+  get_parameter "$name" "$tmp" || fail "cannot read SSM parameter $name"
+  grep -q -e "-----BEGIN .*$marker-----" "$tmp" || fail "SSM parameter $name does not hold a PEM $marker"
+  if [[ -f "$dest" ]] && cmp -s "$tmp" "$dest"; then
+    continue
+  fi
+  chmod "$mode" "$tmp"
+  chown "$SERVICE_USER:" "$tmp"
+  changed+=("$tmp|$dest")
+done
+
+for pair in "${changed[@]}"; do
+  IFS='|' read -r tmp dest <<<"$pair"
+  mv -f "$tmp" "$dest"
+  log "updated $dest"
+done
+log "${#changed[@]} of ${#files[@]} files changed"

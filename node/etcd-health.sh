@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# etcd-health: exits 0 only when the whole cluster is healthy:
+#   - the member list has exactly EXPECTED_MEMBER_COUNT members, all started voting members;
+#   - every one of them answers `endpoint health` (a quorum read committed);
+#   - every one reports the same leader, which is one of them.
+# Prints a one-line JSON summary on stdout either way, and the reason on stderr when unhealthy.
+# Talks to the local member with the node client certificate unless ETCDCTL_ENDPOINTS,
+# ETCDCTL_CACERT, ETCDCTL_CERT and ETCDCTL_KEY say otherwise (an operator, a sandbox).
+set -euo pipefail
+
+ETCD_MEMBER_ENV="${ETCD_MEMBER_ENV:-/etc/etcd/member.env}"
+# shellcheck source=/dev/null
+source "$ETCD_MEMBER_ENV"
+
+export ETCDCTL_API=3
+export ETCDCTL_ENDPOINTS="${ETCDCTL_ENDPOINTS:-$LOCAL_CLIENT_URL}"
+export ETCDCTL_CACERT="${ETCDCTL_CACERT:-$CA_FILE}"
+export ETCDCTL_CERT="${ETCDCTL_CERT:-$NODE_CERT_FILE}"
+export ETCDCTL_KEY="${ETCDCTL_KEY:-$NODE_KEY_FILE}"
+export ETCDCTL_DIAL_TIMEOUT="${ETCDCTL_DIAL_TIMEOUT:-3s}"
+export ETCDCTL_COMMAND_TIMEOUT="${ETCDCTL_COMMAND_TIMEOUT:-5s}"
+etcdctl="$BIN_DIR/etcdctl"
+expected="$EXPECTED_MEMBER_COUNT"
+
+members=0 started=0 healthy=0 statuses=0 leader="" reason=""
+
+json_string() { # JSON string of $1 (our own messages and etcdctl's errors: escape \ " and controls)
+  local s="${1//\\/\\\\}"
+  s="${s//\"/\\\"}"
+  s="${s//$'\n'/ }"
+  s="${s//$'\t'/ }"
+  printf '"%s"' "$s"
+}
+
+finish() {
+  local ok=false
+  [[ -z "$reason" ]] && ok=true
+  printf '{"healthy":%s,"member":%s,"expected":%s,"members":%s,"started":%s,"healthyEndpoints":%s,"statusEndpoints":%s,"leader":%s,"reason":%s}\n' \
+    "$ok" "$(json_string "$MEMBER_NAME")" "$expected" "$members" "$started" "$healthy" "$statuses" \
+    "$(json_string "$leader")" "$(json_string "$reason")"
+  if [[ "$ok" == true ]]; then exit 0; fi
+  echo "etcd-health: UNHEALTHY: $reason" >&2
+  exit 1
+}
+
+# etcdctl's own summary ("Error: ...") if it printed one, else its first line.
+error_line() { grep -m 1 '^Error:' <<<"$1" || head -n 1 <<<"$1"; }
+
+# 1. Membership: "ID, status, name, peer URLs, client URLs, is learner", one line per member.
+if ! list="$("$etcdctl" member list -w simple 2>&1)"; then
+  reason="cannot read the member list from $ETCDCTL_ENDPOINTS: $(error_line "$list")"
+  finish
+fi
+members="$(awk 'NF > 0' <<<"$list" | wc -l)"
+started="$(awk -F', ' '$2 == "started" && $6 == "false"' <<<"$list" | wc -l)"
+if ((members != expected)); then
+  reason="the cluster has $members members, expected $expected"
+  finish
+fi
+if ((started != expected)); then
+  reason="$((expected - started)) of $expected members are not started voting members (unstarted or learners)"
+  finish
+fi
+
+# 2. Health of every member's endpoint; etcdctl exits non-zero when one is unhealthy, the fields
+#    still list every endpoint.
+health="$("$etcdctl" endpoint health --cluster -w fields 2>/dev/null || true)"
+health_rows="$(awk -F' : ' '
+  function emit() { if (ep != "") print ep "|" ok "|" err; ep = ""; ok = ""; err = "" }
+  NF == 0 { emit(); next }
+  $1 == "\"Endpoint\"" { ep = $2; gsub(/"/, "", ep) }
+  $1 == "\"Health\"" { ok = $2 }
+  $1 == "\"Error\"" { err = substr($0, index($0, " : ") + 3) }
+  END { emit() }' <<<"$health")"
+healthy="$(awk -F'|' '$2 == "true"' <<<"$health_rows" | wc -l)"
+if ((healthy != expected)); then
+  unhealthy="$(awk -F'|' 'NF > 0 && $2 != "true" { printf "%s%s (%s)", sep, $1, $3; sep = ", " }' <<<"$health_rows")"
+  reason="$healthy of $expected members healthy; unhealthy: ${unhealthy:-none reported}"
+  finish
+fi
+
+# 3. Leader: every member names the same leader, and exactly one member is it.
+status="$("$etcdctl" endpoint status --cluster -w fields 2>/dev/null || true)"
+status_rows="$(awk -F' : ' '
+  function emit() { if (ep != "") print ep "|" id "|" ld; ep = ""; id = ""; ld = "" }
+  NF == 0 { emit(); next }
+  $1 == "\"Endpoint\"" { ep = $2; gsub(/"/, "", ep) }
+  $1 == "\"MemberID\"" { id = $2 }
+  $1 == "\"Leader\"" { ld = $2 }
+  END { emit() }' <<<"$status")"
+statuses="$(awk 'NF > 0' <<<"$status_rows" | wc -l)"
+leaders="$(awk -F'|' 'NF > 0 { print $3 }' <<<"$status_rows" | sort -u)"
+leader_count="$(awk 'NF > 0' <<<"$leaders" | wc -l)"
+if ((statuses != expected)); then
+  reason="$statuses of $expected members report their status"
+  finish
+fi
+if ((leader_count != 1)) || [[ "$leaders" == 0 ]]; then
+  reason="members disagree on the leader or have none (leaders reported: $(tr '\n' ' ' <<<"$leaders"))"
+  finish
+fi
+leader_id="$leaders"
+is_leader="$(awk -F'|' -v l="$leader_id" '($2 "") == (l "")' <<<"$status_rows" | wc -l)"
+if ((is_leader != 1)); then
+  reason="$is_leader members claim to be the leader $leader_id, expected exactly one"
+  finish
+fi
+leader_endpoint="$(awk -F'|' -v l="$leader_id" '($2 "") == (l "") { print $1 }' <<<"$status_rows")"
+leader="$(awk -F', ' -v ep="$leader_endpoint" '$5 == ep { print $3 }' <<<"$list")"
+leader="${leader:-$leader_endpoint}"
+finish
