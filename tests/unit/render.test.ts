@@ -1,0 +1,307 @@
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { gunzipSync } from "zlib";
+import { parse } from "yaml";
+import { etcdConfigObject, renderEtcdConfig } from "../../components/render/etcdConfig";
+import { ebsDevicePath, memberEnvVars, renderMemberEnv, shellQuote } from "../../components/render/memberEnv";
+import { memberFileList, NODE_SCRIPTS, renderMemberFiles } from "../../components/render/memberFiles";
+import { DEFAULT_NODE_PATHS, resolveNodePaths } from "../../components/render/paths";
+import { renderCertSyncTimer, renderEtcdService, renderSystemdUnits } from "../../components/render/systemd";
+import { MemberAddress, MemberRenderInput } from "../../components/render/types";
+import { renderUserData, renderUserDataBase64, USER_DATA_LIMIT_BYTES } from "../../components/render/userData";
+
+const members: MemberAddress[] = [
+    { name: "etcd1", ip: "10.0.1.10" },
+    { name: "etcd2", ip: "10.0.2.10" },
+    { name: "etcd3", ip: "10.0.3.10" },
+];
+
+function input(overrides: Partial<MemberRenderInput> = {}): MemberRenderInput {
+    return {
+        member: members[1],
+        members,
+        clusterToken: "etcd-myproj-prod-main-7f3a",
+        etcdVersion: "3.6.14",
+        arch: "amd64",
+        etcdSha256: "0123456789abcdef".repeat(4),
+        etcdMirrorUrl: "https://github.com/etcd-io/etcd/releases/download",
+        dataVolumeId: "vol-0123456789abcdef0",
+        quotaBackendBytes: 8 * 1024 ** 3,
+        autoCompactionMode: "periodic",
+        autoCompactionRetention: "1h",
+        heartbeatIntervalMs: 100,
+        electionTimeoutMs: 1000,
+        logLevel: "info",
+        region: "eu-west-1",
+        parameterPrefix: "/etcd/myproj/prod/main",
+        certSyncIntervalMinutes: 60,
+        ...overrides,
+    };
+}
+
+function sevenMembers(): MemberRenderInput {
+    const seven = Array.from({ length: 7 }, (_, i) => ({ name: `etcd-member-${i + 1}`, ip: `10.100.${i}.${200 + i}` }));
+    return input({ member: seven[6], members: seven, clusterToken: "etcd-a-rather-long-project-name-production-main-0123abcd" });
+}
+
+const ssl = "/etc/ssl/etcd/ssl";
+const tls = {
+    "cert-file": `${ssl}/member-etcd2.pem`,
+    "key-file": `${ssl}/member-etcd2-key.pem`,
+    "trusted-ca-file": `${ssl}/ca.pem`,
+    "client-cert-auth": true,
+    "auto-tls": false,
+};
+const common = {
+    name: "etcd2",
+    "data-dir": "/var/lib/etcd/data",
+    "listen-peer-urls": "https://10.0.2.10:2380",
+    "listen-client-urls": "https://10.0.2.10:2379,https://127.0.0.1:2379",
+    "advertise-client-urls": "https://10.0.2.10:2379",
+    "initial-advertise-peer-urls": "https://10.0.2.10:2380",
+    "initial-cluster": "etcd1=https://10.0.1.10:2380,etcd2=https://10.0.2.10:2380,etcd3=https://10.0.3.10:2380",
+    "initial-cluster-token": "etcd-myproj-prod-main-7f3a",
+    "client-transport-security": tls,
+    "peer-transport-security": tls,
+    "quota-backend-bytes": 8589934592,
+    "auto-compaction-mode": "periodic",
+    "auto-compaction-retention": "1h",
+    "heartbeat-interval": 100,
+    "election-timeout": 1000,
+    "listen-metrics-urls": "http://10.0.2.10:2381,http://127.0.0.1:2381",
+    logger: "zap",
+    "log-level": "info",
+    "log-outputs": ["stderr"],
+    "strict-reconfig-check": true,
+};
+
+describe("renderEtcdConfig", () => {
+    it("renders the exact 3.6 config of a member of three", () => {
+        expect(parse(renderEtcdConfig(input(), "new"))).toEqual({
+            ...common,
+            "initial-cluster-state": "new",
+            "feature-gates": "InitialCorruptCheck=true,CompactHashCheck=true",
+        });
+    });
+
+    it("renders the 3.5 spellings: experimental-* checks and enable-v2 off, no feature gates", () => {
+        expect(parse(renderEtcdConfig(input({ etcdVersion: "3.5.33" }), "existing"))).toEqual({
+            ...common,
+            "initial-cluster-state": "existing",
+            "experimental-initial-corrupt-check": true,
+            "experimental-compact-hash-check-enabled": true,
+            "enable-v2": false,
+        });
+    });
+
+    it("renders 3.7 like 3.6: feature gates, no key 3.7 removed", () => {
+        const config = parse(renderEtcdConfig(input({ etcdVersion: "3.7.3" }), "new"));
+        expect(config).toEqual(parse(renderEtcdConfig(input({ etcdVersion: "3.6.14" }), "new")));
+        expect(Object.keys(config).filter((k) => k.startsWith("experimental") || k === "enable-v2")).toEqual([]);
+    });
+
+    it("differs between new and existing only in initial-cluster-state", () => {
+        const fresh = etcdConfigObject(input(), "new");
+        const joining = etcdConfigObject(input(), "existing");
+        expect({ ...joining, "initial-cluster-state": "new" }).toEqual(fresh);
+    });
+
+    it("keeps the members' order in initial-cluster", () => {
+        const reversed = [...members].reverse();
+        expect(etcdConfigObject(input({ members: reversed }), "new")["initial-cluster"]).toBe(
+            "etcd3=https://10.0.3.10:2380,etcd2=https://10.0.2.10:2380,etcd1=https://10.0.1.10:2380",
+        );
+    });
+
+    it("puts every path under the given NodePaths", () => {
+        const config = etcdConfigObject(input(), "new", { dataDir: "/tmp/s/data", certDir: "/tmp/s/ssl" });
+        expect(config["data-dir"]).toBe("/tmp/s/data");
+        expect(config["peer-transport-security"]).toEqual({ ...tls, "cert-file": "/tmp/s/ssl/member-etcd2.pem", "key-file": "/tmp/s/ssl/member-etcd2-key.pem", "trusted-ca-file": "/tmp/s/ssl/ca.pem" });
+    });
+
+    it("does not add 127.0.0.1 listeners when the member's own address is a loopback one", () => {
+        const local = [
+            { name: "a", ip: "127.0.0.11" },
+            { name: "b", ip: "127.0.0.12" },
+            { name: "c", ip: "127.0.0.13" },
+        ];
+        const config = etcdConfigObject(input({ member: local[0], members: local }), "new");
+        expect(config["listen-client-urls"]).toBe("https://127.0.0.11:2379");
+        expect(config["listen-metrics-urls"]).toBe("http://127.0.0.11:2381");
+    });
+
+    it("refuses an unsupported etcd line", () => {
+        expect(() => renderEtcdConfig(input({ etcdVersion: "3.4.30" }), "new")).toThrow(/3\.4\.30.*not supported/);
+    });
+
+    it("refuses a member missing from members", () => {
+        expect(() => renderEtcdConfig(input({ member: { name: "etcd9", ip: "10.0.9.9" } }), "new")).toThrow(/must appear in members/);
+    });
+
+    it("refuses duplicate names and bad addresses", () => {
+        expect(() => renderEtcdConfig(input({ members: [...members, { name: "etcd1", ip: "10.0.4.10" }] }), "new")).toThrow(/listed twice/);
+        expect(() => renderEtcdConfig(input({ members: [...members, { name: "etcd4", ip: "10.0.4" }] }), "new")).toThrow(/not an IPv4/);
+    });
+
+    it("refuses relative paths and paths with blanks", () => {
+        expect(() => resolveNodePaths({ dataDir: "data" })).toThrow(/NodePaths.dataDir/);
+        expect(() => resolveNodePaths({ dataDir: "/tmp/a b" })).toThrow(/no spaces/);
+    });
+});
+
+describe("renderMemberEnv", () => {
+    const env = renderMemberEnv(input());
+
+    it("quotes a value so a single quote cannot break out", () => {
+        expect(shellQuote("it's")).toBe(`'it'\\''s'`);
+        const hostile = `x'; touch /tmp/pwned; echo '$(id)\`id\``;
+        const out = execFileSync("bash", ["-c", `V=${shellQuote(hostile)}; printf '%s' "$V"`], { encoding: "utf8" });
+        expect(out).toBe(hostile);
+    });
+
+    it("gives bash exactly the values rendered, including a token with quotes and dollars", () => {
+        const tricky = input({ clusterToken: `tok'en "$HOME" \`id\` \\n` });
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "member-env-"));
+        const file = path.join(dir, "member.env");
+        fs.writeFileSync(file, renderMemberEnv(tricky));
+        const script = `set -euo pipefail; source "$1"; printf '%s\\n' "$CLUSTER_TOKEN" "$MEMBER_NAME" "$INITIAL_CLUSTER" "$EXPECTED_MEMBER_COUNT" "$DATA_DEVICE"`;
+        let out: string;
+        try {
+            out = execFileSync("bash", ["-c", script, "bash", file], { encoding: "utf8" });
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+        expect(out.split("\n").slice(0, 5)).toEqual([
+            `tok'en "$HOME" \`id\` \\n`,
+            "etcd2",
+            "etcd1=https://10.0.1.10:2380,etcd2=https://10.0.2.10:2380,etcd3=https://10.0.3.10:2380",
+            "3",
+            "/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol0123456789abcdef0",
+        ]);
+    });
+
+    it("refuses a value with a line break", () => {
+        expect(() => renderMemberEnv(input({ clusterToken: "a\nb" }))).toThrow(/line break/);
+    });
+
+    it("has every line as KEY='value'", () => {
+        for (const line of env.split("\n").filter((l) => l !== "" && !l.startsWith("#"))) {
+            expect(line).toMatch(/^[A-Z][A-Z0-9_]*='[^']*'$/);
+        }
+    });
+
+    it("lists the member, its peers, the release, the volume and all paths", () => {
+        const vars = Object.fromEntries(memberEnvVars(input()));
+        expect(vars).toMatchObject({
+            MEMBER_NAME: "etcd2",
+            MEMBER_IP: "10.0.2.10",
+            MEMBER_PEER_URL: "https://10.0.2.10:2380",
+            LOCAL_CLIENT_URL: "https://10.0.2.10:2379",
+            CLIENT_URLS: "https://10.0.1.10:2379,https://10.0.2.10:2379,https://10.0.3.10:2379",
+            OTHER_CLIENT_URLS: "https://10.0.1.10:2379,https://10.0.3.10:2379",
+            EXPECTED_MEMBER_COUNT: "3",
+            ETCD_RELEASE_URL: "https://github.com/etcd-io/etcd/releases/download/v3.6.14/etcd-v3.6.14-linux-amd64.tar.gz",
+            DATA_VOLUME_ID: "vol-0123456789abcdef0",
+            AWS_REGION: "eu-west-1",
+            PARAMETER_PREFIX: "/etcd/myproj/prod/main",
+            CONFIG_FILE: "/etc/etcd/etcd.yaml",
+            CA_FILE: "/etc/ssl/etcd/ssl/ca.pem",
+            NODE_CERT_FILE: "/etc/ssl/etcd/ssl/node-etcd2.pem",
+            NODE_KEY_FILE: "/etc/ssl/etcd/ssl/node-etcd2-key.pem",
+            MOUNT_POINT: "/var/lib/etcd",
+            DATA_DIR: "/var/lib/etcd/data",
+            SBIN_DIR: "/usr/local/sbin",
+        });
+    });
+
+    it("derives the NVMe device name of the volume", () => {
+        expect(ebsDevicePath("vol-0abc12345678def90")).toBe("/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol0abc12345678def90");
+        expect(() => ebsDevicePath("vol_1")).toThrow(/EBS volume id/);
+    });
+});
+
+describe("systemd units", () => {
+    it("runs etcd as a notify service of the etcd user with the chosen config", () => {
+        const unit = renderEtcdService(input());
+        for (const line of [
+            "Type=notify",
+            "User=etcd",
+            "ExecStart=/usr/local/bin/etcd --config-file /etc/etcd/etcd.yaml",
+            "Restart=always",
+            "RestartSec=5",
+            "LimitNOFILE=65536",
+            "TimeoutStartSec=600",
+            "RequiresMountsFor=/var/lib/etcd",
+            "WantedBy=multi-user.target",
+        ]) {
+            expect(unit.split("\n")).toContain(line);
+        }
+    });
+
+    it("re-reads certificates on the configured interval", () => {
+        const units = renderSystemdUnits(input({ certSyncIntervalMinutes: 15 }));
+        expect(Object.keys(units)).toEqual(["etcd.service", "etcd-cert-sync.service", "etcd-cert-sync.timer"]);
+        expect(units["etcd-cert-sync.timer"].split("\n")).toEqual(expect.arrayContaining(["OnUnitActiveSec=15min", "OnBootSec=15min", "Unit=etcd-cert-sync.service"]));
+        expect(units["etcd-cert-sync.service"].split("\n")).toEqual(
+            expect.arrayContaining(["Type=oneshot", "Environment=ETCD_MEMBER_ENV=/etc/etcd/member.env", "ExecStart=/usr/local/sbin/etcd-fetch-certs"]),
+        );
+        expect(() => renderCertSyncTimer(input({ certSyncIntervalMinutes: 0 }))).toThrow(/certSyncIntervalMinutes/);
+    });
+});
+
+describe("member files and user data", () => {
+    it("lists every file the node gets, scripts executable", () => {
+        const files = memberFileList(input());
+        expect(files.map((f) => [f.path, f.mode])).toEqual([
+            ["/etc/etcd/member.env", "0644"],
+            ["/etc/etcd/etcd.new.yaml", "0644"],
+            ["/etc/etcd/etcd.existing.yaml", "0644"],
+            ["/etc/systemd/system/etcd.service", "0644"],
+            ["/etc/systemd/system/etcd-cert-sync.service", "0644"],
+            ["/etc/systemd/system/etcd-cert-sync.timer", "0644"],
+            ...NODE_SCRIPTS.map((s) => [`/usr/local/sbin/${s}`, "0755"]),
+        ]);
+        for (const f of files.filter((f) => f.kind === "script")) {
+            expect(f.content.startsWith("#!/usr/bin/env bash\n")).toBe(true);
+            expect(f.content).toContain("set -euo pipefail");
+        }
+    });
+
+    it("places files under overridden paths", () => {
+        const root = "/tmp/sandbox/etcd2";
+        const paths = { configDir: `${root}/etc`, certDir: `${root}/ssl`, dataDir: `${root}/data`, mountPoint: root, binDir: `${root}/bin`, sbinDir: `${root}/sbin`, systemdDir: `${root}/systemd` };
+        expect(Object.keys(renderMemberFiles(input(), paths)).every((p) => p.startsWith(`${root}/`))).toBe(true);
+        expect(DEFAULT_NODE_PATHS.configDir).toBe("/etc/etcd");
+    });
+
+    it("is a #cloud-config that writes every member file and runs the bootstrap", () => {
+        const text = renderUserData(input());
+        expect(text.startsWith("#cloud-config\n")).toBe(true);
+        const doc = parse(text);
+        const files = renderMemberFiles(input());
+        expect(Object.fromEntries(doc.write_files.map((f: { path: string; content: string }) => [f.path, f.content]))).toEqual(files);
+        expect(doc.runcmd).toEqual([["env", "ETCD_MEMBER_ENV=/etc/etcd/member.env", "/usr/local/sbin/etcd-bootstrap"]]);
+        expect(doc.users[1]).toMatchObject({ name: "etcd", system: true });
+    });
+
+    it("carries no certificate or key material", () => {
+        // (etcd-fetch-certs names the PEM types it expects, so the words alone may appear; armor may not.)
+        for (const text of [renderUserData(input()), renderUserData(sevenMembers())]) {
+            expect(text).not.toMatch(/-----BEGIN [A-Z ]+-----|PRIVATE KEY-----|BEGIN CERTIFICATE/);
+        }
+    });
+
+    it("stays under EC2's 16 KB limit for 7 members when compressed, and decompresses to the document", () => {
+        const seven = sevenMembers();
+        const compressed = Buffer.from(renderUserDataBase64(seven), "base64");
+        expect(compressed.length).toBeLessThan(USER_DATA_LIMIT_BYTES);
+        expect(gunzipSync(compressed).toString("utf8")).toBe(renderUserData(seven));
+        expect(renderUserDataBase64(seven)).toBe(renderUserDataBase64(seven));
+    });
+
+    it("renders the user data of a member of three (snapshot a reviewer reads)", () => {
+        expect(renderUserData(input())).toMatchSnapshot();
+    });
+});
