@@ -16,6 +16,7 @@ export interface RecordedResource {
     urn: string;
     /** Logical name of the parent resource, if any. */
     parent?: string;
+    parentUrn?: string;
     custom: boolean;
     id?: string;
     /** Inputs as the provider receives them. */
@@ -182,6 +183,7 @@ function recordRegistrations(resources: RecordedResource[]): void {
                     name: req.getName(),
                     urn,
                     parent: parentUrn ? namesByUrn.get(parentUrn) : undefined,
+                    parentUrn: parentUrn || undefined,
                     custom: req.getCustom(),
                     id: response.getId() || undefined,
                     inputs: unwrapSecrets(raw, false) as Record<string, unknown>,

@@ -58,10 +58,13 @@ async function main(): Promise<number> {
     }
 }
 
+// Exit only after stdout has drained: a large --json document to a pipe would be cut off.
+const exitAfterFlush = (code: number) => process.stdout.write("", () => process.exit(code));
+
 main().then(
-    (code) => process.exit(code),
+    exitAfterFlush,
     (err) => {
         process.stderr.write(`plan failed: ${err instanceof Error ? err.stack : String(err)}\n`);
-        process.exit(1);
+        exitAfterFlush(1);
     },
 );

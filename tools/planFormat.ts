@@ -17,14 +17,15 @@ export function formatPlan(plan: PlanResult): string {
         lines.push("");
     }
     lines.push(`Resources (${plan.resources.length}):`);
-    const children = new Map<string | undefined, RecordedResource[]>();
+    // Names repeat across types (a member component and its instance), so the tree is keyed by URN.
+    const children = new Map<string, RecordedResource[]>();
     for (const resource of plan.resources) {
-        const list = children.get(resource.parent) ?? [];
-        list.push(resource);
-        children.set(resource.parent, list);
+        if (resource.parentUrn) {
+            children.set(resource.parentUrn, [...(children.get(resource.parentUrn) ?? []), resource]);
+        }
     }
-    const names = new Set(plan.resources.map((r) => r.name));
-    const roots = plan.resources.filter((r) => r.parent === undefined || !names.has(r.parent));
+    const urns = new Set(plan.resources.map((r) => r.urn));
+    const roots = plan.resources.filter((r) => !r.parentUrn || !urns.has(r.parentUrn));
     const walk = (resource: RecordedResource, depth: number) => {
         const indent = "  ".repeat(depth + 1);
         const flags = [
@@ -38,10 +39,8 @@ export function formatPlan(plan: PlanResult): string {
         for (const [key, value] of Object.entries(resource.maskedInputs)) {
             lines.push(`${indent}    ${key}: ${summarize(value)}`);
         }
-        for (const child of children.get(resource.name) ?? []) {
-            if (child !== resource) {
-                walk(child, depth + 1);
-            }
+        for (const child of children.get(resource.urn) ?? []) {
+            walk(child, depth + 1);
         }
     };
     roots.forEach((root) => walk(root, 0));
