@@ -48,7 +48,6 @@ export class EtcdMember extends pulumi.ComponentResource {
 
     constructor(name: string, args: EtcdMemberArgs, opts?: pulumi.ComponentResourceOptions) {
         super("etcd:index:Member", name, {}, opts);
-        const parent = { parent: this };
         const tags = { ...args.tags, Name: name, "etcd:member": args.memberName };
 
         this.dataVolume = new aws.ebs.Volume(
