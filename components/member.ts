@@ -80,6 +80,9 @@ export class EtcdMember extends pulumi.ComponentResource {
                 iamInstanceProfile: profile.name,
                 primaryNetworkInterface: { networkInterfaceId: args.networkInterfaceId },
                 userData,
+                // cloud-init writes files once per instance, so changed etcd settings reach a member
+                // only through a new instance: replace (keeping interface and volume), one at a time.
+                userDataReplaceOnChange: true,
                 metadataOptions: { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1 },
                 rootBlockDevice: { volumeType: "gp3", volumeSize: 20, encrypted: true, kmsKeyId: args.kmsKeyArn },
                 ebsOptimized: true,

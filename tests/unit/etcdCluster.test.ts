@@ -96,6 +96,7 @@ describe("instances", () => {
             rootBlockDevice: { volumeType: "gp3", encrypted: true, kmsKeyId: expect.stringMatching(/^arn:aws:kms:/) },
             primaryNetworkInterface: { networkInterfaceId: eni.id },
             ebsOptimized: true,
+            userDataReplaceOnChange: true,
         });
         expect(instance.inputs.keyName).toBeUndefined();
     });
