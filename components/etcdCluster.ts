@@ -314,7 +314,7 @@ export class EtcdCluster extends pulumi.ComponentResource {
                 region: ctx.region,
                 instanceId: instance.id,
                 fingerprint: pulumi
-                    .all([instance.id, instance.instanceType, instance.ami, instance.userData])
+                    .all([instance.id, instance.instanceType, instance.ami, instance.userDataBase64])
                     .apply((parts) => createHash("sha256").update(parts.join("\n")).digest("hex")),
                 memberIps: ctx.ips,
                 caCertPem: ctx.pki.caCertPem,

@@ -4,7 +4,7 @@ import { DataVolumeSpec } from "../config/dataVolume";
 import { memberPolicyDocument } from "./memberPolicy";
 import { MemberCerts } from "./pki";
 import { MemberRenderInput } from "./render/types";
-import { renderUserData } from "./render/userData";
+import { renderUserDataBase64 } from "./render/userData";
 
 export interface EtcdMemberArgs {
     memberName: string;
@@ -68,9 +68,11 @@ export class EtcdMember extends pulumi.ComponentResource {
         const parameters = this.certificateParameters(name, args);
         const profile = this.instanceProfile(name, args, tags);
 
-        const userData = pulumi
+        // gzip-compressed: the plain document is over EC2's 16 KB limit; cloud-init unpacks it, and
+        // `npm run plan -- --out` shows it decoded for review.
+        const userDataBase64 = pulumi
             .all([args.render, this.dataVolume.id])
-            .apply(([render, dataVolumeId]) => renderUserData({ ...render, dataVolumeId }));
+            .apply(([render, dataVolumeId]) => renderUserDataBase64({ ...render, dataVolumeId }));
 
         this.instance = new aws.ec2.Instance(
             name,
@@ -79,7 +81,7 @@ export class EtcdMember extends pulumi.ComponentResource {
                 instanceType: args.instanceType,
                 iamInstanceProfile: profile.name,
                 primaryNetworkInterface: { networkInterfaceId: args.networkInterfaceId },
-                userData,
+                userDataBase64,
                 // cloud-init writes files once per instance, so changed etcd settings reach a member
                 // only through a new instance: replace (keeping interface and volume), one at a time.
                 userDataReplaceOnChange: true,

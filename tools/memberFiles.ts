@@ -16,10 +16,20 @@ export function memberFilesFromPlan(resources: RecordedResource[]): MemberFiles[
     return resources
         .filter((r) => r.type === "aws:ec2/instance:Instance")
         .map((instance) => {
-            const userData = String(instance.inputs.userData ?? "");
+            const userData = decodeUserData(instance.inputs);
             const member = (instance.inputs.tags as Record<string, string> | undefined)?.["etcd:member"] ?? instance.name;
             return { member, userData, files: decodeWriteFiles(userData) };
         });
+}
+
+/** The instance's user data as text, whether given plain or gzip+base64 (`userDataBase64`). */
+export function decodeUserData(inputs: Record<string, unknown>): string {
+    if (typeof inputs.userDataBase64 === "string") {
+        const raw = Buffer.from(inputs.userDataBase64, "base64");
+        const gzipped = raw[0] === 0x1f && raw[1] === 0x8b;
+        return (gzipped ? gunzipSync(raw) : raw).toString("utf8");
+    }
+    return String(inputs.userData ?? "");
 }
 
 export function decodeWriteFiles(userData: string): Record<string, string> {

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { EtcdCluster } from "../../components/etcdCluster";
+import { decodeUserData } from "../../tools/memberFiles";
 import { countByType, mockRuntime, ofCluster, RecordedResource, resolve, settled } from "../helpers/mockCluster";
 
 // One cluster on a created VPC at the medium tier, the shape most tests read.
@@ -232,7 +233,8 @@ describe("certificates", () => {
 
     test("no key or certificate material in user data", () => {
         for (const instance of byType("aws:ec2/instance:Instance")) {
-            const userData = String(instance.inputs.userData);
+            const userData = decodeUserData(instance.inputs);
+            expect(Buffer.from(String(instance.inputs.userDataBase64), "base64").length).toBeLessThanOrEqual(16384);
             expect(userData.startsWith("#cloud-config")).toBe(true);
             // No PEM header of any kind, and none of the mock runtime's key or certificate bodies.
             expect(userData).not.toMatch(/-----BEGIN [A-Z ]+-----|\(mock /);
