@@ -56,12 +56,21 @@ fi
 
 IFS=',' read -r -a others <<<"$OTHER_CLIENT_URLS"
 
+# Is anything listening at the URL's host:port? A member not started yet refuses the connection at
+# once, where etcdctl would spend its whole command timeout retrying.
+listening() { # url
+  local hostport="${1#https://}"
+  # shellcheck disable=SC2016 # $1 and $2 are the inner shell's arguments
+  timeout 3 bash -c 'exec 3<>"/dev/tcp/$1/$2"' _ "${hostport%:*}" "${hostport##*:}" 2>/dev/null
+}
+
 # Ask each other member in turn for the member list (linearizable: answers only with a quorum).
 members=""
 answering=""
 reachable_without_quorum=""
 for ((try = 1; try <= attempts; try++)); do
   for url in "${others[@]}"; do
+    listening "$url" || continue
     if members="$(etcdctl --endpoints "$url" member list -w simple 2>/dev/null)"; then
       answering="$url"
       break 2

@@ -12,7 +12,6 @@ ETCD_MEMBER_ENV="${ETCD_MEMBER_ENV:-/etc/etcd/member.env}"
 # shellcheck source=/dev/null
 source "$ETCD_MEMBER_ENV"
 
-export ETCDCTL_API=3
 export ETCDCTL_ENDPOINTS="${ETCDCTL_ENDPOINTS:-$LOCAL_CLIENT_URL}"
 export ETCDCTL_CACERT="${ETCDCTL_CACERT:-$CA_FILE}"
 export ETCDCTL_CERT="${ETCDCTL_CERT:-$NODE_CERT_FILE}"
@@ -47,8 +46,10 @@ finish() {
 error_line() { grep -m 1 '^Error:' <<<"$1" || head -n 1 <<<"$1"; }
 
 # 1. Membership: "ID, status, name, peer URLs, client URLs, is learner", one line per member.
-if ! list="$("$etcdctl" member list -w simple 2>&1)"; then
-  reason="cannot read the member list from $ETCDCTL_ENDPOINTS: $(error_line "$list")"
+errors="$(mktemp)"
+trap 'rm -f "$errors"' EXIT
+if ! list="$("$etcdctl" member list -w simple 2>"$errors")"; then
+  reason="cannot read the member list from $ETCDCTL_ENDPOINTS: $(error_line "$(cat "$errors")")"
   finish
 fi
 members="$(awk 'NF > 0' <<<"$list" | wc -l)"

@@ -1,0 +1,437 @@
+/**
+ * The node scripts and rendered configs against real tools: shellcheck, cloud-init's schema, and
+ * real etcd clusters of three members on loopback addresses (Linux routes all of 127/8 to lo, so
+ * each member gets its own address with the fixed ports). This file uses 127.0.0.11-13, 21-23, ...
+ * (one block per etcd version). Every process is killed in afterAll.
+ */
+import { execFileSync } from "child_process";
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { etcdConfigObject } from "../../components/render/etcdConfig";
+import { memberFileList, NODE_SCRIPTS } from "../../components/render/memberFiles";
+import { NodePaths } from "../../components/render/paths";
+import { MemberAddress, MemberRenderInput } from "../../components/render/types";
+import { gzipUserData, renderUserData } from "../../components/render/userData";
+import { etcdBinDir, testEtcdVersion, testEtcdVersions } from "../helpers/etcdBinaries";
+import { ProcessGroup, run, RunResult, Started, waitFor } from "../helpers/processes";
+
+const repo = path.resolve(__dirname, "../..");
+
+function requireTool(tool: string, install: string): string {
+    try {
+        return execFileSync("bash", ["-c", `command -v ${tool}`], { encoding: "utf8" }).trim();
+    } catch {
+        throw new Error(`${tool} is required by these tests and is not installed: ${install}`);
+    }
+}
+
+/** The environment of the test process without etcdctl settings an operator may have exported. */
+function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+    const env: NodeJS.ProcessEnv = {};
+    for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("ETCDCTL_") && !k.startsWith("ETCD_")) env[k] = v;
+    return { ...env, ...extra };
+}
+
+function baseInput(member: MemberAddress, members: MemberAddress[], version: string): MemberRenderInput {
+    return {
+        member,
+        members,
+        clusterToken: `it-token-${crypto.randomBytes(4).toString("hex")}`,
+        etcdVersion: version,
+        arch: "amd64",
+        etcdSha256: "0".repeat(64),
+        etcdMirrorUrl: "https://mirror.invalid/etcd",
+        dataVolumeId: "vol-0123456789abcdef0",
+        quotaBackendBytes: 2 * 1024 ** 3,
+        autoCompactionMode: "periodic",
+        autoCompactionRetention: "1h",
+        heartbeatIntervalMs: 100,
+        electionTimeoutMs: 1000,
+        logLevel: "info",
+        region: "eu-west-1",
+        parameterPrefix: "/etcd/it/test/main",
+        certSyncIntervalMinutes: 60,
+    };
+}
+
+/** Writes every member file under its (temporary) path, with its mode. */
+function writeMemberFiles(input: MemberRenderInput, paths: NodePaths): void {
+    for (const file of memberFileList(input, paths)) {
+        fs.mkdirSync(path.dirname(file.path), { recursive: true });
+        fs.writeFileSync(file.path, file.content, { mode: parseInt(file.mode, 8) });
+    }
+}
+
+// ---- a throw-away PKI made with openssl: CA, member (server+peer) and node (client) pairs ----------
+
+function openssl(args: string[], cwd: string): void {
+    execFileSync("openssl", args, { cwd, stdio: ["ignore", "ignore", "pipe"] });
+}
+
+function makeCa(dir: string): void {
+    openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", "ca-key.pem", "-out", "ca.pem", "-days", "2", "-subj", "/CN=etcd-test-ca"], dir);
+}
+
+function makeCert(dir: string, base: string, cn: string, ext: string): void {
+    fs.writeFileSync(path.join(dir, `${base}.ext`), ext);
+    openssl(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", `${base}-key.pem`, "-out", `${base}.csr`, "-subj", `/CN=${cn}`], dir);
+    openssl(["x509", "-req", "-in", `${base}.csr`, "-CA", "ca.pem", "-CAkey", "ca-key.pem", "-CAcreateserial", "-days", "2", "-out", `${base}.pem`, "-extfile", `${base}.ext`], dir);
+}
+
+/** kubespray names in certDir: ca.pem, member-NAME(.pem|-key.pem) with IP SANs, node-NAME(...) for clients. */
+function issueMemberCerts(pkiDir: string, member: MemberAddress, certDir: string): void {
+    makeCert(pkiDir, `member-${member.name}`, member.name, `subjectAltName=IP:${member.ip},IP:127.0.0.1,DNS:localhost\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth,clientAuth\n`);
+    makeCert(pkiDir, `node-${member.name}`, `node-${member.name}`, `keyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n`);
+    fs.mkdirSync(certDir, { recursive: true });
+    for (const f of ["ca.pem", `member-${member.name}.pem`, `member-${member.name}-key.pem`, `node-${member.name}.pem`, `node-${member.name}-key.pem`]) {
+        fs.copyFileSync(path.join(pkiDir, f), path.join(certDir, f));
+    }
+}
+
+// ---- static checks ------------------------------------------------------------------------------
+
+describe("node scripts and user data, checked by their tools", () => {
+    it("passes shellcheck: every node/*.sh and scripts/*.sh", async () => {
+        const shellcheck = requireTool("shellcheck", "apt-get install -y shellcheck");
+        const files = [
+            ...fs.readdirSync(path.join(repo, "node")).filter((f) => f.endsWith(".sh")).map((f) => path.join(repo, "node", f)),
+            ...fs.readdirSync(path.join(repo, "scripts")).filter((f) => f.endsWith(".sh")).map((f) => path.join(repo, "scripts", f)),
+        ];
+        expect(files.length).toBeGreaterThanOrEqual(NODE_SCRIPTS.length);
+        const result = await run(shellcheck, ["--shell=bash", "--severity=style", ...files]);
+        expect(result.stdout + result.stderr).toBe("");
+        expect(result.code).toBe(0);
+    });
+
+    it("is accepted by cloud-init's schema, and cloud-init unpacks the gzip form EC2 gets", async () => {
+        const cloudInit = requireTool("cloud-init", "apt-get install -y cloud-init");
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "userdata-"));
+        try {
+            const members = [1, 2, 3].map((i) => ({ name: `etcd${i}`, ip: `10.0.${i}.10` }));
+            const text = renderUserData(baseInput(members[0], members, testEtcdVersion()));
+            fs.writeFileSync(path.join(dir, "user-data.yaml"), text);
+            fs.writeFileSync(path.join(dir, "user-data.gz"), gzipUserData(text));
+            const schema = await run(cloudInit, ["schema", "--config-file", path.join(dir, "user-data.yaml")]);
+            expect(schema.stdout).toContain("Valid cloud-config");
+            expect(schema.code).toBe(0);
+            // The Python cloud-init itself reads the compressed blob back into the same document.
+            const py = [
+                "import sys",
+                "from cloudinit import user_data",
+                "msg = user_data.convert_string(open(sys.argv[1], 'rb').read())",
+                "parts = [p for p in msg.walk() if not p.is_multipart()]",
+                "sys.stdout.write(parts[0].get_payload())",
+            ].join("\n");
+            const decoded = await run("/usr/bin/python3", ["-c", py, path.join(dir, "user-data.gz")]);
+            expect(decoded.stderr).toBe("");
+            expect(decoded.stdout).toBe(text);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+});
+
+// ---- etcd-install against a file:// mirror --------------------------------------------------------
+
+describe("etcd-install", () => {
+    let dir: string;
+    let binSource: string;
+    const version = testEtcdVersion();
+
+    beforeAll(() => {
+        binSource = etcdBinDir(version);
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "etcd-install-"));
+    }, 20 * 60_000);
+    afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    function prepare(sha256: string): { env: NodeJS.ProcessEnv; binDir: string } {
+        const unpacked = `etcd-v${version}-linux-amd64`;
+        const stage = path.join(dir, "stage", unpacked);
+        fs.mkdirSync(stage, { recursive: true });
+        for (const b of ["etcd", "etcdctl", "etcdutl"]) fs.copyFileSync(path.join(binSource, b), path.join(stage, b));
+        const mirror = path.join(dir, "mirror", `v${version}`);
+        fs.mkdirSync(mirror, { recursive: true });
+        const tarball = path.join(mirror, `${unpacked}.tar.gz`);
+        if (!fs.existsSync(tarball)) execFileSync("tar", ["-czf", tarball, "-C", path.join(dir, "stage"), unpacked]);
+        const actual = crypto.createHash("sha256").update(fs.readFileSync(tarball)).digest("hex");
+        const member = { name: "etcd1", ip: "10.0.1.10" };
+        const input = { ...baseInput(member, [member], version), etcdMirrorUrl: `file://${path.join(dir, "mirror")}`, etcdSha256: sha256 === "actual" ? actual : sha256 };
+        const root = path.join(dir, sha256 === "actual" ? "good" : "bad");
+        const paths = { configDir: `${root}/etc`, certDir: `${root}/ssl`, dataDir: `${root}/data`, mountPoint: root, binDir: `${root}/bin`, sbinDir: `${root}/sbin`, systemdDir: `${root}/systemd` };
+        writeMemberFiles(input, paths);
+        return { env: cleanEnv({ ETCD_MEMBER_ENV: `${paths.configDir}/member.env` }), binDir: paths.binDir };
+    }
+
+    it("installs the verified release, then skips it when already installed", async () => {
+        const { env, binDir } = prepare("actual");
+        const first = await run(path.join(binDir, "../sbin/etcd-install"), [], { env });
+        expect(first.stderr).toContain(`installed etcd ${version}`);
+        expect(first.code).toBe(0);
+        expect(execFileSync(path.join(binDir, "etcdctl"), ["version"], { encoding: "utf8" })).toContain(version);
+        const again = await run(path.join(binDir, "../sbin/etcd-install"), [], { env });
+        expect(again.stderr).toContain("already installed");
+        expect(again.code).toBe(0);
+    });
+
+    it("refuses a tarball whose sha256 does not match, installing nothing", async () => {
+        const { env, binDir } = prepare("f".repeat(64));
+        const result = await run(path.join(binDir, "../sbin/etcd-install"), [], { env });
+        expect(result.stderr).toContain("does not match");
+        expect(result.code).not.toBe(0);
+        expect(fs.existsSync(path.join(binDir, "etcd"))).toBe(false);
+    });
+});
+
+// ---- etcd-fetch-certs with a stand-in aws CLI ----------------------------------------------------
+
+describe("etcd-fetch-certs", () => {
+    let dir: string;
+    beforeAll(() => {
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "fetch-certs-"));
+    });
+    afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    it("writes the member's files with key modes 0600, replaces only changed ones and prints no material", async () => {
+        const member = { name: "etcd1", ip: "10.0.1.10" };
+        const input = baseInput(member, [member], testEtcdVersion());
+        const root = path.join(dir, "node");
+        const paths = { configDir: `${root}/etc`, certDir: `${root}/ssl`, dataDir: `${root}/data`, mountPoint: root, binDir: `${root}/bin`, sbinDir: `${root}/sbin`, systemdDir: `${root}/systemd` };
+        writeMemberFiles(input, paths);
+        // The test runs as whoever it runs as; the node's etcd user does not exist here.
+        const user = os.userInfo().username;
+        fs.appendFileSync(`${paths.configDir}/member.env`, `SERVICE_USER='${user}'\n`);
+        // Stand-in aws: prints the file named after the parameter, like `--query Parameter.Value --output text`.
+        const store = path.join(dir, "ssm");
+        const fake = path.join(dir, "fakebin");
+        fs.mkdirSync(fake, { recursive: true });
+        fs.writeFileSync(
+            path.join(fake, "aws"),
+            `#!/usr/bin/env bash\nset -euo pipefail\nname=""\nwhile (($#)); do if [[ "$1" == --name ]]; then name="$2"; shift; fi; shift; done\necho "$name" >>"${store}.calls"\ncat "${store}$name"\n`,
+            { mode: 0o755 },
+        );
+        const put = (name: string, body: string) => {
+            fs.mkdirSync(path.dirname(`${store}${name}`), { recursive: true });
+            fs.writeFileSync(`${store}${name}`, body);
+        };
+        const pem = (type: string, seed: string) => `-----BEGIN ${type}-----\n${Buffer.from(seed).toString("base64")}\n-----END ${type}-----\n`;
+        put("/etcd/it/test/main/ca.pem", pem("CERTIFICATE", "ca"));
+        put("/etcd/it/test/main/members/etcd1/member.pem", pem("CERTIFICATE", "member"));
+        put("/etcd/it/test/main/members/etcd1/member-key.pem", pem("EC PRIVATE KEY", "member-key"));
+        put("/etcd/it/test/main/members/etcd1/node.pem", pem("CERTIFICATE", "node"));
+        put("/etcd/it/test/main/members/etcd1/node-key.pem", pem("PRIVATE KEY", "node-key"));
+        const env = cleanEnv({ ETCD_MEMBER_ENV: `${paths.configDir}/member.env`, PATH: `${fake}:${process.env.PATH}`, SSM_ATTEMPTS: "1" });
+        const script = `${paths.sbinDir}/etcd-fetch-certs`;
+
+        const first = await run(script, [], { env });
+        expect(first.code).toBe(0);
+        expect(first.stdout + first.stderr).not.toMatch(/BEGIN|bWVtYmVy/);
+        expect(first.stderr).toContain("5 of 5 files changed");
+        const ssl = paths.certDir;
+        expect(fs.readFileSync(`${ssl}/member-etcd1-key.pem`, "utf8")).toBe(pem("EC PRIVATE KEY", "member-key"));
+        expect(fs.statSync(`${ssl}/member-etcd1-key.pem`).mode & 0o777).toBe(0o600);
+        expect(fs.statSync(`${ssl}/node-etcd1-key.pem`).mode & 0o777).toBe(0o600);
+        expect(fs.statSync(`${ssl}/node-etcd1.pem`).mode & 0o777).toBe(0o644);
+        expect(fs.statSync(`${ssl}/ca.pem`).mode & 0o777).toBe(0o644);
+
+        const inodeBefore = fs.statSync(`${ssl}/ca.pem`).ino;
+        put("/etcd/it/test/main/members/etcd1/member.pem", pem("CERTIFICATE", "member-renewed"));
+        const second = await run(script, [], { env });
+        expect(second.code).toBe(0);
+        expect(second.stderr).toContain("1 of 5 files changed");
+        expect(fs.statSync(`${ssl}/ca.pem`).ino).toBe(inodeBefore);
+        expect(fs.readFileSync(`${ssl}/member-etcd1.pem`, "utf8")).toBe(pem("CERTIFICATE", "member-renewed"));
+        expect(fs.readdirSync(ssl).filter((f) => f.startsWith("."))).toEqual([]);
+
+        put("/etcd/it/test/main/members/etcd1/node-key.pem", "not a key\n");
+        const bad = await run(script, [], { env });
+        expect(bad.code).not.toBe(0);
+        expect(bad.stderr).toContain("does not hold a PEM");
+        expect(fs.readFileSync(`${ssl}/node-etcd1-key.pem`, "utf8")).toBe(pem("PRIVATE KEY", "node-key"));
+    });
+});
+
+// ---- real clusters ---------------------------------------------------------------------------------
+
+describe.each(testEtcdVersions().map((v, i) => [v, i] as const))("etcd %s: three members on loopback", (version, index) => {
+    const block = 11 + 10 * index;
+    const members: MemberAddress[] = [0, 1, 2].map((i) => ({ name: `etcd${i + 1}`, ip: `127.0.0.${block + i}` }));
+    const group = new ProcessGroup();
+    const running = new Map<string, Started>();
+    let dir: string;
+    let binDir: string;
+    let token: string;
+    const paths = new Map<string, NodePaths>();
+
+    const memberPaths = (name: string): NodePaths => paths.get(name)!;
+    const envOf = (name: string, extra: Record<string, string> = {}) =>
+        cleanEnv({ ETCD_MEMBER_ENV: `${memberPaths(name).configDir}/member.env`, CHOOSE_STATE_RETRY_SECONDS: "1", ...extra });
+    const script = (name: string, s: string) => `${memberPaths(name).sbinDir}/${s}`;
+
+    /** etcdctl as member `as` would run it locally (its node client certificate). */
+    function etcdctl(as: string, endpoints: string[], args: string[], timeoutMs = 20_000): Promise<RunResult> {
+        const p = memberPaths(as);
+        return run(
+            path.join(binDir, "etcdctl"),
+            ["--endpoints", endpoints.join(","), "--cacert", `${p.certDir}/ca.pem`, "--cert", `${p.certDir}/node-${as}.pem`, "--key", `${p.certDir}/node-${as}-key.pem`, "--dial-timeout", "2s", "--command-timeout", "5s", ...args],
+            { env: cleanEnv(), timeoutMs },
+        );
+    }
+    const clientUrl = (m: MemberAddress) => `https://${m.ip}:2379`;
+
+    function startMember(name: string): void {
+        const p = memberPaths(name);
+        const proc = group.start(name, path.join(binDir, "etcd"), ["--config-file", `${p.configDir}/etcd.yaml`], { logFile: path.join(dir, `${name}.log`), env: cleanEnv() });
+        running.set(name, proc);
+    }
+
+    /** Waits until every given member reports healthy and all agree on one leader among them. */
+    async function waitHealthy(names: string[]): Promise<{ clusterId: string; leader: string }> {
+        const urls = members.filter((m) => names.includes(m.name)).map(clientUrl);
+        return waitFor(
+            `members ${names.join(",")} healthy with one leader`,
+            async () => {
+                const health = await etcdctl(names[0], urls, ["endpoint", "health", "-w", "json"]);
+                if (health.code !== 0) return undefined;
+                const status = await etcdctl(names[0], urls, ["endpoint", "status", "-w", "json"]);
+                if (status.code !== 0) return undefined;
+                const rows: Array<{ Status: { header: { cluster_id: number | string; member_id: string }; leader: string } }> = JSON.parse(status.stdout);
+                // Read the 64-bit ids as text: they do not fit a JavaScript number.
+                const ids = [...status.stdout.matchAll(/"cluster_id":(\d+)/g)].map((m) => m[1]);
+                const leaders = [...status.stdout.matchAll(/"leader":(\d+)/g)].map((m) => m[1]);
+                if (rows.length !== names.length || new Set(ids).size !== 1 || new Set(leaders).size !== 1 || leaders[0] === "0") return undefined;
+                return { clusterId: ids[0], leader: leaders[0] };
+            },
+            60_000,
+        );
+    }
+
+    beforeAll(() => {
+        binDir = etcdBinDir(version);
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), `etcd-${version}-`));
+        const pki = path.join(dir, "pki");
+        fs.mkdirSync(pki);
+        makeCa(pki);
+        token = `it-token-${crypto.randomBytes(4).toString("hex")}`;
+        for (const m of members) {
+            const root = path.join(dir, m.name);
+            const p: NodePaths = { configDir: `${root}/etc`, certDir: `${root}/ssl`, dataDir: `${root}/volume/data`, mountPoint: `${root}/volume`, binDir, sbinDir: `${root}/sbin`, systemdDir: `${root}/systemd` };
+            paths.set(m.name, p);
+            writeMemberFiles({ ...baseInput(m, members, version), clusterToken: token }, p);
+            fs.mkdirSync(p.mountPoint, { recursive: true });
+            issueMemberCerts(pki, m, p.certDir);
+        }
+    }, 20 * 60_000);
+
+    afterAll(async () => {
+        await group.stopAll();
+        if (dir && !process.env.KEEP_ETCD_TEST_DIR) fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    let firstCluster: { clusterId: string; leader: string };
+
+    it("bootstraps: choose-state picks new for empty members nobody answers, and the cluster forms", async () => {
+        const chosen = await Promise.all(members.map((m) => run(script(m.name, "etcd-choose-state"), [], { env: envOf(m.name), timeoutMs: 90_000 })));
+        for (const c of chosen) {
+            expect(c.stderr).toContain("no other member answers");
+            expect(c.stdout.trim()).toBe("new");
+            expect(c.code).toBe(0);
+        }
+        expect(fs.readlinkSync(`${memberPaths("etcd1").configDir}/etcd.yaml`)).toBe(`${memberPaths("etcd1").configDir}/etcd.new.yaml`);
+        for (const m of members) startMember(m.name);
+        firstCluster = await waitHealthy(members.map((m) => m.name));
+        const list = await etcdctl("etcd1", [clientUrl(members[0])], ["member", "list", "-w", "simple"]);
+        expect(list.stdout.trim().split("\n")).toHaveLength(3);
+    });
+
+    it("starts without warnings about the config, with the corruption checks on", () => {
+        const log = fs.readFileSync(path.join(dir, "etcd1.log"), "utf8");
+        const complaints = log.split("\n").filter((l) => /unknown|deprecated|unrecognized|not supported/i.test(l));
+        expect(complaints).toEqual([]);
+        if (version.startsWith("3.5.")) {
+            expect(log).toMatch(/"initial-corrupt-check":true/);
+            expect(log).toMatch(/"compact-check-time-enabled":true/);
+        } else {
+            expect(log).toMatch(/"feature-gates":"[^"]*CompactHashCheck=true[^"]*"/);
+            expect(log).toMatch(/"feature-gates":"[^"]*InitialCorruptCheck=true[^"]*"/);
+        }
+        expect(etcdConfigObject({ ...baseInput(members[0], members, version) }, "new")["listen-client-urls"]).toBe(clientUrl(members[0]));
+    });
+
+    it("etcd-health passes on the healthy cluster and prints a JSON summary", async () => {
+        const result = await run(script("etcd1", "etcd-health"), [], { env: envOf("etcd1"), timeoutMs: 60_000 });
+        expect(result.code).toBe(0);
+        const summary = JSON.parse(result.stdout.trim());
+        expect(summary).toMatchObject({ healthy: true, expected: 3, members: 3, started: 3, healthyEndpoints: 3, statusEndpoints: 3, reason: "" });
+        expect(members.map((m) => m.name)).toContain(summary.leader);
+    });
+
+    it("etcd-health fails with the reason when a member is down", async () => {
+        const put = await etcdctl("etcd1", [clientUrl(members[0])], ["put", "/it/before-loss", "kept"]);
+        expect(put.code).toBe(0);
+        await group.stop(running.get("etcd3")!);
+        const result = await run(script("etcd1", "etcd-health"), [], { env: envOf("etcd1"), timeoutMs: 60_000 });
+        expect(result.code).not.toBe(0);
+        const summary = JSON.parse(result.stdout.trim());
+        expect(summary.healthy).toBe(false);
+        expect(summary.reason).toContain("2 of 3 members healthy");
+        expect(summary.reason).toContain(clientUrl(members[2]));
+        expect(result.stderr).toContain("UNHEALTHY");
+    });
+
+    it("etcd-health can be pointed at other endpoints and certificates by ETCDCTL_* variables", async () => {
+        const p = memberPaths("etcd2");
+        const result = await run(script("etcd1", "etcd-health"), [], {
+            env: envOf("etcd1", { ETCDCTL_ENDPOINTS: "https://127.0.0.1:1", ETCDCTL_CERT: `${p.certDir}/node-etcd2.pem`, ETCDCTL_KEY: `${p.certDir}/node-etcd2-key.pem` }),
+            timeoutMs: 60_000,
+        });
+        expect(result.code).not.toBe(0);
+        expect(JSON.parse(result.stdout.trim()).reason).toContain("cannot read the member list from https://127.0.0.1:1");
+    });
+
+    it("a member whose data volume was lost rejoins: choose-state removes and re-adds it", async () => {
+        const p3 = memberPaths("etcd3");
+        const before = await etcdctl("etcd1", [clientUrl(members[0])], ["member", "list", "-w", "simple"]);
+        const oldId = before.stdout.split("\n").find((l) => l.includes(", etcd3, "))!.split(",")[0];
+        fs.rmSync(p3.dataDir, { recursive: true, force: true });
+
+        const chosen = await run(script("etcd3", "etcd-choose-state"), [], { env: envOf("etcd3"), timeoutMs: 90_000 });
+        expect(chosen.stderr).toContain(`removing stale member entry ${oldId}`);
+        expect(chosen.stdout.trim()).toBe("existing");
+        expect(chosen.code).toBe(0);
+        expect(fs.readlinkSync(`${p3.configDir}/etcd.yaml`)).toBe(`${p3.configDir}/etcd.existing.yaml`);
+
+        // Run again before it starts: it is now an unstarted member and is left as it is.
+        const again = await run(script("etcd3", "etcd-choose-state"), [], { env: envOf("etcd3"), timeoutMs: 90_000 });
+        expect(again.stderr).toContain("has not started yet");
+        expect(again.stdout.trim()).toBe("existing");
+
+        startMember("etcd3");
+        const rejoined = await waitHealthy(members.map((m) => m.name));
+        expect(rejoined.clusterId).toBe(firstCluster.clusterId);
+        const list = await etcdctl("etcd1", [clientUrl(members[0])], ["member", "list", "-w", "simple"]);
+        const rows = list.stdout.trim().split("\n");
+        expect(rows).toHaveLength(3);
+        expect(rows.filter((r) => r.includes(", started, "))).toHaveLength(3);
+        expect(rows.find((r) => r.includes(", etcd3, "))!.split(",")[0]).not.toBe(oldId);
+        // Read from etcd3's own copy (serializable): the data written before the loss is there.
+        const value = await waitFor("etcd3 to hold the data written before", async () => {
+            const get = await etcdctl("etcd3", [clientUrl(members[2])], ["get", "/it/before-loss", "--print-value-only", "--consistency=s"]);
+            return get.code === 0 && get.stdout.trim() !== "" ? get.stdout.trim() : undefined;
+        });
+        expect(value).toBe("kept");
+        const health = await run(script("etcd3", "etcd-health"), [], { env: envOf("etcd3"), timeoutMs: 60_000 });
+        expect(JSON.parse(health.stdout.trim())).toMatchObject({ healthy: true, members: 3 });
+        expect(health.code).toBe(0);
+    });
+
+    it("a member with data restarts from it: choose-state changes nothing", async () => {
+        const before = await etcdctl("etcd1", [clientUrl(members[0])], ["member", "list", "-w", "simple"]);
+        const chosen = await run(script("etcd1", "etcd-choose-state"), [], { env: envOf("etcd1"), timeoutMs: 60_000 });
+        expect(chosen.stderr).toContain("holds etcd data");
+        expect(chosen.stdout.trim()).toBe("new");
+        const after = await etcdctl("etcd1", [clientUrl(members[0])], ["member", "list", "-w", "simple"]);
+        expect(after.stdout).toBe(before.stdout);
+    });
+});
