@@ -53,7 +53,8 @@ check_via_ssm() {
 }
 
 check_direct() {
-    local dir rc=0
+    local dir etcdctl_path rc=0
+    etcdctl_path="$(command -v etcdctl)" || { echo "the direct health gate needs etcdctl on PATH"; return 1; }
     dir="$(mktemp -d)"
     # The admin key lives only in this private temp dir for the length of one check.
     chmod 700 "$dir"
@@ -61,9 +62,17 @@ check_direct() {
     printf '%s\n' "$GATE_CERT_PEM" >"$dir/cert.pem"
     (umask 077 && printf '%s\n' "$GATE_KEY_PEM" >"$dir/key.pem")
     printf '%s\n' "$GATE_HEALTH_SCRIPT" >"$dir/etcd-health"
-    ETCDCTL_CACERT="$dir/ca.pem" ETCDCTL_CERT="$dir/cert.pem" ETCDCTL_KEY="$dir/key.pem" \
-        EXPECTED_MEMBERS="$GATE_EXPECTED_MEMBERS" ETCD_MEMBER_ENV=/dev/null \
-        bash "$dir/etcd-health" || rc=$?
+    # The node's health check reads a member.env; give it one describing this operator's view.
+    {
+        echo "MEMBER_NAME=operator-gate-${GATE_MEMBER}"
+        echo "EXPECTED_MEMBER_COUNT=${GATE_EXPECTED_MEMBERS}"
+        echo "BIN_DIR=${etcdctl_path%/*}"
+        echo "LOCAL_CLIENT_URL=${ETCDCTL_ENDPOINTS%%,*}"
+        echo "CA_FILE=$dir/ca.pem"
+        echo "NODE_CERT_FILE=$dir/cert.pem"
+        echo "NODE_KEY_FILE=$dir/key.pem"
+    } >"$dir/member.env"
+    ETCD_MEMBER_ENV="$dir/member.env" bash "$dir/etcd-health" || rc=$?
     rm -rf "$dir"
     return "$rc"
 }
