@@ -1,13 +1,15 @@
 // `npm run plan -- --stack <env> [--config-file FILE] [--json] [--out DIR]`: the offline plan. Runs index.ts under
 // Pulumi's mock runtime with the stack's settings, with no AWS credentials and no Pulumi CLI.
+// `--diff <git-ref>` compares the plan of that ref with the working tree's (tools/planDiff.ts).
 import * as path from "path";
 import { parseArgs } from "util";
 import { memberFilesFromPlan, writeMemberFiles } from "./memberFiles";
+import { planDiffCommand } from "./planDiff";
 import { formatPlan } from "./planFormat";
 import { PlanRefused, runPlan } from "./planRunner";
 import { readStackSettings, StackFileError } from "./stackFile";
 
-const USAGE = "usage: npm run plan -- [--stack dev] [--config-file FILE] [--json] [--out DIR]";
+const USAGE = "usage: npm run plan -- [--stack dev] [--config-file FILE] [--json] [--out DIR] [--diff GIT_REF]";
 
 async function main(): Promise<number> {
     let options;
@@ -18,6 +20,7 @@ async function main(): Promise<number> {
                 json: { type: "boolean", default: false },
                 out: { type: "string" },
                 "config-file": { type: "string" },
+                diff: { type: "string" },
                 help: { type: "boolean", default: false },
             },
         }).values;
@@ -30,6 +33,13 @@ async function main(): Promise<number> {
         return 0;
     }
     const root = path.join(__dirname, "..");
+    if (options.diff !== undefined) {
+        if (options.out) {
+            process.stderr.write(`--out cannot be combined with --diff\n${USAGE}\n`);
+            return 2;
+        }
+        return planDiffCommand({ root, stack: options.stack!, ref: options.diff, configFile: options["config-file"], json: options.json! });
+    }
     try {
         const plan = await runPlan(readStackSettings(root, options.stack!, options["config-file"]));
         if (options.out) {

@@ -1,0 +1,123 @@
+import { execFileSync, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+
+// `npm run plan -- --stack <env> --diff <git-ref>` as a user runs it: the base in a temporary git
+// worktree, both plans as child processes, markdown on stdout, no credentials.
+const ROOT = path.join(__dirname, "..", "..");
+const TSX = path.join(ROOT, "node_modules", ".bin", "tsx");
+
+function plan(...args: string[]) {
+    const env = { ...process.env };
+    for (const key of Object.keys(env).filter((k) => k.startsWith("AWS_") || k.startsWith("PULUMI_"))) {
+        delete env[key];
+    }
+    const run = spawnSync(TSX, ["tools/plan.ts", ...args], { cwd: ROOT, encoding: "utf8", env, timeout: 170000 });
+    return { code: run.status, stdout: run.stdout, stderr: run.stderr };
+}
+
+function git(args: string[], env: NodeJS.ProcessEnv = process.env, input?: string): string {
+    return execFileSync("git", args, { cwd: ROOT, encoding: "utf8", env, input }).trim();
+}
+
+/**
+ * A commit that is HEAD with one file replaced, made with git plumbing (a private index, no branch,
+ * no checkout), so the test changes nothing anybody else sees: an unreferenced object is all it leaves.
+ */
+function commitWithFile(file: string, content: string): string {
+    const index = path.join(tmp, "index");
+    const env = { ...process.env, GIT_INDEX_FILE: index, GIT_AUTHOR_NAME: "plan-diff test", GIT_AUTHOR_EMAIL: "test@example.invalid", GIT_COMMITTER_NAME: "plan-diff test", GIT_COMMITTER_EMAIL: "test@example.invalid" };
+    git(["read-tree", "HEAD"], env);
+    const blob = git(["hash-object", "-w", "--stdin"], env, content);
+    git(["update-index", "--cacheinfo", `100644,${blob},${file}`], env);
+    const tree = git(["write-tree"], env);
+    return git(["commit-tree", tree, "-p", "HEAD", "-m", "plan-diff test base"], env);
+}
+
+/** Paths of the repository's worktrees (other people may commit meanwhile: heads are left out). */
+function worktrees(): string {
+    return git(["worktree", "list", "--porcelain"])
+        .split("\n")
+        .filter((line) => line.startsWith("worktree "))
+        .join("\n");
+}
+
+let tmp: string;
+let headStackFile: string;
+beforeAll(() => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), "plan-diff-test-"));
+    headStackFile = git(["show", "HEAD:Pulumi.dev.yaml"]);
+});
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+describe("npm run plan -- --diff", () => {
+    test("a base whose dev stack asked for 100 Kubernetes nodes: the diff shows the smaller instances and volumes of 20", () => {
+        expect(headStackFile).toMatch(/kubernetesNodeCount: 20\b/);
+        const base = commitWithFile("Pulumi.dev.yaml", headStackFile.replace(/kubernetesNodeCount: 20\b/, "kubernetesNodeCount: 100"));
+        const before = worktrees();
+
+        const { code, stdout, stderr } = plan("--stack", "dev", "--diff", base);
+
+        expect(stderr).toBe("");
+        expect(code).toBe(0);
+        expect(stdout).toContain("### Offline plan diff: stack `dev`");
+        expect(stdout).toContain(`Base \`${base}\` (${base.slice(0, 7)}) → head the working tree. Project \`etcd-cluster\`, region \`eu-west-1\`.`);
+        for (const member of ["etcd1", "etcd2", "etcd3"]) {
+            expect(stdout).toContain(`##### \`aws:ec2/instance:Instance\` \`etcd-${member}\` in \`etcd-${member}\``);
+            expect(stdout).toContain(`##### \`aws:ebs/volume:Volume\` \`etcd-${member}-data\` in \`etcd-${member}\``);
+        }
+        expect(stdout).toContain("- `instanceType`: `m7g.xlarge` → `m7g.large`");
+        expect(stdout).toContain("- `size`: `150` → `50`");
+        expect(stdout).toContain("- `sizing.tier`: `medium` → `small`");
+        expect(stdout).toContain("The instance is stopped and started to change its type");
+        expect(stdout).not.toMatch(/PRIVATE KEY/);
+        // the temporary worktree is gone
+        expect(worktrees()).toBe(before);
+        expect(worktrees()).not.toContain("plan-diff-");
+    });
+
+    test("--config-file is used for the base and the head alike, so only the code can differ", () => {
+        // The base's own stack file asks for five members; the file given asks for three.
+        const base = commitWithFile("Pulumi.dev.yaml", headStackFile.replace(/^config:\n/m, "config:\n  etcd-cluster:memberCount: 5\n"));
+        const file = path.join(tmp, "Pulumi.review.yaml");
+        fs.writeFileSync(file, headStackFile.replace(/kubernetesNodeCount: 20\b/, "kubernetesNodeCount: 300"));
+
+        const { code, stdout, stderr } = plan("--stack", "dev", "--diff", base, "--config-file", file);
+
+        expect(stderr).toBe("");
+        expect(code).toBe(0);
+        expect(stdout).toContain("### Offline plan diff: stack `dev`");
+        // Neither five members (the base's own file) nor a change of tier (the file sets it on both sides).
+        expect(stdout).not.toContain("etcd-etcd4");
+        expect(stdout).not.toContain("sizing.tier");
+        expect(stdout).not.toContain("instanceType");
+    });
+
+    test("--json with --diff prints the structured diff", () => {
+        const base = commitWithFile("Pulumi.dev.yaml", headStackFile.replace(/^config:\n/m, "config:\n  etcd-cluster:memberCount: 5\n"));
+        const { code, stdout } = plan("--stack", "dev", "--diff", base, "--json");
+        expect(code).toBe(0);
+        const diff = JSON.parse(stdout);
+        expect(diff.base).toBe(base);
+        expect(diff.stack).toBe("dev");
+        const removedInstances = diff.removed.filter((r: any) => r.type === "aws:ec2/instance:Instance").map((r: any) => r.name);
+        expect(removedInstances).toEqual(["etcd-etcd4", "etcd-etcd5"]);
+        expect(diff.added).toEqual([]);
+    });
+
+    test("an unknown ref exits 1 with the reason and leaves no worktree", () => {
+        const before = worktrees();
+        const { code, stdout, stderr } = plan("--stack", "dev", "--diff", "no-such-branch-anywhere");
+        expect(code).toBe(1);
+        expect(stdout).toBe("");
+        expect(stderr).toBe('error: Unknown git ref "no-such-branch-anywhere": give a branch, tag or commit of this repository (fetch it first if it is remote).\n');
+        expect(worktrees()).toBe(before);
+    });
+
+    test("--out cannot be combined with --diff", () => {
+        const { code, stderr } = plan("--stack", "dev", "--diff", "HEAD", "--out", path.join(tmp, "out"));
+        expect(code).toBe(2);
+        expect(stderr).toMatch(/^--out cannot be combined with --diff\nusage: npm run plan -- .*--diff GIT_REF/);
+    });
+});
