@@ -458,4 +458,14 @@ describe.each(testEtcdVersions().map((v, i) => [v, i] as const))("etcd %s: three
         const after = await etcdctl("etcd1", [clientUrl(members[0])], ["member", "list", "-w", "simple"]);
         expect(after.stdout).toBe(before.stdout);
     });
+
+    it("an empty member refuses to start when the others are up but without quorum", async () => {
+        await group.stop(running.get("etcd2")!);
+        await group.stop(running.get("etcd3")!);
+        fs.rmSync(memberPaths("etcd3").dataDir, { recursive: true, force: true });
+        const chosen = await run(script("etcd3", "etcd-choose-state"), [], { env: envOf("etcd3", { CHOOSE_STATE_ATTEMPTS: "1" }), timeoutMs: 90_000 });
+        expect(chosen.stderr).toContain("has no quorum; refusing");
+        expect(chosen.stdout).toBe("");
+        expect(chosen.code).not.toBe(0);
+    });
 });
