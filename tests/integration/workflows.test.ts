@@ -1,0 +1,168 @@
+import { execFileSync, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as YAML from "yaml";
+
+// The GitHub Actions workflows, checked by actionlint (a real workflow linter: syntax, expressions,
+// action inputs, job graph, and shellcheck on every `run:` script), then for what each must do.
+// actionlint is built from the Go module proxy by .github/scripts/install-actionlint.sh; if it
+// cannot be installed the test fails rather than skips.
+const ROOT = path.join(__dirname, "..", "..");
+const WORKFLOWS = path.join(ROOT, ".github", "workflows");
+const INSTALL_TIMEOUT_MS = 280000;
+
+let actionlint: string;
+beforeAll(() => {
+    actionlint = execFileSync("bash", [path.join(ROOT, ".github", "scripts", "install-actionlint.sh")], {
+        encoding: "utf8",
+        timeout: INSTALL_TIMEOUT_MS,
+        stdio: ["ignore", "pipe", "inherit"],
+    }).trim();
+}, INSTALL_TIMEOUT_MS + 10000);
+
+function lint(cwd: string, files: string[]) {
+    const run = spawnSync(actionlint, ["-no-color", ...files], { cwd, encoding: "utf8", timeout: 60000 });
+    return { code: run.status, output: `${run.stdout}${run.stderr}` };
+}
+
+const workflowFiles = fs.readdirSync(WORKFLOWS).filter((f) => /\.ya?ml$/.test(f)).sort();
+
+function workflow(file: string): any {
+    return YAML.parse(fs.readFileSync(path.join(WORKFLOWS, file), "utf8"));
+}
+
+function steps(job: any): any[] {
+    return job.steps ?? [];
+}
+
+function step(job: any, action: string): any {
+    const found = steps(job).find((s) => typeof s.uses === "string" && s.uses.startsWith(`${action}@`));
+    expect(found).toBeDefined();
+    return found;
+}
+
+const STACKS = fs
+    .readdirSync(ROOT)
+    .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
+    .filter((s): s is string => Boolean(s));
+
+describe("actionlint", () => {
+    test("is installed and is the pinned version", () => {
+        const version = execFileSync(actionlint, ["-version"], { encoding: "utf8" });
+        expect(version.split("\n")[0]).toBe("v1.7.12");
+    });
+
+    test("every workflow passes", () => {
+        expect(workflowFiles).toEqual(["ci.yml", "deploy.yml", "plan-diff-comment.yml", "plan-diff.yml", "preview.yml"]);
+        const { code, output } = lint(ROOT, workflowFiles.map((f) => path.join(".github", "workflows", f)));
+        expect(output).toBe("");
+        expect(code).toBe(0);
+    });
+
+    test("catches a broken workflow (so a pass means something)", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "actionlint-"));
+        try {
+            fs.mkdirSync(path.join(dir, ".github", "workflows"), { recursive: true });
+            const broken = fs
+                .readFileSync(path.join(WORKFLOWS, "deploy.yml"), "utf8")
+                .replace("needs: dev", "needs: devv")
+                .replace("suppress-outputs: true", "suppress-output: true");
+            fs.writeFileSync(path.join(dir, ".github", "workflows", "deploy.yml"), broken);
+            fs.copyFileSync(path.join(WORKFLOWS, "ci.yml"), path.join(dir, ".github", "workflows", "ci.yml"));
+            const { code, output } = lint(dir, [".github/workflows/deploy.yml"]);
+            expect(code).toBe(1);
+            expect(output).toContain('job "staging" needs job "devv" which does not exist in this workflow');
+            expect(output).toContain('input "suppress-output" is not defined in action "pulumi/actions@v6"');
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+});
+
+describe("the workflows", () => {
+    test("every action is pinned to a major version or a commit", () => {
+        for (const file of workflowFiles) {
+            const text = fs.readFileSync(path.join(WORKFLOWS, file), "utf8");
+            for (const [, uses] of text.matchAll(/uses:\s*(\S+)/g)) {
+                expect(`${file}: ${uses}`).toMatch(/: (\.\/\.github\/workflows\/[\w.-]+\.yml|[\w.-]+\/[\w./-]+@(v\d+(\.\d+){0,2}|[0-9a-f]{40}))$/);
+            }
+        }
+    });
+
+    test("CI runs npm ci, lint, typecheck and npm test on pushes and pull requests, and can be called by the deployment", () => {
+        const ci = workflow("ci.yml");
+        expect(Object.keys(ci.on).sort()).toEqual(["pull_request", "push", "workflow_call"]);
+        const runs = steps(ci.jobs.test).map((s) => s.run).filter(Boolean);
+        expect(runs).toEqual(["npm ci --no-audit --no-fund", "npm run lint", "npm run typecheck", "npm test"]);
+        expect(step(ci.jobs.test, "actions/setup-node").with["node-version"]).toBe(20);
+    });
+
+    test("preview: pulumi preview of every stack on a pull request, diff as a PR comment, outputs suppressed, superseded runs cancelled", () => {
+        const preview = workflow("preview.yml");
+        expect(Object.keys(preview.on)).toEqual(["pull_request"]);
+        expect(preview.concurrency).toEqual({ group: "preview-${{ github.event.pull_request.number }}", "cancel-in-progress": true });
+        const job = preview.jobs.preview;
+        expect(job.strategy.matrix.stack).toEqual(["dev", "staging", "prod"]);
+        expect([...job.strategy.matrix.stack].sort()).toEqual([...STACKS].sort());
+        expect(job.permissions).toEqual({ contents: "read", "id-token": "write", "pull-requests": "write" });
+        // forks get no secrets: their pull requests rely on the offline plan diff
+        expect(job.if).toBe("github.event.pull_request.head.repo.full_name == github.repository");
+        const pulumi = step(job, "pulumi/actions");
+        expect(pulumi.with).toMatchObject({ command: "preview", "comment-on-pr": true, diff: true, "suppress-outputs": true });
+        expect(pulumi.env).toEqual({ PULUMI_ACCESS_TOKEN: "${{ secrets.PULUMI_ACCESS_TOKEN }}" });
+        const aws = step(job, "aws-actions/configure-aws-credentials");
+        expect(aws.with["role-to-assume"]).toBe("${{ vars.AWS_PREVIEW_ROLE_ARN }}");
+        expect(Object.keys(aws.with)).not.toContain("aws-access-key-id");
+    });
+
+    test("deploy: on main, pulumi up on dev, then staging, then prod, each behind its GitHub environment, never cancelled", () => {
+        const deploy = workflow("deploy.yml");
+        expect(deploy.on.push).toEqual({ branches: ["main"] });
+        expect(deploy.concurrency).toEqual({ group: "deploy", "cancel-in-progress": false });
+        expect(deploy.jobs.test).toEqual({ uses: "./.github/workflows/ci.yml" });
+        const order = [
+            ["dev", "test"],
+            ["staging", "dev"],
+            ["prod", "staging"],
+        ];
+        expect(Object.keys(deploy.jobs)).toEqual(["test", "dev", "staging", "prod"]);
+        for (const [stack, previous] of order) {
+            const job = deploy.jobs[stack];
+            expect(job.needs).toBe(previous);
+            expect(job.environment).toBe(stack);
+            expect(job.permissions).toEqual({ contents: "read", "id-token": "write" });
+            const pulumi = step(job, "pulumi/actions");
+            expect(pulumi.with).toMatchObject({ command: "up", "suppress-outputs": true });
+            expect(pulumi.with["stack-name"]).toContain(`'${stack}'`);
+            expect(step(job, "aws-actions/configure-aws-credentials").with["role-to-assume"]).toBe("${{ vars.AWS_ROLE_ARN }}");
+        }
+    });
+
+    test("plan diff: runs the offline diff of every stack on pull_request with a read-only token and no secrets", () => {
+        const text = fs.readFileSync(path.join(WORKFLOWS, "plan-diff.yml"), "utf8");
+        const planDiff = workflow("plan-diff.yml");
+        expect(Object.keys(planDiff.on)).toEqual(["pull_request"]);
+        expect(planDiff.permissions).toEqual({ contents: "read" });
+        expect(planDiff.concurrency["cancel-in-progress"]).toBe(true);
+        expect(text).not.toMatch(/secrets\./);
+        const job = planDiff.jobs["plan-diff"];
+        expect(step(job, "actions/checkout").with["fetch-depth"]).toBe(0);
+        const script = steps(job).find((s) => s.name === "Plan diff of every stack");
+        expect(script.run).toContain("for stack in dev staging prod; do");
+        expect(script.run).toContain('npm run --silent plan -- --stack "$stack" --diff "$BASE_SHA"');
+        expect(script.env.BASE_SHA).toBe("${{ github.event.pull_request.base.sha }}");
+        expect(step(job, "actions/upload-artifact").with.name).toBe("plan-diff");
+    });
+
+    test("plan diff comment: posts the artifact from the base repository's context without running the pull request's code", () => {
+        const comment = workflow("plan-diff-comment.yml");
+        expect(comment.on.workflow_run).toEqual({ workflows: [workflow("plan-diff.yml").name], types: ["completed"] });
+        const job = comment.jobs.comment;
+        expect(job.permissions).toEqual({ actions: "read", "pull-requests": "write" });
+        expect(steps(job).map((s) => s.uses)).toEqual(["actions/download-artifact@v8", "actions/github-script@v8"]);
+        const script = step(job, "actions/github-script").with.script;
+        expect(script).toContain("pr.head.sha !== process.env.HEAD_SHA");
+        expect(script).toContain("<!-- etcd-cluster:offline-plan-diff -->");
+    });
+});
