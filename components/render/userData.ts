@@ -1,4 +1,4 @@
-import { gzipSync } from "zlib";
+import { gzipSync } from "fflate";
 import { stringify } from "yaml";
 import { ETCD_USER } from "./memberEnv";
 import { memberFileList } from "./memberFiles";
@@ -59,7 +59,11 @@ export function renderUserDataBase64(input: MemberRenderInput, paths?: Partial<N
     return compressed.toString("base64");
 }
 
-/** gzip with a fixed header (no name, mtime 0), so equal documents compress to equal bytes. */
+/**
+ * gzip with a fixed header (no name, mtime 0) by a pinned pure-JavaScript compressor: the bytes
+ * depend only on the document and fflate's locked version, never on the Node.js build's zlib. A
+ * different byte would change the instance's user data and so replace every member.
+ */
 export function gzipUserData(text: string): Buffer {
-    return gzipSync(Buffer.from(text, "utf8"), { level: 9 });
+    return Buffer.from(gzipSync(Buffer.from(text, "utf8"), { level: 9, mtime: 0 }));
 }
