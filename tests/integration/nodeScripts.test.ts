@@ -9,7 +9,6 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { etcdConfigObject } from "../../components/render/etcdConfig";
 import { memberFileList, NODE_SCRIPTS } from "../../components/render/memberFiles";
 import { NodePaths } from "../../components/render/paths";
 import { MemberAddress, MemberRenderInput } from "../../components/render/types";
