@@ -1,0 +1,187 @@
+import { ChildProcess, execFileSync, spawn, spawnSync } from "child_process";
+import * as fs from "fs";
+import { createRequire } from "module";
+import * as os from "os";
+import * as path from "path";
+import * as ts from "typescript";
+
+// provider/ is a source-based Pulumi plugin package: `pulumi package add <repo>/provider` makes the
+// EtcdCluster component usable from Python, Go, C#, Java and YAML. Without the Pulumi CLI, this
+// tests what the CLI relies on: the plugin starts the way the Node.js language host starts it and
+// answers GetSchema over gRPC with the component's inputs and outputs; the provider constructs the
+// component from plain inputs; and a fresh copy installs everything it needs with `npm install` in
+// provider/ (what Pulumi runs after fetching a plugin).
+const ROOT = path.join(__dirname, "..", "..");
+const PROVIDER = path.join(ROOT, "provider");
+const TOKEN = "etcd:index:EtcdCluster";
+
+interface Schema {
+    name: string;
+    version: string;
+    resources: Record<string, { isComponent: boolean; inputProperties: Record<string, any>; requiredInputs?: string[]; properties: Record<string, any> }>;
+    types: Record<string, any>;
+}
+
+/** Starts the plugin like pulumi-language-nodejs: `node @pulumi/pulumi/cmd/run-plugin <dir>`; resolves with its port. */
+function startPlugin(root: string): Promise<{ child: ChildProcess; port: number }> {
+    const runPlugin = path.join(root, "node_modules", "@pulumi", "pulumi", "cmd", "run-plugin", "index.js");
+    const child = spawn(process.execPath, [runPlugin, "."], { cwd: path.join(root, "provider"), stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, PULUMI_NODEJS_TYPESCRIPT: "true" } });
+    let stdout = "";
+    let stderr = "";
+    return new Promise((resolve, reject) => {
+        child.stdout!.on("data", (chunk: Buffer) => {
+            stdout += chunk.toString("utf8");
+            const port = /^(\d+)\n/.exec(stdout)?.[1];
+            if (port) resolve({ child, port: Number(port) });
+        });
+        child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+        child.on("exit", (code) => reject(new Error(`the plugin exited (${code}) before it served:\n${stderr}${stdout}`)));
+    });
+}
+
+function getSchema(port: number): Promise<Schema> {
+    // The gRPC client and messages of the SDK the plugin itself uses.
+    const load = createRequire(path.join(ROOT, "package.json"));
+    const grpc = load("@grpc/grpc-js");
+    const provrpc = load("@pulumi/pulumi/proto/provider_grpc_pb");
+    const provproto = load("@pulumi/pulumi/proto/provider_pb");
+    const client = new provrpc.ResourceProviderClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+    return new Promise((resolve, reject) => {
+        client.getSchema(new provproto.GetSchemaRequest(), (err: Error | null, response: any) => {
+            client.close();
+            if (err) reject(err);
+            else resolve(JSON.parse(response.getSchema()));
+        });
+    });
+}
+
+async function schemaOf(root: string): Promise<Schema> {
+    const { child, port } = await startPlugin(root);
+    try {
+        return await getSchema(port);
+    } finally {
+        child.kill();
+    }
+}
+
+/** Property names of an interface, or of a class's `public readonly x: pulumi.Output<...>` fields, read from the source. */
+function declaredNames(file: string, name: string, kind: "interface" | "outputs"): string[] {
+    const source = ts.createSourceFile(file, fs.readFileSync(file, "utf8"), ts.ScriptTarget.ES2022, true);
+    const names: string[] = [];
+    source.forEachChild((node) => {
+        if (kind === "interface" && ts.isInterfaceDeclaration(node) && node.name.text === name) {
+            node.members.forEach((m) => m.name && names.push(m.name.getText(source)));
+        }
+        if (kind === "outputs" && ts.isClassDeclaration(node) && node.name?.text === name) {
+            node.members.forEach((m) => {
+                if (ts.isPropertyDeclaration(m) && m.type?.getText(source).startsWith("pulumi.Output<")) names.push(m.name.getText(source));
+            });
+        }
+    });
+    return names.sort();
+}
+
+let schema: Schema;
+beforeAll(async () => {
+    schema = await schemaOf(ROOT);
+}, 150000);
+
+describe("provider/ (source-based plugin package)", () => {
+    test("PulumiPlugin.yaml declares the Node.js runtime; the package is named for the component's type token, versioned with the library, and loads the library's entry point", () => {
+        expect(fs.readFileSync(path.join(PROVIDER, "PulumiPlugin.yaml"), "utf8")).toMatch(/^runtime: nodejs$/m);
+        const provider = JSON.parse(fs.readFileSync(path.join(PROVIDER, "package.json"), "utf8"));
+        expect(provider.main).toBe("../lib.ts");
+        const library = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
+        expect(provider.name).toBe(TOKEN.split(":")[0]);
+        expect(provider.version).toBe(library.version);
+        expect(fs.readFileSync(path.join(ROOT, "components", "etcdCluster.ts"), "utf8")).toContain(`super("${TOKEN}"`);
+    });
+
+    test("the plugin serves a schema with the EtcdCluster component", () => {
+        expect(schema.name).toBe("etcd");
+        expect(schema.version).toBe(JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).version);
+        expect(Object.keys(schema.resources)).toEqual([TOKEN]);
+        expect(schema.resources[TOKEN].isComponent).toBe(true);
+    });
+
+    test("every EtcdClusterArgs property is an input, optional, with its documentation", () => {
+        const resource = schema.resources[TOKEN];
+        const args = declaredNames(path.join(ROOT, "config", "clusterArgs.ts"), "EtcdClusterArgs", "interface");
+        expect(Object.keys(resource.inputProperties).sort()).toEqual(args);
+        expect(resource.requiredInputs ?? []).toEqual([]);
+        expect(resource.inputProperties.memberCount).toMatchObject({ type: "number", optional: true });
+        expect(resource.inputProperties.memberCount.description).toMatch(/3, 5 or 7/);
+    });
+
+    test("inputs are flat: strings, numbers, booleans, and lists or maps of them", () => {
+        const primitive = (t: any) => ["string", "number", "integer", "boolean"].includes(t?.type) && !t.$ref;
+        for (const [name, property] of Object.entries(schema.resources[TOKEN].inputProperties)) {
+            const flat = primitive(property) || (property.type === "array" && primitive(property.items)) || (property.type === "object" && primitive(property.additionalProperties));
+            expect(`${name}: ${flat ? "flat" : JSON.stringify(property)}`).toBe(`${name}: flat`);
+        }
+    });
+
+    test("every Output field of the class is an output of the schema, with named object types", () => {
+        const resource = schema.resources[TOKEN];
+        const outputs = declaredNames(path.join(ROOT, "components", "etcdCluster.ts"), "EtcdCluster", "outputs");
+        expect(Object.keys(resource.properties).sort()).toEqual(outputs);
+        expect(resource.properties.members).toEqual({ type: "array", items: { $ref: "#/types/etcd:index:MemberInfo" } });
+        expect(Object.keys(schema.types)).toEqual(expect.arrayContaining(["etcd:index:MemberInfo"]));
+    });
+
+    test("the provider constructs the component from plain inputs, as for a call from another language", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "provider-construct-"));
+        try {
+            const script = path.join(dir, "construct.ts");
+            fs.writeFileSync(
+                script,
+                `import { ComponentProvider } from ${JSON.stringify(path.join(ROOT, "node_modules", "@pulumi", "pulumi", "provider", "experimental"))};
+import { startMockRuntime } from ${JSON.stringify(path.join(ROOT, "tools", "mockRuntime"))};
+(async () => {
+    const runtime = await startMockRuntime({ project: "consumer", stack: "python" });
+    const { EtcdCluster } = require(${JSON.stringify(PROVIDER)});
+    const provider = new ComponentProvider({ name: "etcd", dirname: ${JSON.stringify(PROVIDER)}, components: [EtcdCluster] });
+    const result = await provider.construct("fromPython", ${JSON.stringify(TOKEN)}, { kubernetesNodeCount: 100, memberCount: 5, healthGate: "off" }, {});
+    const urn = await new Promise((resolve) => (result.urn as any).apply(resolve));
+    const instanceType = await new Promise((resolve) => (result.state.sizing as any).apply((s: any) => resolve(s.instanceType)));
+    await new Promise((r) => setTimeout(r, 500));
+    process.stdout.write(JSON.stringify({ urn, stateKeys: Object.keys(result.state).sort(), instanceType, instances: runtime.byType("aws:ec2/instance:Instance").map((r) => r.name) }));
+})().catch((err) => { process.stderr.write(String(err?.stack ?? err)); process.exit(1); });
+`,
+            );
+            const run = spawnSync(path.join(ROOT, "node_modules", ".bin", "tsx"), [script], { cwd: ROOT, encoding: "utf8", timeout: 150000 });
+            expect(run.stderr).toBe("");
+            expect(run.status).toBe(0);
+            const result = JSON.parse(run.stdout);
+            expect(result.urn).toBe(`urn:pulumi:python::consumer::${TOKEN}::fromPython`);
+            expect(result.stateKeys).toEqual(Object.keys(schema.resources[TOKEN].properties).sort());
+            expect(result.instanceType).toBe("m7g.xlarge");
+            expect(result.instances).toEqual(["fromPython-etcd1", "fromPython-etcd2", "fromPython-etcd3", "fromPython-etcd4", "fromPython-etcd5"]);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    }, 160000);
+
+    test("a fresh copy: `npm install` in provider/ installs the library's dependencies, then the plugin serves the same schema", async () => {
+        const copy = fs.mkdtempSync(path.join(os.tmpdir(), "provider-fresh-"));
+        try {
+            // The working tree as a fresh clone has it: tracked and new files, nothing ignored (no node_modules, no dist).
+            const files = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: ROOT, encoding: "utf8" }).split("\0").filter(Boolean);
+            for (const file of files) {
+                const stat = fs.lstatSync(path.join(ROOT, file), { throwIfNoEntry: false });
+                if (stat?.isFile()) {
+                    fs.mkdirSync(path.dirname(path.join(copy, file)), { recursive: true });
+                    fs.copyFileSync(path.join(ROOT, file), path.join(copy, file));
+                }
+            }
+            expect(fs.existsSync(path.join(copy, "node_modules"))).toBe(false);
+            const install = spawnSync("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund"], { cwd: path.join(copy, "provider"), encoding: "utf8", timeout: 240000 });
+            expect(`${install.status} ${install.stderr.split("\n").filter((l) => /ERR/.test(l)).join("\n")}`).toBe("0 ");
+            expect(fs.existsSync(path.join(copy, "node_modules", "@pulumi", "pulumi", "package.json"))).toBe(true);
+            const fresh = await schemaOf(copy);
+            expect(fresh).toEqual(schema);
+        } finally {
+            fs.rmSync(copy, { recursive: true, force: true });
+        }
+    }, 400000);
+});
