@@ -1,0 +1,70 @@
+import { down, memberCommand, status, up } from "./sandbox";
+import { checkStackName } from "./state";
+
+const USAGE = `usage: npm run sandbox -- <command> [--stack dev] [--config-file FILE]
+  up                  plan the stack with real addresses and TLS, boot every member, wait for health,
+                      print the cluster as JSON (a running sandbox is only printed)
+  status              the same JSON with each member's own health check
+  down                stop everything, remove namespaces, mounts and .sandbox/<stack>
+  stop|start MEMBER   systemctl stop/start etcd on a member
+  kill MEMBER         SIGKILL the member's etcd (it restarts as etcd.service says)
+  isolate|heal MEMBER take the member's network link down / up (network namespaces only)`;
+
+async function main(argv: string[]): Promise<number> {
+    let stack = "dev";
+    let configFile: string | undefined;
+    const positional: string[] = [];
+    for (let i = 0; i < argv.length; i++) {
+        const arg = argv[i];
+        if (arg === "--stack" || arg === "-s") stack = argv[++i] ?? "";
+        else if (arg.startsWith("--stack=")) stack = arg.slice(8);
+        else if (arg === "--config-file") configFile = argv[++i];
+        else if (arg.startsWith("--config-file=")) configFile = arg.slice(14);
+        else if (arg === "--help" || arg === "-h") {
+            process.stdout.write(`${USAGE}\n`);
+            return 0;
+        } else if (arg.startsWith("-")) throw new UsageError(`unknown option ${arg}`);
+        else positional.push(arg);
+    }
+    checkStackName(stack);
+    const [command, member] = positional;
+    const print = (value: unknown) => process.stdout.write(JSON.stringify(value, null, 2) + "\n");
+    switch (command) {
+        case "up":
+            print(await up({ stack, configFile }));
+            return 0;
+        case "status": {
+            const result = await status(stack);
+            if (!result) {
+                process.stderr.write(`sandbox: no sandbox for stack ${stack}\n`);
+                return 1;
+            }
+            print(result);
+            return result.members.every((m) => m.health?.healthy) ? 0 : 1;
+        }
+        case "down":
+            await down(stack);
+            return 0;
+        case "stop":
+        case "start":
+        case "kill":
+        case "isolate":
+        case "heal":
+            if (!member) throw new UsageError(`${command} needs a member name`);
+            print(await memberCommand(stack, command, member));
+            return 0;
+        default:
+            throw new UsageError(command ? `unknown command ${command}` : "no command given");
+    }
+}
+
+class UsageError extends Error {}
+
+main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+        process.stderr.write(`sandbox: ${error instanceof Error ? error.message : String(error)}\n`);
+        if (error instanceof UsageError) process.stderr.write(`${USAGE}\n`);
+        process.exit(error instanceof UsageError ? 2 : 1);
+    },
+);

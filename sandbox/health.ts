@@ -1,0 +1,70 @@
+import { spawn } from "child_process";
+import { NODE_HEALTH_COMMAND } from "../components/healthGate";
+import { isAlive, machinePid } from "./supervisor";
+import { MemberState } from "./state";
+
+/** The one-line JSON summary node/etcd-health prints. */
+export interface NodeHealth {
+    healthy: boolean;
+    member: string;
+    expected: number;
+    members: number;
+    started: number;
+    healthyEndpoints: number;
+    statusEndpoints: number;
+    leader: string;
+    reason: string;
+}
+
+/**
+ * Runs the member's own installed health check (/usr/local/sbin/etcd-health, node/etcd-health.sh)
+ * on the member, in its mount and network namespaces, with no arguments: what the stack's health
+ * gate runs on the instance through SSM.
+ */
+export function nodeHealth(member: MemberState, timeoutMs = 30_000): Promise<NodeHealth> {
+    const pid = machinePid(member);
+    if (!isAlive(pid)) {
+        return Promise.resolve(unhealthy(member, `the machine of ${member.name} is not running`));
+    }
+    const argv = ["nsenter", "-t", String(pid), "-m", ...(member.namespace ? ["-n"] : []), "--", NODE_HEALTH_COMMAND];
+    return new Promise((resolve) => {
+        const child = spawn(argv[0], argv.slice(1), {
+            env: { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", LANG: "C.UTF-8" },
+            stdio: ["ignore", "pipe", "pipe"],
+        });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (d) => (stdout += d));
+        child.stderr.on("data", (d) => (stderr += d));
+        const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+        child.on("close", () => {
+            clearTimeout(timer);
+            try {
+                resolve(JSON.parse(stdout.trim().split("\n").pop() ?? ""));
+            } catch {
+                resolve(unhealthy(member, `etcd-health printed no summary: ${(stderr || stdout).trim().slice(0, 300)}`));
+            }
+        });
+    });
+}
+
+function unhealthy(member: MemberState, reason: string): NodeHealth {
+    return { healthy: false, member: member.name, expected: 0, members: 0, started: 0, healthyEndpoints: 0, statusEndpoints: 0, leader: "", reason };
+}
+
+/**
+ * Polls the health check on `member` until it passes, like the gate: returns the passing summary,
+ * or throws with the last reason after timeoutMs. `abort` ends the wait early (a machine died).
+ */
+export async function waitHealthy(member: MemberState, timeoutMs: number, abort: () => string | undefined = () => undefined): Promise<NodeHealth> {
+    const deadline = Date.now() + timeoutMs;
+    let last: NodeHealth | undefined;
+    for (;;) {
+        const why = abort();
+        if (why) throw new Error(why);
+        last = await nodeHealth(member);
+        if (last.healthy) return last;
+        if (Date.now() > deadline) throw new Error(`the cluster was not healthy within ${timeoutMs / 1000}s; last check on ${member.name}: ${last.reason}`);
+        await new Promise((r) => setTimeout(r, 1000));
+    }
+}

@@ -1,0 +1,98 @@
+import { execFileSync, spawnSync } from "child_process";
+import { HUB_ADDRESS, NetworkMode } from "./addresses";
+
+/**
+ * Network namespaces of a sandbox: a hub namespace with a bridge, and one namespace per member
+ * joined to the bridge by a veth pair. A member's namespace holds only its own address (the one the
+ * plan gave its network interface) and host routes to its peers and the hub, so it talks from that
+ * address exactly as on AWS. Cutting a member off is taking its link down.
+ */
+
+function ip(args: string[], allowFailure = false): string {
+    const result = spawnSync("ip", args, { encoding: "utf8", timeout: 20_000 });
+    if (result.status !== 0 && !allowFailure) {
+        throw new Error(`ip ${args.join(" ")} failed: ${(result.stderr || result.error?.message || "").trim()}`);
+    }
+    return result.stdout ?? "";
+}
+
+/** netns when root can make namespaces (or SANDBOX_NETWORK says so), else loopback. */
+export function networkMode(): NetworkMode {
+    const forced = process.env.SANDBOX_NETWORK;
+    if (forced === "netns" || forced === "loopback") return forced;
+    if (forced) throw new Error(`SANDBOX_NETWORK must be netns or loopback, got ${forced}`);
+    if (process.getuid?.() !== 0) return "loopback";
+    const probe = `etcdsbx-probe-${process.pid}`;
+    try {
+        ip(["netns", "add", probe]);
+        ip(["netns", "del", probe]);
+        return "netns";
+    } catch {
+        ip(["netns", "del", probe], true);
+        return "loopback";
+    }
+}
+
+export const hubNamespace = (stack: string) => `etcdsbx-${stack}`;
+export const memberNamespace = (stack: string, member: string) => `etcdsbx-${stack}-${member}`;
+
+/** The hub-side veth of a member: interface names are per namespace, at most 15 characters. */
+const hubLink = (member: string) => member.slice(0, 15);
+
+export function namespaceExists(name: string): boolean {
+    return ip(["netns", "list"]).split("\n").some((line) => line.split(" ")[0] === name);
+}
+
+/** Creates the hub, the bridge, and each member's namespace, link and routes. */
+export function createNetwork(hub: string, members: Array<{ name: string; ip: string; namespace: string }>): void {
+    ip(["netns", "add", hub]);
+    ip(["-n", hub, "link", "set", "lo", "up"]);
+    ip(["-n", hub, "link", "add", "br0", "type", "bridge"]);
+    ip(["-n", hub, "link", "set", "br0", "up"]);
+    ip(["-n", hub, "addr", "add", `${HUB_ADDRESS}/32`, "dev", "br0"]);
+    for (const m of members) {
+        ip(["netns", "add", m.namespace]);
+        ip(["-n", m.namespace, "link", "set", "lo", "up"]);
+        ip(["-n", hub, "link", "add", hubLink(m.name), "type", "veth", "peer", "name", "eth0", "netns", m.namespace]);
+        ip(["-n", hub, "link", "set", hubLink(m.name), "master", "br0"]);
+        ip(["-n", hub, "link", "set", hubLink(m.name), "up"]);
+        ip(["-n", m.namespace, "addr", "add", `${m.ip}/32`, "dev", "eth0"]);
+        ip(["-n", m.namespace, "link", "set", "eth0", "up"]);
+        ip(["-n", m.namespace, "route", "add", `${HUB_ADDRESS}/32`, "dev", "eth0"]);
+        ip(["-n", hub, "route", "add", `${m.ip}/32`, "dev", "br0", "src", HUB_ADDRESS]);
+    }
+    for (const m of members) {
+        for (const peer of members.filter((p) => p.name !== m.name)) {
+            ip(["-n", m.namespace, "route", "add", `${peer.ip}/32`, "dev", "eth0"]);
+        }
+    }
+}
+
+/** Kills whatever still runs in the namespaces and deletes them; missing ones are fine. */
+export function deleteNetwork(namespaces: string[]): void {
+    for (const ns of namespaces) {
+        if (!namespaceExists(ns)) continue;
+        for (const pid of ip(["netns", "pids", ns], true).split(/\s+/).filter(Boolean)) {
+            try {
+                process.kill(Number(pid), "SIGKILL");
+            } catch {
+                // already gone
+            }
+        }
+        ip(["netns", "del", ns], true);
+    }
+}
+
+/** Cuts a member off (its link to the bridge down) or reconnects it. */
+export function setMemberLink(hub: string, member: string, up: boolean): void {
+    ip(["-n", hub, "link", "set", hubLink(member), up ? "up" : "down"]);
+}
+
+/** argv prefix that runs a command in a namespace (empty without one). */
+export function inNamespace(namespace: string | undefined): string[] {
+    return namespace ? ["ip", "netns", "exec", namespace] : [];
+}
+
+export function pidsIn(namespace: string): number[] {
+    return execFileSync("ip", ["netns", "pids", namespace], { encoding: "utf8" }).split(/\s+/).filter(Boolean).map(Number);
+}

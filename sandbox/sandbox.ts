@@ -1,0 +1,193 @@
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { readStackSettings } from "../tools/stackFile";
+import { NodeHealth, nodeHealth, waitHealthy } from "./health";
+import { layOutMember, writeClientCertificates, writeParameterStore } from "./machineFiles";
+import { createNetwork, deleteNetwork, hubNamespace, memberNamespace, networkMode, setMemberLink } from "./namespaces";
+import { report, SandboxReport } from "./report";
+import { planSandbox } from "./sandboxPlan";
+import { MemberState, readState, recordedStacks, SandboxState, stackDir, writeState } from "./state";
+import { bootstrapFailed, isAlive, machinePid, signalEtcd, startEtcd, startMachine, stopEtcd, stopMachine } from "./supervisor";
+
+const REPO = path.resolve(__dirname, "..");
+
+export interface UpOptions {
+    stack: string;
+    /** Settings file instead of Pulumi.<stack>.yaml (like `pulumi up --config-file`). */
+    configFile?: string;
+    /** How long to wait for the health check to pass. */
+    timeoutMs?: number;
+    log?: (line: string) => void;
+}
+
+/** True when every member's machine of a recorded sandbox is up. */
+export function isRunning(state: SandboxState | undefined): state is SandboxState {
+    return !!state && state.members.every((m) => isAlive(machinePid(m)));
+}
+
+/**
+ * Brings the stack's cluster up: plan with real addresses and TLS, one machine per member running
+ * the rendered user data, then the node health check. A running sandbox is left as it is.
+ */
+export async function up(options: UpOptions): Promise<SandboxReport> {
+    const log = options.log ?? ((line: string) => process.stderr.write(`sandbox: ${line}\n`));
+    const existing = readState(options.stack);
+    if (isRunning(existing)) return report(existing);
+    if (existing) {
+        log(`removing the stopped sandbox of ${options.stack}`);
+        await down(options.stack);
+    }
+
+    const started = Date.now();
+    const settings = readStackSettings(REPO, options.stack, options.configFile && path.resolve(options.configFile));
+    const mode = networkMode();
+    log(`planning stack ${options.stack} (${mode} network)`);
+    const plan = await planSandbox(settings, mode);
+    log(`etcd ${plan.etcdVersion}: ${plan.members.map((m) => `${m.name}=${m.ip}`).join(" ")}`);
+    const binDir = buildEtcd(plan.etcdVersion);
+
+    const dir = stackDir(options.stack);
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const store = writeParameterStore(plan, dir);
+    const clients = writeClientCertificates(plan, dir);
+    const members: MemberState[] = [];
+    const mountTargets = new Set<string>();
+    for (const m of plan.members) {
+        const laid = layOutMember(m, path.join(dir, m.name));
+        laid.mountTargets.forEach((t) => mountTargets.add(t));
+        members.push({
+            name: m.name,
+            ip: m.ip,
+            clientUrl: m.env.MEMBER_CLIENT_URL,
+            peerUrl: m.env.MEMBER_PEER_URL,
+            dir: laid.dir,
+            dataDir: laid.dataDir,
+            namespace: mode === "netns" ? memberNamespace(options.stack, m.name) : undefined,
+            unitFile: laid.unitFile,
+            runcmd: m.runcmd,
+        });
+    }
+    const state: SandboxState = {
+        stack: options.stack,
+        network: mode,
+        hubNamespace: mode === "netns" ? hubNamespace(options.stack) : undefined,
+        etcdVersion: plan.etcdVersion,
+        binDir,
+        initialCluster: plan.initialCluster,
+        clusterToken: plan.clusterToken,
+        heartbeatIntervalMs: plan.heartbeatIntervalMs,
+        electionTimeoutMs: plan.electionTimeoutMs,
+        members,
+        ...clients,
+        createdMountPoints: makeMountPoints([...mountTargets]),
+        startedAt: new Date().toISOString(),
+    };
+    // Recorded before anything starts, so `down` can always clean up.
+    writeState(state);
+    try {
+        if (state.hubNamespace) createNetwork(state.hubNamespace, members.map((m) => ({ name: m.name, ip: m.ip, namespace: m.namespace! })));
+        for (const m of members) startMachine(m, { etcdBinDir: binDir, ...store });
+        log(`started ${members.length} machines; waiting for the node health check`);
+        const last = members[members.length - 1];
+        const health = await waitHealthy(last, options.timeoutMs ?? 180_000, () => {
+            const dead = members.find((m) => bootstrapFailed(m) || !isAlive(machinePid(m)));
+            return dead && `member ${dead.name} failed to boot; see ${path.join(dead.dir, "machine.log")}:\n${tail(path.join(dead.dir, "machine.log"))}`;
+        });
+        log(`healthy in ${((Date.now() - started) / 1000).toFixed(1)}s: leader ${health.leader}`);
+        return report(state);
+    } catch (error) {
+        for (const m of members) log(`--- ${m.name} machine.log (last lines)\n${tail(path.join(m.dir, "machine.log"))}`);
+        await down(options.stack);
+        throw error;
+    }
+}
+
+/** The report with each member's own health check. */
+export async function status(stack: string): Promise<SandboxReport | undefined> {
+    const state = readState(stack);
+    if (!state) return undefined;
+    const results = await Promise.all(state.members.map((m) => nodeHealth(m)));
+    return report(state, new Map<string, NodeHealth>(results.map((h, i) => [state.members[i].name, h])));
+}
+
+/** Stops every machine, deletes the namespaces, the mount points it made and the stack's directory. Idempotent. */
+export async function down(stack: string): Promise<void> {
+    const state = readState(stack);
+    if (state) {
+        await Promise.all(state.members.map((m) => stopMachine(m)));
+        deleteNetwork([...state.members.map((m) => m.namespace).filter((n): n is string => !!n), ...(state.hubNamespace ? [state.hubNamespace] : [])]);
+    } else {
+        // No record: still remove namespaces a crashed `up` may have left.
+        deleteNetwork([hubNamespace(stack)]);
+    }
+    fs.rmSync(stackDir(stack), { recursive: true, force: true });
+    if (state && recordedStacks().length === 0) removeMountPoints(state.createdMountPoints);
+}
+
+/** Member operations for trying failures by hand and for the tests. */
+export async function memberCommand(stack: string, command: "stop" | "start" | "kill" | "isolate" | "heal", name: string): Promise<Record<string, unknown>> {
+    const state = readState(stack);
+    if (!isRunning(state)) throw new Error(`no running sandbox for stack ${stack}; run \`npm run sandbox -- up --stack ${stack}\``);
+    const member = state.members.find((m) => m.name === name);
+    if (!member) throw new Error(`no member ${name}; members are ${state.members.map((m) => m.name).join(", ")}`);
+    switch (command) {
+        case "stop":
+            await stopEtcd(member);
+            return { member: name, etcd: "stopped" };
+        case "start":
+            startEtcd(member);
+            return { member: name, etcd: "started" };
+        case "kill":
+            return { member: name, killed: signalEtcd(member, "SIGKILL") };
+        case "isolate":
+        case "heal":
+            if (!state.hubNamespace) throw new Error("cutting a member off needs network namespaces (the sandbox runs in loopback mode here)");
+            setMemberLink(state.hubNamespace, name, command === "heal");
+            return { member: name, link: command === "heal" ? "up" : "down" };
+    }
+}
+
+/** etcd, etcdctl and etcdutl of the version, built from the Go module proxy (cached). */
+function buildEtcd(version: string): string {
+    const out = execFileSync("bash", [path.join(REPO, "scripts", "build-etcd.sh"), version], {
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "inherit"],
+        env: { ...process.env, PATH: `${process.env.PATH}:/usr/local/go/bin` },
+        timeout: 20 * 60_000,
+    });
+    return out.trim().split("\n").pop()!;
+}
+
+/** Node directories missing on this host are made (empty) so they can be bind-mount targets. */
+function makeMountPoints(targets: string[]): string[] {
+    const created: string[] = [];
+    for (const target of targets) {
+        let missing = target;
+        while (!fs.existsSync(path.dirname(missing))) missing = path.dirname(missing);
+        if (!fs.existsSync(target)) {
+            fs.mkdirSync(target, { recursive: true });
+            for (let d = target; d.length >= missing.length; d = path.dirname(d)) created.push(d);
+        }
+    }
+    return created;
+}
+
+function removeMountPoints(created: string[]): void {
+    for (const d of [...created].sort((a, b) => b.length - a.length)) {
+        try {
+            fs.rmdirSync(d);
+        } catch {
+            // not empty or already gone: leave it
+        }
+    }
+}
+
+function tail(file: string, lines = 25): string {
+    try {
+        return fs.readFileSync(file, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
+    } catch {
+        return "(no log)";
+    }
+}

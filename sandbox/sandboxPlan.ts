@@ -1,0 +1,111 @@
+import * as YAML from "yaml";
+import { decodeUserData, decodeWriteFiles } from "../tools/memberFiles";
+import { runPlan } from "../tools/planRunner";
+import { StackSettings } from "../tools/stackFile";
+import { NetworkMode } from "./addresses";
+import { plain, sandboxStateHook } from "./planHooks";
+import { TlsBridge } from "./tlsBridge";
+
+/** One file cloud-init writes on the member. */
+export interface NodeFile {
+    path: string;
+    content: string;
+    /** e.g. 0o755 */
+    mode: number;
+}
+
+export interface PlannedMember {
+    name: string;
+    ip: string;
+    files: NodeFile[];
+    /** cloud-init's runcmd entries, each an argv. */
+    runcmd: string[][];
+    /** member.env as key -> value. */
+    env: Record<string, string>;
+    /** System users cloud-init creates (name and home). */
+    users: Array<{ name: string; home: string }>;
+}
+
+/** What the sandbox takes from one run of the Pulumi program. */
+export interface SandboxPlan {
+    stack: string;
+    etcdVersion: string;
+    initialCluster: string;
+    clusterToken: string;
+    members: PlannedMember[];
+    /** SSM parameter name -> value, exactly as the plan's Parameter resources hold them. */
+    parameters: Record<string, { value: string; secure: boolean }>;
+    caCertPem: string;
+    adminCertPem: string;
+    adminKeyPem: string;
+    clientCertificates: Record<string, { certPem: string; keyPem: string }>;
+    heartbeatIntervalMs: number;
+    electionTimeoutMs: number;
+}
+
+/** Runs index.ts for the stack under the mock runtime with real addresses and real TLS. One per process. */
+export async function planSandbox(settings: StackSettings, mode: NetworkMode): Promise<SandboxPlan> {
+    const tls = new TlsBridge();
+    try {
+        const plan = await runPlan(settings, sandboxStateHook(mode, settings.stack, tls));
+        const out = plan.rawOutputs as Record<string, any>;
+        const parameters: SandboxPlan["parameters"] = {};
+        for (const r of plan.resources.filter((r) => r.type === "aws:ssm/parameter:Parameter")) {
+            const inputs = plain(r.inputs);
+            parameters[inputs.name] = { value: String(inputs.value), secure: inputs.type === "SecureString" };
+        }
+        const ips = new Map<string, string>((out.members as Array<{ name: string; ip: string }>).map((m) => [m.name, m.ip]));
+        const members = plan.resources
+            .filter((r) => r.type === "aws:ec2/instance:Instance")
+            .map((instance) => plannedMember(instance.inputs, ips));
+        const config = YAML.parse(members[0].files.find((f) => f.path === members[0].env.CONFIG_NEW_FILE)?.content ?? "{}");
+        return {
+            stack: settings.stack,
+            etcdVersion: String(out.etcdVersion),
+            initialCluster: String(out.initialCluster),
+            clusterToken: String(out.clusterToken),
+            members,
+            parameters,
+            caCertPem: String(out.caCertPem),
+            adminCertPem: String(out.adminCertPem),
+            adminKeyPem: String(out.adminKeyPem),
+            clientCertificates: plain(out.clientCertificates ?? {}),
+            heartbeatIntervalMs: Number(config["heartbeat-interval"]),
+            electionTimeoutMs: Number(config["election-timeout"]),
+        };
+    } finally {
+        await tls.close();
+    }
+}
+
+function plannedMember(inputs: Record<string, unknown>, ips: Map<string, string>): PlannedMember {
+    const userData = decodeUserData(inputs);
+    const document = YAML.parse(userData) ?? {};
+    const contents = decodeWriteFiles(userData);
+    const files: NodeFile[] = (document.write_files ?? []).map((f: { path: string; permissions?: string }) => ({
+        path: f.path,
+        content: contents[f.path],
+        mode: parseInt(f.permissions ?? "0644", 8),
+    }));
+    const envFile = files.find((f) => f.path.endsWith("/member.env"));
+    if (!envFile) throw new Error("the rendered user data writes no member.env");
+    const env = parseMemberEnv(envFile.content);
+    const name = env.MEMBER_NAME;
+    if (ips.get(name) !== env.MEMBER_IP) throw new Error(`member ${name}: member.env has ${env.MEMBER_IP}, the plan ${ips.get(name)}`);
+    const runcmd = (document.runcmd ?? []).map((c: string | string[]) => (Array.isArray(c) ? c : ["sh", "-c", c]));
+    const users = (document.users ?? [])
+        .filter((u: unknown): u is { name: string; homedir?: string } => typeof u === "object" && u !== null)
+        .map((u: { name: string; homedir?: string }) => ({ name: u.name, home: u.homedir ?? `/home/${u.name}` }));
+    return { name, ip: env.MEMBER_IP, files, runcmd, env, users };
+}
+
+/** member.env's `KEY='value'` lines (single-quoted, `'\''` for a quote), as bash reads them. */
+export function parseMemberEnv(text: string): Record<string, string> {
+    const env: Record<string, string> = {};
+    for (const line of text.split("\n")) {
+        const match = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line);
+        if (!match) continue;
+        env[match[1]] = match[2].replace(/^'|'$/g, "").replace(/'\\''/g, "'");
+    }
+    return env;
+}

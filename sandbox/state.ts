@@ -1,0 +1,84 @@
+import * as fs from "fs";
+import * as path from "path";
+import { NetworkMode } from "./addresses";
+
+/** Everything under .sandbox/ of the repository (gitignored). */
+export const SANDBOX_ROOT = path.resolve(__dirname, "..", ".sandbox");
+
+export interface MemberState {
+    name: string;
+    ip: string;
+    clientUrl: string;
+    peerUrl: string;
+    /** .sandbox/<stack>/<member>: the member's machine (root/, run/, machine.log, mounts). */
+    dir: string;
+    /** Host path of the data dir (the node's /var/lib/etcd/data). */
+    dataDir: string;
+    /** The member's network namespace (netns mode). */
+    namespace?: string;
+    /** The rendered etcd.service, on the node. */
+    unitFile: string;
+    runcmd: string[][];
+}
+
+/** What `up` recorded; `status`, `down` and the member commands work from it alone. */
+export interface SandboxState {
+    stack: string;
+    network: NetworkMode;
+    /** Clients' namespace (netns mode): etcdctl and the tests run there. */
+    hubNamespace?: string;
+    etcdVersion: string;
+    /** Host directory of etcd, etcdctl, etcdutl of that version. */
+    binDir: string;
+    initialCluster: string;
+    clusterToken: string;
+    heartbeatIntervalMs: number;
+    electionTimeoutMs: number;
+    members: MemberState[];
+    caFile: string;
+    certFile: string;
+    keyFile: string;
+    clientCertificates: Record<string, { certFile: string; keyFile: string }>;
+    /** Node directories that did not exist on this host and were made as mount points. */
+    createdMountPoints: string[];
+    startedAt: string;
+}
+
+/** Stack names become directory and namespace names. */
+export function checkStackName(stack: string): string {
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$/.test(stack)) {
+        throw new Error(`stack name ${JSON.stringify(stack)} is not usable for the sandbox: letters, digits, '.', '_', '-', at most 40.`);
+    }
+    return stack;
+}
+
+export function stackDir(stack: string): string {
+    return path.join(SANDBOX_ROOT, checkStackName(stack));
+}
+
+const stateFile = (stack: string) => path.join(stackDir(stack), "state.json");
+
+export function readState(stack: string): SandboxState | undefined {
+    const file = stateFile(stack);
+    return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as SandboxState) : undefined;
+}
+
+export function writeState(state: SandboxState): void {
+    fs.mkdirSync(stackDir(state.stack), { recursive: true });
+    const file = stateFile(state.stack);
+    fs.writeFileSync(`${file}.tmp`, JSON.stringify(state, null, 2) + "\n");
+    fs.renameSync(`${file}.tmp`, file);
+}
+
+/** Stacks with a recorded sandbox, running or not. */
+export function recordedStacks(): string[] {
+    if (!fs.existsSync(SANDBOX_ROOT)) return [];
+    return fs.readdirSync(SANDBOX_ROOT).filter((d) => fs.existsSync(path.join(SANDBOX_ROOT, d, "state.json")));
+}
+
+/** Writes a file and its directory; keys get 0600. */
+export function writeFile(file: string, content: string, mode = 0o644): void {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, content, { mode });
+    fs.chmodSync(file, mode);
+}

@@ -1,0 +1,130 @@
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { inNamespace } from "./namespaces";
+import { MemberState } from "./state";
+
+/**
+ * Starts and stops members' machines (sandbox/node/machine.sh, the stand-in for the instance and its
+ * systemd) and controls their etcd.service. Machines run detached, so `up` can return and leave the
+ * cluster running; their pids are in <member>/run/.
+ */
+
+const MACHINE = path.join(__dirname, "node", "machine.sh");
+const PATH_ON_NODE = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+export interface MachineEnv {
+    /** Local etcd build of the stack's version. */
+    etcdBinDir: string;
+    /** Where the plan's SSM parameter values are (the aws stand-in reads them). */
+    ssmDir: string;
+    /** Directory holding the `aws` stand-in, put first on the node's PATH. */
+    standInDir: string;
+}
+
+/** Boots the member's machine: mount namespace (+ its network namespace), node paths, runcmd, etcd.service. */
+export function startMachine(member: MemberState, env: MachineEnv): number {
+    const log = fs.openSync(path.join(member.dir, "machine.log"), "a");
+    const argv = [
+        ...inNamespace(member.namespace),
+        "unshare",
+        "--mount",
+        "--propagation",
+        "private",
+        "bash",
+        MACHINE,
+        member.dir,
+        member.unitFile,
+    ];
+    const child = spawn(argv[0], argv.slice(1), {
+        detached: true,
+        stdio: ["ignore", log, log],
+        cwd: "/",
+        env: {
+            PATH: `${env.standInDir}:${PATH_ON_NODE}`,
+            HOME: "/root",
+            LANG: "C.UTF-8",
+            SANDBOX_ETCD_BIN_DIR: env.etcdBinDir,
+            SANDBOX_SSM_DIR: env.ssmDir,
+        },
+    });
+    fs.closeSync(log);
+    child.unref();
+    if (child.pid === undefined) throw new Error(`could not start the machine of ${member.name}`);
+    // `ip netns exec` and `unshare` exec in place: this pid is machine.sh's, which writes it again.
+    fs.mkdirSync(path.join(member.dir, "run"), { recursive: true });
+    fs.writeFileSync(path.join(member.dir, "run", "machine.pid"), `${child.pid}\n`);
+    return child.pid;
+}
+
+function readPid(file: string): number | undefined {
+    try {
+        const pid = Number(fs.readFileSync(file, "utf8").trim());
+        return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+    } catch {
+        return undefined;
+    }
+}
+
+export function isAlive(pid: number | undefined): boolean {
+    if (!pid) return false;
+    try {
+        process.kill(pid, 0);
+        // A zombie is not alive.
+        return !/^\S+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, "utf8"));
+    } catch {
+        return false;
+    }
+}
+
+export const machinePid = (m: MemberState) => readPid(path.join(m.dir, "run", "machine.pid"));
+export const etcdPid = (m: MemberState) => {
+    const pid = readPid(path.join(m.dir, "run", "etcd.pid"));
+    return isAlive(pid) ? pid : undefined;
+};
+export const bootstrapFailed = (m: MemberState) => fs.existsSync(path.join(m.dir, "run", "bootstrap.failed"));
+
+/** Sends a signal to the member's etcd (the machine restarts it as Restart=always says). Returns the pid signalled. */
+export function signalEtcd(m: MemberState, signal: NodeJS.Signals): number {
+    const pid = etcdPid(m);
+    if (!pid) throw new Error(`etcd of ${m.name} is not running`);
+    process.kill(pid, signal);
+    return pid;
+}
+
+/** `systemctl stop etcd`: stops etcd and keeps it stopped. Resolves when it is gone. */
+export async function stopEtcd(m: MemberState, timeoutMs = 20_000): Promise<void> {
+    fs.writeFileSync(path.join(m.dir, "run", "etcd.stopped"), "");
+    const pid = etcdPid(m);
+    if (pid) process.kill(pid, "SIGTERM");
+    await waitGone(pid, timeoutMs);
+}
+
+/** `systemctl start etcd`. */
+export function startEtcd(m: MemberState): void {
+    fs.rmSync(path.join(m.dir, "run", "etcd.stopped"), { force: true });
+}
+
+/** Shuts the machine down: etcd gets SIGTERM, then everything left SIGKILL. Idempotent. */
+export async function stopMachine(m: MemberState, timeoutMs = 15_000): Promise<void> {
+    const machine = machinePid(m);
+    const etcd = etcdPid(m);
+    if (isAlive(machine)) process.kill(machine!, "SIGTERM");
+    await waitGone(machine, timeoutMs);
+    for (const pid of [machine, etcd]) {
+        if (isAlive(pid)) {
+            try {
+                process.kill(pid!, "SIGKILL");
+            } catch {
+                // gone meanwhile
+            }
+        }
+    }
+    await waitGone(etcd, 5_000);
+}
+
+async function waitGone(pid: number | undefined, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    if (isAlive(pid)) process.kill(pid!, "SIGKILL");
+}
