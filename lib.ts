@@ -1,6 +1,6 @@
 // The package's public API: the component, its args, and the sizing table and functions.
 export { EtcdCluster, defaultClusterToken } from "./components/etcdCluster";
-export type { MemberInfo } from "./components/etcdCluster";
+export type { ClientCertificate, DataVolumeOutput, MemberInfo, SizingOutput } from "./components/etcdCluster";
 export type { EtcdClusterArgs } from "./config/clusterArgs";
 export { ConfigError } from "./config/errors";
 export { resolveSettings } from "./config/settings";

@@ -4,7 +4,6 @@ import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
 import { EtcdClusterArgs } from "../config/clusterArgs";
 import { resolveSettings, ResolvedSettings } from "../config/settings";
-import { SizingDecision } from "../config/sizingDecision";
 import { EtcdBackupBucket } from "./backupBucket";
 import { EtcdClusterAlarms, METRIC_NAMESPACE } from "./clusterAlarms";
 import { healthGate } from "./healthGate";
@@ -15,6 +14,32 @@ import { EtcdSecurityGroup } from "./securityGroup";
 import { EtcdVpc } from "./vpc";
 
 export type { EtcdClusterArgs } from "../config/clusterArgs";
+
+/** A consumer's client certificate; keyPem is a secret. */
+export interface ClientCertificate {
+    certPem: string;
+    keyPem: string;
+}
+
+/** The data volume in the sizing output (plain strings: other Pulumi languages read this schema). */
+export interface DataVolumeOutput {
+    type: string;
+    sizeGb: number;
+    iops: number;
+    throughputMBps: number;
+}
+
+/** The sizing decision as an output. */
+export interface SizingOutput {
+    kubernetesNodeCount: number;
+    tier: string;
+    instanceType: string;
+    arch: string;
+    vcpu: number;
+    memoryGib: number;
+    volume: DataVolumeOutput;
+    reasons: string[];
+}
 
 /** What a user needs to find and reach one member. */
 export interface MemberInfo {
@@ -44,9 +69,9 @@ export class EtcdCluster extends pulumi.ComponentResource {
     /** Secret. */
     public readonly adminKeyPem: pulumi.Output<string>;
     /** One client certificate per clientNames entry; every keyPem is a secret. */
-    public readonly clientCertificates: pulumi.Output<Record<string, { certPem: string; keyPem: string }>>;
+    public readonly clientCertificates: pulumi.Output<Record<string, ClientCertificate>>;
     public readonly members: pulumi.Output<MemberInfo[]>;
-    public readonly sizing: pulumi.Output<SizingDecision>;
+    public readonly sizing: pulumi.Output<SizingOutput>;
     public readonly etcdVersion: pulumi.Output<string>;
     public readonly securityGroupId: pulumi.Output<string>;
     public readonly vpcId: pulumi.Output<string>;

@@ -8,8 +8,19 @@ import { ETCD_PORTS } from "./render/types";
 /** Where the member's own health check is installed on the node (see node/etcd-health.sh). */
 export const NODE_HEALTH_COMMAND = "/usr/local/sbin/etcd-health";
 
-const GATE_SCRIPT = fs.readFileSync(path.join(__dirname, "..", "scripts", "health-gate.sh"), "utf8");
-const NODE_HEALTH_SCRIPT_FILE = path.join(__dirname, "..", "node", "etcd-health.sh");
+/** A file of the package root: the parent of components/ in the source tree, of dist/ when built. */
+function packageFile(...parts: string[]): string {
+    for (const root of [path.resolve(__dirname, ".."), path.resolve(__dirname, "..", "..")]) {
+        const file = path.join(root, ...parts);
+        if (fs.existsSync(file)) {
+            return file;
+        }
+    }
+    throw new Error(`${parts.join("/")} not found above ${__dirname}: the package is incomplete.`);
+}
+
+const GATE_SCRIPT = fs.readFileSync(packageFile("scripts", "health-gate.sh"), "utf8");
+const NODE_HEALTH_SCRIPT_FILE = packageFile("node", "etcd-health.sh");
 
 export interface HealthGateArgs {
     mode: Exclude<HealthGateMode, "off">;
