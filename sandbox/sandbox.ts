@@ -88,7 +88,15 @@ export async function up(options: UpOptions): Promise<SandboxReport> {
     writeState(state);
     try {
         if (state.hubNamespace) createNetwork(state.hubNamespace, members.map((m) => ({ name: m.name, ip: m.ip, namespace: m.namespace! })));
-        for (const m of members) startMachine(m, { etcdBinDir: binDir, ...store });
+        // SANDBOX_STAGGER_SECONDS=N boots the machines N seconds apart, as EC2 does; otherwise they boot
+        // together and start etcd only once all have run cloud-init (see SANDBOX.md, "boot order").
+        const stagger = Number(process.env.SANDBOX_STAGGER_SECONDS ?? 0);
+        const bootBarrier = stagger > 0 ? undefined : path.join(dir, "boot-barrier");
+        if (bootBarrier) fs.mkdirSync(bootBarrier, { recursive: true });
+        for (const [i, m] of members.entries()) {
+            if (i > 0 && stagger > 0) await new Promise((r) => setTimeout(r, stagger * 1000));
+            startMachine(m, { etcdBinDir: binDir, ...store, bootBarrier });
+        }
         log(`started ${members.length} machines; waiting for the node health check`);
         const last = members[members.length - 1];
         const health = await waitHealthy(last, options.timeoutMs ?? 180_000, () => {
@@ -184,7 +192,7 @@ function removeMountPoints(created: string[]): void {
     }
 }
 
-function tail(file: string, lines = 25): string {
+function tail(file: string, lines = Number(process.env.SANDBOX_LOG_LINES ?? 25)): string {
     try {
         return fs.readFileSync(file, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
     } catch {

@@ -1,0 +1,151 @@
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as YAML from "yaml";
+import { ETCD_RELEASE_CHECKSUMS } from "../../config/etcdReleases";
+import { SandboxReport } from "../../sandbox/report";
+import { inNamespace } from "../../sandbox/namespaces";
+import { stackDir } from "../../sandbox/state";
+import { testEtcdVersion } from "./etcdBinaries";
+import { run, RunResult } from "./processes";
+
+export const REPO = path.resolve(__dirname, "../..");
+const TSX = path.join(REPO, "node_modules", ".bin", "tsx");
+
+/** Environment for the sandbox CLI and etcdctl: no etcdctl settings an operator may have exported. */
+export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+    const env: NodeJS.ProcessEnv = {};
+    for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("ETCDCTL_")) env[k] = v;
+    return { ...env, PATH: `${process.env.PATH}:/usr/local/go/bin`, ...extra };
+}
+
+/** `npm run sandbox -- ...` */
+export function sandboxCli(args: string[], options: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<RunResult> {
+    return run(TSX, [path.join(REPO, "sandbox", "cli.ts"), ...args], { env: cleanEnv(options.env), timeoutMs: options.timeoutMs ?? 60_000 });
+}
+
+/**
+ * A stack settings file for a test: `base` (a Pulumi.<stack>.yaml) with the etcd release under
+ * test. A release with no shipped checksum (3.7.x) gets a placeholder etcdSha256: the sandbox
+ * substitutes the download, so no checksum is ever compared there (never use one on AWS).
+ */
+export function testStackFile(base: string, dir: string, version = testEtcdVersion()): string {
+    const document = YAML.parse(fs.readFileSync(base, "utf8"));
+    document.config["etcd-cluster:etcdVersion"] = version;
+    if (!ETCD_RELEASE_CHECKSUMS[version]) document.config["etcd-cluster:etcdSha256"] = "5a".repeat(32);
+    const file = path.join(dir, path.basename(base).replace(/\.yaml$/, `.${version}.yaml`));
+    fs.writeFileSync(file, YAML.stringify(document));
+    return file;
+}
+
+/** A sandbox the test brought up; `down()` in afterAll, always. */
+export class TestSandbox {
+    private constructor(
+        readonly stack: string,
+        readonly report: SandboxReport,
+        readonly upMs: number,
+        private readonly env: Record<string, string>,
+    ) {}
+
+    static async up(stack: string, baseStackFile: string, env: Record<string, string> = {}): Promise<TestSandbox> {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), `sandbox-${stack}-`));
+        try {
+            await sandboxCli(["down", "--stack", stack], { env });
+            const started = Date.now();
+            const result = await sandboxCli(["up", "--stack", stack, "--config-file", testStackFile(baseStackFile, dir)], { env, timeoutMs: 20 * 60_000 });
+            if (result.code !== 0) throw new Error(`sandbox up failed (${result.code}):\n${result.stderr.slice(-6000)}`);
+            return new TestSandbox(stack, JSON.parse(result.stdout), Date.now() - started, env);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    }
+
+    cli(args: string[], timeoutMs = 60_000): Promise<RunResult> {
+        return sandboxCli([...args, "--stack", this.stack], { env: this.env, timeoutMs });
+    }
+
+    /** `sandbox down`, then checks that none of its processes, namespaces or files are left. */
+    async down(): Promise<void> {
+        const result = await this.cli(["down"], 120_000);
+        if (result.code !== 0) throw new Error(`sandbox down failed: ${result.stderr}`);
+        const left = this.report.members.filter((m) => m.pid && fs.existsSync(`/proc/${m.pid}`)).map((m) => `${m.name} (pid ${m.pid})`);
+        if (this.report.namespace) {
+            const namespaces = (await run("ip", ["netns", "list"])).stdout;
+            const ours = (name: string) => name === this.report.namespace || name.startsWith(`${this.report.namespace}-`);
+            left.push(...namespaces.split("\n").map((l) => l.split(" ")[0]).filter(ours));
+        }
+        if (fs.existsSync(stackDir(this.stack))) left.push(stackDir(this.stack));
+        if (left.length > 0) throw new Error(`sandbox down left behind: ${left.join(", ")}`);
+    }
+
+    member(name: string) {
+        const m = this.report.members.find((x) => x.name === name);
+        if (!m) throw new Error(`no member ${name}`);
+        return m;
+    }
+
+    /** Host path of a file on a member's node, e.g. /etc/etcd/etcd.yaml. */
+    nodeFile(name: string, nodePath: string): string {
+        return path.join(stackDir(this.stack), this.member(name).name, "root", nodePath);
+    }
+
+    machineLog(name: string): string {
+        return fs.readFileSync(path.join(stackDir(this.stack), this.member(name).name, "machine.log"), "utf8");
+    }
+
+    get etcdctlPath(): string {
+        return /(\S*\/etcdctl) /.exec(this.report.etcdctl)![1];
+    }
+
+    /** Runs a command where clients run: the hub namespace, or the host in loopback mode. */
+    inHub(argv: string[], timeoutMs = 30_000, env: Record<string, string> = {}): Promise<RunResult> {
+        const full = [...inNamespace(this.report.namespace), ...argv];
+        return run(full[0], full.slice(1), { env: cleanEnv(env), timeoutMs });
+    }
+
+    /** Runs a command in a member's network namespace (its own address). */
+    inMember(name: string, argv: string[], timeoutMs = 30_000): Promise<RunResult> {
+        const full = [...inNamespace(this.member(name).namespace), ...argv];
+        return run(full[0], full.slice(1), { env: cleanEnv(), timeoutMs });
+    }
+
+    /** etcdctl from the clients' place, by default with the admin certificate against every member. */
+    etcdctl(args: string[], options: { endpoints?: string[]; cert?: string; key?: string; cacert?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+        const endpoints = options.endpoints ?? this.report.members.map((m) => m.clientUrl);
+        const tls = [
+            ...(options.cacert === "" ? [] : [`--cacert=${options.cacert ?? this.report.caFile}`]),
+            ...(options.cert === "" ? [] : [`--cert=${options.cert ?? this.report.certFile}`]),
+            ...(options.key === "" ? [] : [`--key=${options.key ?? this.report.keyFile}`]),
+        ];
+        return this.inHub(
+            [this.etcdctlPath, `--endpoints=${endpoints.join(",")}`, ...tls, "--dial-timeout=2s", "--command-timeout=5s", ...args],
+            options.timeoutMs ?? 30_000,
+        );
+    }
+
+    /** Each member's endpoint status: member id and leader id as text (64-bit ids do not fit a number). */
+    async endpointStatus(endpoints?: string[], timeoutMs?: number): Promise<Array<{ endpoint: string; memberId: string; leader: string; revision: string; raftIndex: string }>> {
+        const result = await this.etcdctl(["endpoint", "status", "-w", "json", "--command-timeout=1s"], { endpoints, timeoutMs });
+        if (result.code !== 0 && result.stdout.trim() === "") throw new Error(`endpoint status failed: ${result.stderr}`);
+        return result.stdout
+            .split('{"Endpoint":')
+            .slice(1)
+            .map((entry) => {
+                const field = (name: string) => new RegExp(`"${name}":"?([^",}]+)`).exec(entry)?.[1] ?? "";
+                return { endpoint: /^"([^"]+)"/.exec(entry)![1], memberId: field("member_id"), leader: field("leader"), revision: field("revision"), raftIndex: field("raftIndex") };
+            });
+    }
+
+    /** `member list`: id (hex), name, peer and client URLs. */
+    async memberList(): Promise<Array<{ id: string; status: string; name: string; peerUrl: string; clientUrl: string; learner: string }>> {
+        const result = await this.etcdctl(["member", "list", "-w", "simple"]);
+        if (result.code !== 0) throw new Error(`member list failed: ${result.stderr}`);
+        return result.stdout
+            .trim()
+            .split("\n")
+            .map((line) => {
+                const [id, status, name, peerUrl, clientUrl, learner] = line.split(", ");
+                return { id, status, name, peerUrl, clientUrl, learner };
+            });
+    }
+}
