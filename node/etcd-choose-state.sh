@@ -3,6 +3,8 @@
 #
 #   data dir holds member/  -> "new" config as is: etcd restarts from its data and ignores the
 #                              initial-cluster settings. A member with data never starts a new cluster.
+#   data dir empty, the member list shows this member from the initial cluster, never started
+#                           -> "new": a late-booting member of the static bootstrap joins as itself.
 #   data dir empty, another member answers with the member list (a cluster with quorum exists, e.g.
 #   this member's volume was lost or replaced)
 #                           -> remove this member's stale entry (same name or peer URL) if present,
@@ -96,7 +98,16 @@ fi
 log "a cluster exists (answered by $answering)"
 # member list -w simple: ID, status, name, peer URLs, client URLs, is learner
 stale_ids=()
-while IFS='|' read -r id status name peers; do
+while IFS='|' read -r id status name peers clients; do
+  # A member of the static bootstrap that never started: etcd lists it with its name (from
+  # --initial-cluster) and peer URL but no client URLs, as "started". Start with the "new" config;
+  # etcd joins the running cluster under that member id. (Members created one after another, as
+  # EC2 boots them, reach this branch.)
+  if [[ "$name" == "$MEMBER_NAME" && "$peers" == "$MEMBER_PEER_URL" && -z "$clients" ]]; then
+    log "a member of the initial cluster that has not started yet ($id); joining with the new config"
+    use_config new
+    exit 0
+  fi
   if [[ "$peers" == "$MEMBER_PEER_URL" || "$name" == "$MEMBER_NAME" ]]; then
     if [[ "$status" == unstarted && "$peers" == "$MEMBER_PEER_URL" ]]; then
       log "already a member ($id) that has not started yet; joining as it is"
@@ -105,7 +116,7 @@ while IFS='|' read -r id status name peers; do
     fi
     stale_ids+=("$id")
   fi
-done < <(awk -F', ' -v OFS='|' 'NF >= 4 { print $1, $2, $3, $4 }' <<<"$members")
+done < <(awk -F', ' -v OFS='|' 'NF >= 4 { print $1, $2, $3, $4, $5 }' <<<"$members")
 
 for id in "${stale_ids[@]}"; do
   log "removing stale member entry $id (its data is gone)"

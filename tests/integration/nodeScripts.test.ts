@@ -330,18 +330,33 @@ describe.each(testEtcdVersions().map((v, i) => [v, i] as const))("etcd %s: three
 
     let firstCluster: { clusterId: string; leader: string };
 
-    it("bootstraps: choose-state picks new for empty members nobody answers, and the cluster forms", async () => {
-        const chosen = await Promise.all(members.map((m) => run(script(m.name, "etcd-choose-state"), [], { env: envOf(m.name), timeoutMs: 90_000 })));
+    it("bootstraps as EC2 boots members, one after another: a late member of the initial cluster joins as itself", async () => {
+        // etcd1 and etcd2 boot first: nobody answers yet, both choose "new".
+        const early = members.slice(0, 2);
+        const chosen = await Promise.all(early.map((m) => run(script(m.name, "etcd-choose-state"), [], { env: envOf(m.name), timeoutMs: 90_000 })));
         for (const c of chosen) {
             expect(c.stderr).toContain("no other member answers");
             expect(c.stdout.trim()).toBe("new");
             expect(c.code).toBe(0);
         }
         expect(fs.readlinkSync(`${memberPaths("etcd1").configDir}/etcd.yaml`)).toBe(`${memberPaths("etcd1").configDir}/etcd.new.yaml`);
-        for (const m of members) startMember(m.name);
+        for (const m of early) startMember(m.name);
+        await waitHealthy(early.map((m) => m.name));
+
+        // etcd3 boots later: the cluster lists it (from --initial-cluster) with no client URLs. It
+        // must start with "new" under that id, not be removed and re-added.
+        const listed = await etcdctl("etcd1", [clientUrl(members[0])], ["member", "list", "-w", "simple"]);
+        const bootstrapId = listed.stdout.split("\n").find((l) => l.includes(", etcd3, "))!.split(",")[0];
+        const late = await run(script("etcd3", "etcd-choose-state"), [], { env: envOf("etcd3"), timeoutMs: 90_000 });
+        expect(late.stderr).toContain(`a member of the initial cluster that has not started yet (${bootstrapId})`);
+        expect(late.stdout.trim()).toBe("new");
+        expect(late.code).toBe(0);
+        startMember("etcd3");
         firstCluster = await waitHealthy(members.map((m) => m.name));
         const list = await etcdctl("etcd1", [clientUrl(members[0])], ["member", "list", "-w", "simple"]);
-        expect(list.stdout.trim().split("\n")).toHaveLength(3);
+        const rows = list.stdout.trim().split("\n");
+        expect(rows).toHaveLength(3);
+        expect(rows.find((r) => r.includes(", etcd3, "))!.split(",")[0]).toBe(bootstrapId);
     });
 
     it("runs with the rendered settings (etcd ignores unknown keys silently, so compare what it logged)", () => {
