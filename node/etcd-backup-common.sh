@@ -1,0 +1,187 @@
+# shellcheck shell=bash
+# etcd-backup-common: functions shared by etcd-backup, etcd-backup-list, etcd-backup-prune,
+# etcd-snapshot-verify, etcd-restore and etcd-defrag. Sourced by them, never run on its own.
+#
+# Snapshot layout in the bucket (keys sort by time):
+#   <BACKUP_PREFIX>/snapshots/YYYY/MM/DD/YYYYMMDDTHHMMSSZ-r<revision>.db    the `snapshot save` file
+#   <BACKUP_PREFIX>/snapshots/YYYY/MM/DD/YYYYMMDDTHHMMSSZ-r<revision>.json  its manifest, written last
+# Only a .db whose .json exists is a finished backup; anything else is ignored by listing and restore.
+
+# Loads member.env and the backup settings. $1: the program name for log lines.
+# shellcheck disable=SC2034 # the settings are read by the scripts that source this file
+backup_init() {
+  PROG="$1"
+  ETCD_MEMBER_ENV="${ETCD_MEMBER_ENV:-/etc/etcd/member.env}"
+  if [[ -f "$ETCD_MEMBER_ENV" ]]; then
+    # shellcheck source=/dev/null
+    source "$ETCD_MEMBER_ENV"
+  elif [[ "${BACKUP_ENV_OPTIONAL:-}" != 1 ]]; then
+    echo "$PROG: $ETCD_MEMBER_ENV not found (set ETCD_MEMBER_ENV)" >&2
+    exit 1
+  fi
+  export ETCD_MEMBER_ENV
+  MEMBER_NAME="${MEMBER_NAME:-$(hostname -s)}"
+  BACKUP_BUCKET="${BACKUP_BUCKET:-}"
+  BACKUP_PREFIX="${BACKUP_PREFIX:-}"
+  BACKUP_PREFIX="${BACKUP_PREFIX%/}"
+  BACKUP_S3_ENDPOINT="${BACKUP_S3_ENDPOINT:-}"
+  BACKUP_SSE="${BACKUP_SSE:-}"
+  BACKUP_KMS_KEY_ID="${BACKUP_KMS_KEY_ID:-}"
+  BACKUP_METRICS="${BACKUP_METRICS:-on}"
+  BACKUP_METRIC_NAMESPACE="${BACKUP_METRIC_NAMESPACE:-EtcdCluster}"
+  BACKUP_METRIC_CLUSTER="${BACKUP_METRIC_CLUSTER:-${BACKUP_PREFIX:-$MEMBER_NAME}}"
+  AWS_CLI="${AWS_CLI:-aws}"
+  AWS_REGION="${AWS_REGION:-${AWS_DEFAULT_REGION:-}}"
+  ETCDCTL_DIAL_TIMEOUT_S="${ETCDCTL_DIAL_TIMEOUT_S:-3s}"
+  ETCDCTL_COMMAND_TIMEOUT_S="${ETCDCTL_COMMAND_TIMEOUT_S:-15s}"
+  if [[ -z "${BIN_DIR:-}" ]]; then
+    BIN_DIR="$(dirname "$(command -v etcdctl 2>/dev/null || echo /usr/local/bin/etcdctl)")"
+  fi
+  # The data volume: working files go there, never into the data dir etcd owns.
+  VOLUME_DIR="${MOUNT_POINT:-$(dirname "${DATA_DIR:-/var/lib/etcd/data}")}"
+}
+
+log() { echo "$PROG: $MEMBER_NAME: $*" >&2; }
+fail() {
+  log "FAILED: $*"
+  exit 1
+}
+
+# Path of a sibling node script: installed without `.sh` on a member, with it in the repository.
+sibling() {
+  local dir
+  dir="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
+  if [[ -x "$dir/$1" ]]; then echo "$dir/$1"; elif [[ -f "$dir/$1.sh" ]]; then echo "$dir/$1.sh"; else return 1; fi
+}
+
+# ---- JSON, the small subset we need (etcdctl's one-line output and our own manifests) --------------
+
+json_string() { # JSON string literal of $1
+  local s="${1//\\/\\\\}"
+  s="${s//\"/\\\"}"
+  s="${s//$'\n'/ }"
+  s="${s//$'\t'/ }"
+  s="${s//$'\r'/ }"
+  printf '"%s"' "$s"
+}
+json_num() { # first numeric value of key $1 in the JSON on stdin (64-bit ids stay text)
+  grep -o "\"$1\":[0-9]*" | head -n 1 | cut -d: -f2
+}
+json_str() { # first string value of key $1 in the JSON on stdin
+  grep -o "\"$1\":\"[^\"]*\"" | head -n 1 | cut -d'"' -f4
+}
+
+# ---- etcd tools --------------------------------------------------------------------------------------
+
+# Minor line of the installed tools, e.g. 3.6 (3.4 still restores with etcdctl).
+etcd_line() {
+  local v="${ETCD_RELEASE_VERSION:-}"
+  if [[ -z "$v" ]]; then
+    v="$("$BIN_DIR/etcdctl" version 2>/dev/null | awk '/^etcdctl version:/ { print $3 }')"
+  fi
+  [[ "$v" =~ ^v?([0-9]+\.[0-9]+) ]] || fail "cannot tell the etcd version of $BIN_DIR/etcdctl"
+  echo "${BASH_REMATCH[1]}"
+}
+uses_etcdutl() { [[ "$(etcd_line)" != 3.4 && "$(etcd_line)" != 3.3 ]]; }
+
+# etcdctl as this member's local tools run it: its node client certificate, unless ETCDCTL_* say
+# otherwise. Passed as flags (etcdctl refuses a flag whose ETCDCTL_* variable is also set).
+# etcdctl_cmd ENDPOINTS sets the array ETCDCTL_CMD (for `timeout`); etcdctl_at ENDPOINTS ARGS... runs it.
+etcdctl_cmd() {
+  ETCDCTL_CMD=(env -u ETCDCTL_ENDPOINTS -u ETCDCTL_CACERT -u ETCDCTL_CERT -u ETCDCTL_KEY -u ETCDCTL_DIAL_TIMEOUT
+    -u ETCDCTL_COMMAND_TIMEOUT ETCDCTL_API=3 "$BIN_DIR/etcdctl" --endpoints "$1"
+    --cacert "${ETCDCTL_CACERT:-$CA_FILE}" --cert "${ETCDCTL_CERT:-$NODE_CERT_FILE}" --key "${ETCDCTL_KEY:-$NODE_KEY_FILE}"
+    --dial-timeout "$ETCDCTL_DIAL_TIMEOUT_S" --command-timeout "$ETCDCTL_COMMAND_TIMEOUT_S")
+}
+etcdctl_at() {
+  etcdctl_cmd "$1"
+  shift
+  "${ETCDCTL_CMD[@]}" "$@"
+}
+etcdctl_local() { etcdctl_at "${ETCDCTL_ENDPOINTS:-$LOCAL_CLIENT_URL}" "$@"; }
+
+# ---- S3 and CloudWatch through the AWS CLI ------------------------------------------------------------
+
+s3_cli() {
+  local args=()
+  [[ -n "$AWS_REGION" ]] && args+=(--region "$AWS_REGION")
+  [[ -n "$BACKUP_S3_ENDPOINT" ]] && args+=(--endpoint-url "$BACKUP_S3_ENDPOINT")
+  "$AWS_CLI" "${args[@]}" "$@"
+}
+snapshots_prefix() {
+  if [[ -n "$BACKUP_PREFIX" ]]; then echo "$BACKUP_PREFIX/snapshots/"; else echo "snapshots/"; fi
+}
+require_bucket() {
+  [[ -n "$BACKUP_BUCKET" ]] || fail "BACKUP_BUCKET is not set (in $ETCD_MEMBER_ENV or the environment): backups are not configured"
+}
+
+# Every object under the snapshots prefix as "key<TAB>size", sorted by key (= by time).
+list_snapshot_objects() {
+  local out
+  out="$(s3_cli s3api list-objects-v2 --bucket "$BACKUP_BUCKET" --prefix "$(snapshots_prefix)" \
+    --query 'Contents[].[Key,Size]' --output text)" || return 1
+  awk -F'\t' 'NF >= 2 && $1 != "None"' <<<"$out" | LC_ALL=C sort
+}
+
+# Finished backups, oldest first: "db-key<TAB>size<TAB>manifest-key" for each .db with a .json beside it.
+finished_from_listing() { # listing on stdin
+  awk -F'\t' '
+    $1 ~ /\.db$/ { db[substr($1, 1, length($1) - 3)] = $2; order[++n] = substr($1, 1, length($1) - 3) }
+    $1 ~ /\.json$/ { manifest[substr($1, 1, length($1) - 5)] = 1 }
+    END { for (i = 1; i <= n; i++) if (order[i] in manifest) print order[i] ".db\t" db[order[i]] "\t" order[i] ".json" }'
+}
+# Objects that are not part of a finished backup: "key<TAB>size<TAB>reason".
+incomplete_from_listing() {
+  awk -F'\t' '
+    $1 ~ /\.db$/ { db[substr($1, 1, length($1) - 3)] = $2; dbs[++n] = substr($1, 1, length($1) - 3) }
+    $1 ~ /\.json$/ { manifest[substr($1, 1, length($1) - 5)] = $2; ms[++m] = substr($1, 1, length($1) - 5) }
+    $1 !~ /\.(db|json)$/ { print $1 "\t" $2 "\tunknown object" }
+    END {
+      for (i = 1; i <= n; i++) if (!(dbs[i] in manifest)) print dbs[i] ".db\t" db[dbs[i]] "\tno manifest"
+      for (i = 1; i <= m; i++) if (!(ms[i] in db)) print ms[i] ".json\t" manifest[ms[i]] "\tmanifest without snapshot"
+    }' | LC_ALL=C sort
+}
+
+# Epoch seconds of a snapshot key's time stamp (…/YYYYMMDDTHHMMSSZ-r<rev>.db), or nothing.
+key_epoch() {
+  local base="${1##*/}"
+  [[ "$base" =~ ^([0-9]{4})([0-9]{2})([0-9]{2})T([0-9]{2})([0-9]{2})([0-9]{2})Z ]] || return 0
+  date -u -d "${BASH_REMATCH[1]}-${BASH_REMATCH[2]}-${BASH_REMATCH[3]} ${BASH_REMATCH[4]}:${BASH_REMATCH[5]}:${BASH_REMATCH[6]}" +%s
+}
+
+# CloudWatch metric, unless BACKUP_METRICS=off. name value unit
+put_metric() {
+  if [[ "$BACKUP_METRICS" == off ]]; then
+    log "metrics off: not publishing $1=$2"
+    return 0
+  fi
+  local args=()
+  [[ -n "$AWS_REGION" ]] && args+=(--region "$AWS_REGION")
+  "$AWS_CLI" "${args[@]}" cloudwatch put-metric-data --namespace "$BACKUP_METRIC_NAMESPACE" --metric-name "$1" \
+    --dimensions "Cluster=$BACKUP_METRIC_CLUSTER" --value "$2" --unit "$3"
+}
+
+# ---- safety ---------------------------------------------------------------------------------------------
+
+# Prints why etcd counts as running on this member and returns 0; returns 1 when it is not running.
+etcd_running_reason() {
+  if command -v systemctl >/dev/null 2>&1 && [[ -d /run/systemd/system ]] && systemctl is-active --quiet etcd.service 2>/dev/null; then
+    echo "etcd.service is active"
+    return 0
+  fi
+  local fd pid
+  # One find over every process's open files (a readlink per descriptor would fork thousands of times).
+  fd="$(find /proc/[0-9]*/fd -maxdepth 1 -lname "$DATA_DIR/*" -print -quit 2>/dev/null || true)"
+  if [[ -n "$fd" ]]; then
+    pid="${fd#/proc/}"
+    pid="${pid%%/*}"
+    echo "process $pid ($(cat "/proc/$pid/comm" 2>/dev/null || echo '?')) has $(readlink "$fd" 2>/dev/null || echo "a file") open"
+    return 0
+  fi
+  if [[ -n "${MEMBER_CLIENT_URL:-}" ]] && ETCDCTL_DIAL_TIMEOUT_S=1s ETCDCTL_COMMAND_TIMEOUT_S=2s \
+    etcdctl_at "$MEMBER_CLIENT_URL" endpoint status >/dev/null 2>&1; then
+    echo "an etcd answers at this member's client URL $MEMBER_CLIENT_URL"
+    return 0
+  fi
+  return 1
+}

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# A real S3 API on a loopback address for the backup tests, the benchmark and the sandbox:
+# gofakes3 (github.com/johannesboyne/gofakes3, its own cmd/gofakes3 server) with the bolt backend,
+# so objects and their x-amz-meta-* metadata persist in one file under a temporary directory, across
+# a restart of the server. Built from the Go module proxy into a cache outside the repository, like
+# scripts/build-etcd.sh. It speaks what the node scripts use through the AWS CLI: put (single and
+# multipart, with metadata), head, get, list-objects-v2, delete. No authentication, no encryption,
+# no versioning or lifecycle: those are AWS's part and are tested on the Pulumi side.
+#
+#   s3-test-server.sh binary                                   build if needed, print the binary's path
+#   s3-test-server.sh run   --host 127.0.0.x:PORT --dir DIR [--bucket NAME]   in the foreground (exec)
+#   s3-test-server.sh start --host 127.0.0.x:PORT --dir DIR [--bucket NAME]   in the background; waits
+#                            until it answers, prints the endpoint URL; its pid goes to DIR/s3-server.pid
+#   s3-test-server.sh stop  --dir DIR
+# Only loopback addresses are accepted.
+set -euo pipefail
+
+version="${GOFAKES3_VERSION:-v1.2.0}"
+cache_root="${S3_SERVER_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/pulumi-etcd-cluster/gofakes3}"
+out_dir="$cache_root/$version"
+
+log() { echo "s3-test-server: $*" >&2; }
+usage() { sed -n '10,15p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+
+build() {
+  if [[ -x "$out_dir/gofakes3" ]]; then
+    echo "$out_dir/gofakes3"
+    return
+  fi
+  export PATH="$PATH:/usr/local/go/bin"
+  command -v go >/dev/null || { log "Go toolchain not found; install Go >= 1.22"; exit 1; }
+  local work
+  work="$(mktemp -d)"
+  # shellcheck disable=SC2064 # expand now: the trap runs after this function returned
+  trap "rm -rf '$work'" EXIT
+  (
+    cd "$work"
+    export GOFLAGS="-mod=mod -buildvcs=false" CGO_ENABLED=0
+    go mod init s3-test-server >/dev/null 2>&1
+    go get "github.com/johannesboyne/gofakes3/cmd/gofakes3@$version" >&2
+    mkdir -p "$out_dir.tmp"
+    go build -trimpath -o "$out_dir.tmp/gofakes3" github.com/johannesboyne/gofakes3/cmd/gofakes3 >&2
+  )
+  rm -rf "$out_dir"
+  mv "$out_dir.tmp" "$out_dir"
+  echo "$out_dir/gofakes3"
+}
+
+command="${1:-}"
+[[ -n "$command" ]] || usage
+shift
+host="" dir="" bucket="etcd-backups"
+while (($#)); do
+  case "$1" in
+    --host) host="${2:?}"; shift ;;
+    --dir) dir="${2:?}"; shift ;;
+    --bucket) bucket="${2:?}"; shift ;;
+    *) usage ;;
+  esac
+  shift
+done
+
+server_args() {
+  [[ "$host" =~ ^127\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}:[0-9]{1,5}$ ]] || { log "--host must be a loopback address and port like 127.0.1.100:9000 (got '$host')"; exit 2; }
+  [[ -n "$dir" ]] || { log "--dir is required"; exit 2; }
+  mkdir -p "$dir"
+  args=(-backend bolt -bolt.db "$dir/s3.db" -host "$host" -initialbucket "$bucket" -quiet)
+}
+
+case "$command" in
+  binary)
+    build
+    ;;
+  run)
+    server_args
+    bin="$(build)"
+    exec "$bin" "${args[@]}"
+    ;;
+  start)
+    server_args
+    bin="$(build)"
+    ip="${host%:*}" port="${host##*:}"
+    if (exec 3<>"/dev/tcp/$ip/$port") 2>/dev/null; then log "something already listens on $host"; exit 1; fi
+    "$bin" "${args[@]}" >>"$dir/s3-server.log" 2>&1 &
+    echo $! >"$dir/s3-server.pid"
+    for _ in $(seq 1 100); do
+      if (exec 3<>"/dev/tcp/$ip/$port") 2>/dev/null; then
+        echo "http://$host"
+        exit 0
+      fi
+      kill -0 "$(cat "$dir/s3-server.pid")" 2>/dev/null || { log "the server exited: $(tail -n 3 "$dir/s3-server.log")"; exit 1; }
+      sleep 0.1
+    done
+    log "the server did not answer on $host within 10 s"
+    kill "$(cat "$dir/s3-server.pid")" 2>/dev/null || true
+    exit 1
+    ;;
+  stop)
+    [[ -n "$dir" && -f "$dir/s3-server.pid" ]] || { log "no $dir/s3-server.pid"; exit 1; }
+    pid="$(cat "$dir/s3-server.pid")"
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+    rm -f "$dir/s3-server.pid"
+    ;;
+  *)
+    usage
+    ;;
+esac

@@ -1,0 +1,298 @@
+/**
+ * Scheduled backups against real tools: a three-member TLS etcd cluster on 127.0.1.1-3, a real S3 API
+ * on 127.0.1.100:9000 (scripts/s3-test-server.sh) and the AWS CLI. Runs node/etcd-backup.sh exactly
+ * as the members' timer does (on every member), the listing and retention helpers, and
+ * node/etcd-defrag.sh. Every process is killed in afterAll.
+ */
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { etcdBinDir, testEtcdVersion } from "../helpers/etcdBinaries";
+import { nodeScript, requireTool, TestCluster } from "../helpers/etcdCluster";
+import { ProcessGroup, run, RunResult } from "../helpers/processes";
+import { awsCliPath, awsEnv, S3TestServer } from "../helpers/s3Server";
+
+const version = testEtcdVersion();
+const prefix = "it/backup/main";
+const snapshotsPrefix = `${prefix}/snapshots/`;
+
+interface BackupResult {
+    bucket: string;
+    key: string;
+    manifest: string;
+    revision: number;
+    size: number;
+    sha256: string;
+    member: string;
+    clusterId: string;
+}
+
+function jsonLines<T>(text: string): T[] {
+    return text
+        .split("\n")
+        .filter((l) => l.startsWith("{"))
+        .map((l) => JSON.parse(l) as T);
+}
+
+describe(`backups of etcd ${version} into S3 on loopback`, () => {
+    const group = new ProcessGroup();
+    let dir: string;
+    let s3: S3TestServer;
+    let cluster: TestCluster;
+
+    beforeAll(async () => {
+        requireTool("openssl", "apt-get install -y openssl");
+        awsCliPath();
+        const binDir = etcdBinDir(version);
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), `backup-${version}-`));
+        s3 = new S3TestServer(group, { host: "127.0.1.100:9000", dir: path.join(dir, "s3") });
+        await s3.start();
+        cluster = new TestCluster(group, {
+            version,
+            binDir,
+            dir: path.join(dir, "cluster"),
+            members: [1, 2, 3].map((i) => ({ name: `etcd${i}`, ip: `127.0.1.${i}` })),
+            memberEnv: s3.memberEnv(prefix),
+            scriptEnv: awsEnv(),
+        });
+        cluster.start();
+        await cluster.waitHealthy();
+        for (let i = 0; i < 20; i++) {
+            const put = await cluster.etcdctl(["put", `/app/key-${i}`, `value-${i}`]);
+            expect(put.code).toBe(0);
+        }
+    }, 20 * 60_000);
+
+    afterAll(async () => {
+        await group.stopAll();
+        if (dir && !process.env.KEEP_ETCD_TEST_DIR) fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    /** One timer tick: etcd-backup on every member at once. */
+    async function tick(extraEnv: Record<string, string> = {}): Promise<Map<string, RunResult>> {
+        const names = cluster.names();
+        const results = await Promise.all(names.map((n) => cluster.runScript(n, "etcd-backup", [], extraEnv)));
+        return new Map(names.map((n, i) => [n, results[i]]));
+    }
+
+    async function finished(): Promise<Array<{ key: string; manifest: string; revision: number }>> {
+        const list = await cluster.runScript("etcd1", "etcd-backup-list");
+        expect(list.stderr).toBe("");
+        expect(list.code).toBe(0);
+        return jsonLines(list.stdout);
+    }
+
+    let first: BackupResult;
+
+    it("takes exactly one backup per tick: only the leader uploads, the others exit 0 doing nothing", async () => {
+        const status = await cluster.waitHealthy();
+        const results = await tick();
+        for (const [name, r] of results) {
+            expect({ name, code: r.code, stderr: r.code === 0 ? "" : r.stderr }).toEqual({ name, code: 0, stderr: "" });
+        }
+        const uploaded = [...results].filter(([, r]) => r.stdout.trim() !== "");
+        expect(uploaded.map(([n]) => n)).toEqual([status.leaderName]);
+        for (const [name, r] of results) {
+            if (name !== status.leaderName) expect(r.stderr).toContain("not the leader");
+        }
+        first = JSON.parse(uploaded[0][1].stdout.trim());
+        expect(first.member).toBe(status.leaderName);
+        expect(first.key).toMatch(new RegExp(`^${snapshotsPrefix}\\d{4}/\\d{2}/\\d{2}/\\d{8}T\\d{6}Z-r${first.revision}\\.db$`));
+        expect(first.manifest).toBe(first.key.replace(/\.db$/, ".json"));
+        expect(await s3.keys(snapshotsPrefix)).toEqual([first.key, first.manifest]);
+    });
+
+    it("stores a snapshot that verifies, with its metadata and a manifest that matches it", async () => {
+        const file = path.join(dir, "first.db");
+        const manifestFile = path.join(dir, "first.json");
+        await s3.download(first.key, file);
+        await s3.download(first.manifest, manifestFile);
+        const bytes = fs.readFileSync(file);
+        const sha = crypto.createHash("sha256").update(bytes).digest("hex");
+        expect(first.sha256).toBe(sha);
+        expect(first.size).toBe(bytes.length);
+
+        const manifest = JSON.parse(fs.readFileSync(manifestFile, "utf8"));
+        expect(manifest).toMatchObject({ key: first.key, sha256: sha, size: bytes.length, revision: first.revision, member: first.member, etcdVersion: version });
+        expect(manifest.clusterId).toMatch(/^[0-9a-f]+$/);
+        expect(manifest.totalKeys).toBeGreaterThanOrEqual(20);
+
+        const meta = await s3.metadata(first.key);
+        expect(meta).toMatchObject({ revision: String(first.revision), sha256: sha, size: String(bytes.length), member: first.member, "etcd-version": version, "cluster-id": manifest.clusterId });
+        expect(meta["member-id"]).toMatch(/^[0-9a-f]+$/);
+        expect(meta.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+
+        const verify = await cluster.runScript("etcd1", "etcd-snapshot-verify", [file, "--manifest", manifestFile]);
+        expect(verify.code).toBe(0);
+        expect(JSON.parse(verify.stdout.trim())).toMatchObject({ sha256: sha, hashTrailer: true, revision: first.revision });
+    });
+
+    it("follows the leader: after a leader change the new leader takes the next tick", async () => {
+        const before = await cluster.waitHealthy();
+        const ids = await cluster.memberIds();
+        const target = cluster.names().find((n) => n !== before.leaderName)!;
+        const moved = await cluster.etcdctl(["move-leader", ids.get(target)!], { endpoints: [cluster.clientUrl(before.leaderName)] });
+        expect(moved.stderr).toBe("");
+        expect(moved.code).toBe(0);
+        const after = await cluster.waitHealthy();
+        expect(after.leaderName).toBe(target);
+        await cluster.etcdctl(["put", "/app/after-leader-change", "x"]);
+
+        const results = await tick();
+        const uploaded = [...results].filter(([, r]) => r.code === 0 && r.stdout.trim() !== "");
+        expect(uploaded.map(([n]) => n)).toEqual([target]);
+        expect((await finished()).length).toBe(2);
+    });
+
+    it("never lets an incomplete upload look finished: a snapshot whose manifest failed is ignored by list and latest", async () => {
+        // The AWS CLI, except that writing a manifest fails (as a network error or a crash would).
+        const wrapper = path.join(dir, "aws-no-manifest");
+        fs.writeFileSync(wrapper, `#!/usr/bin/env bash\nfor a in "$@"; do if [[ "$a" == s3://*.json ]]; then echo "simulated failure writing $a" >&2; exit 1; fi; done\nexec ${awsCliPath()} "$@"\n`, { mode: 0o755 });
+        const latestBefore = jsonLines<{ key: string }>((await cluster.runScript("etcd1", "etcd-backup-list", ["--latest"])).stdout)[0];
+        await cluster.etcdctl(["put", "/app/incomplete", "x"]);
+
+        const results = await tick({ AWS_CLI: wrapper });
+        const leader = (await cluster.waitHealthy()).leaderName;
+        const failed = results.get(leader)!;
+        expect(failed.code).toBe(1);
+        expect(failed.stderr).toMatch(/FAILED: writing the manifest .* failed/);
+        expect(failed.stderr).toMatch(/was uploaded but has no manifest: it does not count as a backup/);
+        expect(failed.stdout).toBe("");
+
+        const keys = await s3.keys(snapshotsPrefix);
+        const orphan = keys.filter((k) => k.endsWith(".db") && !keys.includes(k.replace(/\.db$/, ".json")));
+        expect(orphan).toHaveLength(1);
+        expect((await finished()).length).toBe(2);
+        const latest = jsonLines<{ key: string }>((await cluster.runScript("etcd1", "etcd-backup-list", ["--latest"])).stdout);
+        expect(latest).toEqual([latestBefore]);
+        const incomplete = jsonLines<{ key: string; reason: string }>((await cluster.runScript("etcd1", "etcd-backup-list", ["--incomplete"])).stdout);
+        expect(incomplete).toEqual([expect.objectContaining({ key: orphan[0], reason: "no manifest" })]);
+    });
+
+    it("fails loudly with the S3 server down and leaves nothing that looks finished", async () => {
+        const keysBefore = await s3.keys(snapshotsPrefix);
+        await s3.stop();
+        try {
+            await cluster.etcdctl(["put", "/app/while-s3-down", "x"]);
+            const results = await tick();
+            const leader = (await cluster.waitHealthy()).leaderName;
+            const r = results.get(leader)!;
+            expect(r.code).toBe(1);
+            expect(r.stdout).toBe("");
+            expect(r.stderr).toMatch(/etcd-backup: etcd\d: FAILED: upload of the snapshot to s3:\/\/etcd-backups\/.* failed: .*(connect|Connection)/i);
+            for (const [name, other] of results) if (name !== leader) expect(other.code).toBe(0);
+            // The temporary snapshot is gone from the data volume.
+            const work = path.join(cluster.memberPaths(leader).mountPoint, "backup");
+            expect(fs.readdirSync(work).filter((f) => !f.startsWith("."))).toEqual([]);
+        } finally {
+            await s3.start();
+        }
+        expect(await s3.keys(snapshotsPrefix)).toEqual(keysBefore);
+        expect((await finished()).length).toBe(2);
+    });
+
+    it("retention: prune keeps the newest N finished backups and removes older ones and stale incomplete uploads", async () => {
+        await cluster.etcdctl(["put", "/app/third", "x"]);
+        const third = [...(await tick()).values()].find((r) => r.stdout.trim() !== "");
+        expect(third?.code).toBe(0);
+        const all = await finished();
+        expect(all).toHaveLength(3);
+
+        const dry = await cluster.runScript("etcd1", "etcd-backup-prune", ["--keep", "2", "--orphan-min-age-minutes", "0", "--dry-run"]);
+        expect(dry.code).toBe(0);
+        expect(jsonLines<{ deleted?: string | number }>(dry.stdout).filter((l) => typeof l.deleted === "string")).toHaveLength(3);
+        expect(await finished()).toHaveLength(3);
+
+        // A fresh incomplete upload is kept (it may be in progress); one past the age limit goes.
+        const keep = await cluster.runScript("etcd1", "etcd-backup-prune", ["--keep", "2"]);
+        expect(keep.code).toBe(0);
+        expect(jsonLines<{ kept?: number; deleted?: number }>(keep.stdout).pop()).toEqual({ kept: 2, deleted: 2, dryRun: false });
+        expect(keep.stderr).toContain("younger than 60 minutes");
+        const prune = await cluster.runScript("etcd1", "etcd-backup-prune", ["--keep", "2", "--orphan-min-age-minutes", "0"]);
+        expect(prune.code).toBe(0);
+        expect(jsonLines<{ kept?: number; deleted?: number }>(prune.stdout).pop()).toEqual({ kept: 2, deleted: 1, dryRun: false });
+
+        const left = await finished();
+        expect(left.map((b) => b.key)).toEqual(all.slice(0, 2).map((b) => b.key));
+        expect(await s3.keys(snapshotsPrefix)).toEqual(left.flatMap((b) => [b.key, b.manifest]).sort());
+        expect((await cluster.runScript("etcd1", "etcd-backup-list", ["--incomplete"])).stdout).toBe("");
+    });
+
+    it("refuses --keep 0 (it would delete every backup)", async () => {
+        const r = await cluster.runScript("etcd1", "etcd-backup-prune", ["--keep", "0"]);
+        expect(r.code).toBe(2);
+        expect(r.stderr).toContain("--keep must be a whole number of at least 1");
+    });
+
+    it("publishes the backup age to CloudWatch when metrics are on (AWS CLI stand-in records the call)", async () => {
+        const calls = path.join(dir, "cloudwatch.calls");
+        const wrapper = path.join(dir, "aws-cloudwatch");
+        fs.writeFileSync(wrapper, `#!/usr/bin/env bash\nif [[ " $* " == *" cloudwatch "* ]]; then echo "$*" >>${calls}; exit 0; fi\nexec ${awsCliPath()} "$@"\n`, { mode: 0o755 });
+        await cluster.etcdctl(["put", "/app/metrics", "x"]);
+        const leader = (await cluster.waitHealthy()).leaderName;
+        cluster.appendEnv(leader, { BACKUP_METRICS: "on", BACKUP_METRIC_CLUSTER: "it/backup/main" });
+        try {
+            const r = await cluster.runScript(leader, "etcd-backup", [], { AWS_CLI: wrapper });
+            expect(r.code).toBe(0);
+            const lines = fs.readFileSync(calls, "utf8").trim().split("\n");
+            expect(lines).toEqual([
+                expect.stringMatching(/cloudwatch put-metric-data --namespace EtcdCluster --metric-name SecondsSinceLastGoodBackup --dimensions Cluster=it\/backup\/main --value 0 --unit Seconds$/),
+                expect.stringMatching(/--metric-name DatabaseQuotaUsedPercent --dimensions Cluster=it\/backup\/main --value \d+\.\d --unit Percent$/),
+            ]);
+            fs.rmSync(calls);
+            const m = await cluster.runScript(leader, "etcd-backup", ["--metrics-only"], { AWS_CLI: wrapper });
+            expect(m.code).toBe(0);
+            expect(fs.readFileSync(calls, "utf8")).toMatch(/SecondsSinceLastGoodBackup .*--value \d+ --unit Seconds/);
+        } finally {
+            cluster.appendEnv(leader, { BACKUP_METRICS: "off" });
+        }
+    });
+
+    it("defragments one member at a time, each only while it holds the lock, with the cluster healthy before and after", async () => {
+        // Churn so there is free space to give back.
+        for (let i = 0; i < 30; i++) await cluster.etcdctl(["put", `/churn/${i % 3}`, "x".repeat(100_000)]);
+        const env = { DEFRAG_SETTLE_SECONDS: "1", DEFRAG_LOCK_TTL_SECONDS: "5" };
+        const results = await Promise.all(cluster.names().map((n) => cluster.runScript(n, "etcd-defrag", ["--force"], env, 180_000)));
+        const done = results.map((r) => {
+            expect(r.stderr).not.toContain("FAILED");
+            expect(r.code).toBe(0);
+            return JSON.parse(r.stdout.trim()) as { member: string; defragmented: boolean; startedMs: number; finishedMs: number };
+        });
+        expect(done.map((d) => d.member).sort()).toEqual(cluster.names());
+        expect(done.every((d) => d.defragmented)).toBe(true);
+        const spans = [...done].sort((a, b) => a.startedMs - b.startedMs);
+        for (let i = 1; i < spans.length; i++) expect(spans[i].startedMs).toBeGreaterThanOrEqual(spans[i - 1].finishedMs);
+        await cluster.waitHealthy();
+    });
+
+    it("does not defragment when there is little to reclaim", async () => {
+        const r = await cluster.runScript("etcd2", "etcd-defrag");
+        expect(r.code).toBe(0);
+        expect(JSON.parse(r.stdout.trim())).toMatchObject({ member: "etcd2", defragmented: false });
+        expect(r.stderr).toContain("nothing to do");
+    });
+
+    it("refuses to defragment while the cluster is degraded, and backs up nothing without a leader's quorum", async () => {
+        await cluster.stop("etcd3");
+        try {
+            const r = await cluster.runScript("etcd1", "etcd-defrag", ["--force"]);
+            expect(r.code).toBe(1);
+            expect(r.stderr).toMatch(/FAILED: the cluster is not healthy \(.*\); not defragmenting any member/);
+            const down = await cluster.runScript("etcd3", "etcd-backup");
+            expect(down.code).toBe(1);
+            expect(down.stderr).toContain("does not answer, so this member cannot tell whether it leads");
+        } finally {
+            cluster.start(["etcd3"]);
+            await cluster.waitHealthy();
+        }
+    });
+
+    it("every script passes shellcheck", async () => {
+        const shellcheck = requireTool("shellcheck", "apt-get install -y shellcheck");
+        const files = ["etcd-backup-common", "etcd-backup", "etcd-backup-list", "etcd-backup-prune", "etcd-snapshot-verify", "etcd-restore", "etcd-defrag"].map(nodeScript);
+        const r = await run(shellcheck, ["--shell=bash", "--severity=style", ...files, path.resolve(__dirname, "../../scripts/s3-test-server.sh")]);
+        expect(r.stdout + r.stderr).toBe("");
+        expect(r.code).toBe(0);
+    });
+});
