@@ -1,5 +1,4 @@
 import { spawn } from "child_process";
-import { NODE_HEALTH_COMMAND } from "../components/healthGate";
 import { isAlive, machinePid } from "./supervisor";
 import { MemberState } from "./state";
 
@@ -17,7 +16,7 @@ export interface NodeHealth {
 }
 
 /**
- * Runs the member's own installed health check (/usr/local/sbin/etcd-health, node/etcd-health.sh)
+ * Runs the member's own installed health check (NODE_HEALTH_COMMAND, /usr/local/sbin/etcd-health)
  * on the member, in its mount and network namespaces, with no arguments: what the stack's health
  * gate runs on the instance through SSM.
  */
@@ -26,7 +25,7 @@ export function nodeHealth(member: MemberState, timeoutMs = 30_000): Promise<Nod
     if (!isAlive(pid)) {
         return Promise.resolve(unhealthy(member, `the machine of ${member.name} is not running`));
     }
-    const argv = ["nsenter", "-t", String(pid), "-m", ...(member.namespace ? ["-n"] : []), "--", NODE_HEALTH_COMMAND];
+    const argv = ["nsenter", "-t", String(pid), "-m", ...(member.namespace ? ["-n"] : []), "--", member.healthCommand];
     return new Promise((resolve) => {
         const child = spawn(argv[0], argv.slice(1), {
             env: { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", LANG: "C.UTF-8" },

@@ -1,13 +1,11 @@
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { readStackSettings } from "../tools/stackFile";
 import { NodeHealth, nodeHealth, waitHealthy } from "./health";
 import { layOutMember, writeClientCertificates, writeParameterStore } from "./machineFiles";
 import { createNetwork, deleteNetwork, hubNamespace, memberNamespace, networkMode, setMemberLink } from "./namespaces";
 import { report, SandboxReport } from "./report";
-import { planSandbox } from "./sandboxPlan";
-import { MemberState, readState, recordedStacks, SandboxState, stackDir, writeState } from "./state";
+import { forgetMountPoints, MemberState, readMountPoints, readState, recordedStacks, recordMountPoints, SandboxState, stackDir, writeState } from "./state";
 import { bootstrapFailed, isAlive, machinePid, signalEtcd, startEtcd, startMachine, stopEtcd, stopMachine } from "./supervisor";
 
 const REPO = path.resolve(__dirname, "..");
@@ -40,6 +38,10 @@ export async function up(options: UpOptions): Promise<SandboxReport> {
     }
 
     const started = Date.now();
+    // Loaded here only: Pulumi's runtime is heavy, and the other commands never need it.
+    const { readStackSettings } = await import("../tools/stackFile");
+    const { planSandbox } = await import("./sandboxPlan");
+    const { NODE_HEALTH_COMMAND } = await import("../components/healthGate");
     const settings = readStackSettings(REPO, options.stack, options.configFile && path.resolve(options.configFile));
     const mode = networkMode();
     log(`planning stack ${options.stack} (${mode} network)`);
@@ -65,6 +67,7 @@ export async function up(options: UpOptions): Promise<SandboxReport> {
             dir: laid.dir,
             dataDir: laid.dataDir,
             namespace: mode === "netns" ? memberNamespace(options.stack, m.name) : undefined,
+            healthCommand: NODE_HEALTH_COMMAND,
             unitFile: laid.unitFile,
             runcmd: m.runcmd,
         });
@@ -81,11 +84,11 @@ export async function up(options: UpOptions): Promise<SandboxReport> {
         electionTimeoutMs: plan.electionTimeoutMs,
         members,
         ...clients,
-        createdMountPoints: makeMountPoints([...mountTargets]),
         startedAt: new Date().toISOString(),
     };
     // Recorded before anything starts, so `down` can always clean up.
     writeState(state);
+    recordMountPoints(makeMountPoints([...mountTargets]));
     try {
         if (state.hubNamespace) createNetwork(state.hubNamespace, members.map((m) => ({ name: m.name, ip: m.ip, namespace: m.namespace! })));
         // SANDBOX_STAGGER_SECONDS=N boots the machines N seconds apart, as EC2 does; otherwise they boot
@@ -131,7 +134,10 @@ export async function down(stack: string): Promise<void> {
         deleteNetwork([hubNamespace(stack)]);
     }
     fs.rmSync(stackDir(stack), { recursive: true, force: true });
-    if (state && recordedStacks().length === 0) removeMountPoints(state.createdMountPoints);
+    if (recordedStacks().length === 0) {
+        removeMountPoints(readMountPoints());
+        forgetMountPoints();
+    }
 }
 
 /** Member operations for trying failures by hand and for the tests. */

@@ -16,6 +16,8 @@ export interface MemberState {
     dataDir: string;
     /** The member's network namespace (netns mode). */
     namespace?: string;
+    /** The health check the stack's gate runs on the node (components/healthGate NODE_HEALTH_COMMAND). */
+    healthCommand: string;
     /** The rendered etcd.service, on the node. */
     unitFile: string;
     runcmd: string[][];
@@ -39,8 +41,6 @@ export interface SandboxState {
     certFile: string;
     keyFile: string;
     clientCertificates: Record<string, { certFile: string; keyFile: string }>;
-    /** Node directories that did not exist on this host and were made as mount points. */
-    createdMountPoints: string[];
     startedAt: string;
 }
 
@@ -81,4 +81,24 @@ export function writeFile(file: string, content: string, mode = 0o644): void {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, content, { mode });
     fs.chmodSync(file, mode);
+}
+
+const mountPointsFile = () => path.join(SANDBOX_ROOT, "mount-points.json");
+
+/**
+ * Node directories the sandboxes made on this host as bind-mount targets (e.g. /etc/etcd). Shared by
+ * all stacks: the last `down` removes them.
+ */
+export function recordMountPoints(created: string[]): void {
+    const all = new Set([...readMountPoints(), ...created]);
+    fs.mkdirSync(SANDBOX_ROOT, { recursive: true });
+    fs.writeFileSync(mountPointsFile(), JSON.stringify([...all], null, 2) + "\n");
+}
+
+export function readMountPoints(): string[] {
+    return fs.existsSync(mountPointsFile()) ? (JSON.parse(fs.readFileSync(mountPointsFile(), "utf8")) as string[]) : [];
+}
+
+export function forgetMountPoints(): void {
+    fs.rmSync(mountPointsFile(), { force: true });
 }
