@@ -64,11 +64,12 @@ json_string() { # JSON string literal of $1
   s="${s//$'\r'/ }"
   printf '"%s"' "$s"
 }
+# Both print nothing (and succeed) when the key is absent: callers check for an empty value.
 json_num() { # first numeric value of key $1 in the JSON on stdin (64-bit ids stay text)
-  grep -o "\"$1\":[0-9]*" | head -n 1 | cut -d: -f2
+  { grep -o "\"$1\":[0-9]*" || true; } | head -n 1 | cut -d: -f2
 }
 json_str() { # first string value of key $1 in the JSON on stdin
-  grep -o "\"$1\":\"[^\"]*\"" | head -n 1 | cut -d'"' -f4
+  { grep -o "\"$1\":\"[^\"]*\"" || true; } | head -n 1 | cut -d'"' -f4
 }
 
 # ---- etcd tools --------------------------------------------------------------------------------------
