@@ -60,9 +60,22 @@ async function main(argv: string[]): Promise<number> {
 
 class UsageError extends Error {}
 
+// Pulumi's runtime lets the process end quietly when an Output never resolves (e.g. a dependency
+// cycle in the program): say so instead of exiting without a word.
+let finished = false;
+process.on("beforeExit", () => {
+    if (finished) return;
+    process.stderr.write("sandbox: the Pulumi program never finished (an Output that never resolves, e.g. a dependency cycle); `npm run plan` shows the same\n");
+    process.exit(1);
+});
+
 main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
+    (code) => {
+        finished = true;
+        process.exit(code);
+    },
     (error: unknown) => {
+        finished = true;
         process.stderr.write(`sandbox: ${error instanceof Error ? error.message : String(error)}\n`);
         if (error instanceof UsageError) process.stderr.write(`${USAGE}\n`);
         process.exit(error instanceof UsageError ? 2 : 1);

@@ -91,14 +91,12 @@ export async function up(options: UpOptions): Promise<SandboxReport> {
     recordMountPoints(makeMountPoints([...mountTargets]));
     try {
         if (state.hubNamespace) createNetwork(state.hubNamespace, members.map((m) => ({ name: m.name, ip: m.ip, namespace: m.namespace! })));
-        // SANDBOX_STAGGER_SECONDS=N boots the machines N seconds apart, as EC2 does; otherwise they boot
-        // together and start etcd only once all have run cloud-init (see SANDBOX.md, "boot order").
+        // Machines boot together; SANDBOX_STAGGER_SECONDS=N boots them N seconds apart, as EC2 does
+        // when the instances are created one after another.
         const stagger = Number(process.env.SANDBOX_STAGGER_SECONDS ?? 0);
-        const bootBarrier = stagger > 0 ? undefined : path.join(dir, "boot-barrier");
-        if (bootBarrier) fs.mkdirSync(bootBarrier, { recursive: true });
         for (const [i, m] of members.entries()) {
             if (i > 0 && stagger > 0) await new Promise((r) => setTimeout(r, stagger * 1000));
-            startMachine(m, { etcdBinDir: binDir, ...store, bootBarrier });
+            startMachine(m, { etcdBinDir: binDir, ...store });
         }
         log(`started ${members.length} machines; waiting for the node health check`);
         const last = members[members.length - 1];

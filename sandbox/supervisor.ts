@@ -20,8 +20,6 @@ export interface MachineEnv {
     ssmDir: string;
     /** Directory holding the `aws` stand-in, put first on the node's PATH. */
     standInDir: string;
-    /** When set, etcd.service starts only once every machine has run its runcmd (machine.sh). */
-    bootBarrier?: string;
 }
 
 /** Boots the member's machine: mount namespace (+ its network namespace), node paths, runcmd, etcd.service. */
@@ -48,7 +46,6 @@ export function startMachine(member: MemberState, env: MachineEnv): number {
             LANG: "C.UTF-8",
             SANDBOX_ETCD_BIN_DIR: env.etcdBinDir,
             SANDBOX_SSM_DIR: env.ssmDir,
-            ...(env.bootBarrier ? { SANDBOX_BOOT_BARRIER: env.bootBarrier } : {}),
         },
     });
     fs.closeSync(log);

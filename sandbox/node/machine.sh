@@ -38,19 +38,6 @@ if ! sh "$member_dir/runcmd"; then
 fi
 touch "$run/bootstrap.done"
 
-# Sandbox-only: with SANDBOX_BOOT_BARRIER, etcd.service starts only once every machine has run its
-# runcmd, so no member's etcd-choose-state sees the others' cluster already formed (see SANDBOX.md).
-if [[ -n "${SANDBOX_BOOT_BARRIER:-}" ]]; then
-  # shellcheck source=/dev/null
-  expected="$(source /etc/etcd/member.env && echo "$EXPECTED_MEMBER_COUNT")"
-  touch "$SANDBOX_BOOT_BARRIER/$(basename "$member_dir")"
-  for ((waited = 0; waited < 3000; waited++)); do
-    (($(find "$SANDBOX_BOOT_BARRIER" -type f | wc -l) >= expected)) && break
-    sleep 0.1
-  done
-  log "every machine has booted; starting etcd.service"
-fi
-
 # 3. systemd for etcd.service.
 unit_value() { sed -n "s/^$1=//p" "$unit" | tail -n 1; }
 read -r -a exec_start <<<"$(unit_value ExecStart)"
