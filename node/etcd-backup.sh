@@ -92,7 +92,8 @@ fi
 uploaded_db=""
 on_exit() {
   local code=$?
-  rm -f "${snapshot:-}" "${snapshot:-}.part" "${manifest_file:-}"
+  if [[ -n "${snapshot:-}" ]]; then rm -f "$snapshot" "$snapshot.part"; fi
+  if [[ -n "${manifest_file:-}" ]]; then rm -f "$manifest_file"; fi
   if ((code != 0)); then
     [[ -n "$uploaded_db" ]] && log "s3://$BACKUP_BUCKET/$uploaded_db was uploaded but has no manifest: it does not count as a backup"
     if [[ "$BACKUP_METRICS" != off ]]; then publish_age_of_latest >/dev/null 2>&1 || true; fi
