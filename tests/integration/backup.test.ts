@@ -1,6 +1,6 @@
 /**
- * Scheduled backups against real tools: a three-member TLS etcd cluster on 127.0.1.1-3, a real S3 API
- * on 127.0.1.100:9000 (scripts/s3-test-server.sh) and the AWS CLI. Runs node/etcd-backup.sh exactly
+ * Scheduled backups against real tools: a three-member TLS etcd cluster on 127.1.1.1-3, a real S3 API
+ * on 127.1.1.100:9000 (scripts/s3-test-server.sh) and the AWS CLI. Runs node/etcd-backup.sh exactly
  * as the members' timer does (on every member), the listing and retention helpers, and
  * node/etcd-defrag.sh. Every process is killed in afterAll.
  */
@@ -46,13 +46,13 @@ describe(`backups of etcd ${version} into S3 on loopback`, () => {
         awsCliPath();
         const binDir = etcdBinDir(version);
         dir = fs.mkdtempSync(path.join(os.tmpdir(), `backup-${version}-`));
-        s3 = new S3TestServer(group, { host: "127.0.1.100:9000", dir: path.join(dir, "s3") });
+        s3 = new S3TestServer(group, { host: "127.1.1.100:9000", dir: path.join(dir, "s3") });
         await s3.start();
         cluster = new TestCluster(group, {
             version,
             binDir,
             dir: path.join(dir, "cluster"),
-            members: [1, 2, 3].map((i) => ({ name: `etcd${i}`, ip: `127.0.1.${i}` })),
+            members: [1, 2, 3].map((i) => ({ name: `etcd${i}`, ip: `127.1.1.${i}` })),
             memberEnv: s3.memberEnv(prefix),
             scriptEnv: awsEnv(),
         });
