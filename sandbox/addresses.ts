@@ -1,4 +1,5 @@
 import { createHash } from "crypto";
+import { SANDBOX_ROOT } from "./state";
 
 /**
  * Where the sandbox's members live on the network.
@@ -14,9 +15,12 @@ export type NetworkMode = "netns" | "loopback";
 /** Addresses of the hub namespace: a link-local address no member plan uses. */
 export const HUB_ADDRESS = "169.254.77.1";
 
-/** The loopback block of a stack: 127.0.<block>.11, .12, ... so two stacks never collide. */
-export function loopbackBlock(stack: string): number {
-    return 1 + (parseInt(createHash("sha256").update(stack).digest("hex").slice(0, 4), 16) % 250);
+/**
+ * The loopback block of a stack in this checkout: 127.0.<block>.11, .12, ... so two stacks (or two
+ * clones) rarely share one.
+ */
+export function loopbackBlock(stack: string, checkout = ""): number {
+    return 1 + (parseInt(createHash("sha256").update(`${checkout}/${stack}`).digest("hex").slice(0, 4), 16) % 250);
 }
 
 /**
@@ -25,7 +29,7 @@ export function loopbackBlock(stack: string): number {
  */
 export function addressHook(mode: NetworkMode, stack: string): (type: string, name: string, inputs: Record<string, any>) => Record<string, unknown> | undefined {
     const assigned = new Map<string, string>();
-    const block = loopbackBlock(stack);
+    const block = loopbackBlock(stack, SANDBOX_ROOT);
     return (type, name, inputs) => {
         if (type !== "aws:ec2/networkInterface:NetworkInterface" || mode !== "loopback") return undefined;
         const member = String(inputs.tags?.["etcd:member"] ?? name);

@@ -1,5 +1,7 @@
 import { execFileSync, spawnSync } from "child_process";
+import { createHash } from "crypto";
 import { HUB_ADDRESS, NetworkMode } from "./addresses";
+import { SANDBOX_ROOT } from "./state";
 
 /**
  * Network namespaces of a sandbox: a hub namespace with a bridge, and one namespace per member
@@ -33,8 +35,13 @@ export function networkMode(): NetworkMode {
     }
 }
 
-export const hubNamespace = (stack: string) => `etcdsbx-${stack}`;
-export const memberNamespace = (stack: string, member: string) => `etcdsbx-${stack}-${member}`;
+/**
+ * Namespace names are global on the host: they carry a tag of this checkout, so two clones running
+ * sandboxes of the same stack (a developer's and CI's) never touch each other's.
+ */
+export const CHECKOUT_TAG = createHash("sha256").update(SANDBOX_ROOT).digest("hex").slice(0, 6);
+export const hubNamespace = (stack: string) => `etcdsbx-${CHECKOUT_TAG}-${stack}`;
+export const memberNamespace = (stack: string, member: string) => `${hubNamespace(stack)}-${member}`;
 
 /** The hub-side veth of a member: interface names are per namespace, at most 15 characters. */
 const hubLink = (member: string) => member.slice(0, 15);

@@ -187,13 +187,33 @@ function makeMountPoints(targets: string[]): string[] {
 }
 
 function removeMountPoints(created: string[]): void {
+    const inUse = mountPointsInUse();
     for (const d of [...created].sort((a, b) => b.length - a.length)) {
+        // Removing a directory that is a mount point in another namespace would detach that mount
+        // there: leave it while any process (another clone's sandbox) has something mounted on it.
+        if (inUse.has(d)) continue;
         try {
             fs.rmdirSync(d);
         } catch {
             // not empty or already gone: leave it
         }
     }
+}
+
+/** Every mount point any process on this host sees (the fifth field of /proc/<pid>/mountinfo). */
+function mountPointsInUse(): Set<string> {
+    const used = new Set<string>();
+    for (const pid of fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+        try {
+            for (const line of fs.readFileSync(`/proc/${pid}/mountinfo`, "utf8").split("\n")) {
+                const mountPoint = line.split(" ")[4];
+                if (mountPoint) used.add(mountPoint);
+            }
+        } catch {
+            // the process is gone
+        }
+    }
+    return used;
 }
 
 function tail(file: string, lines = Number(process.env.SANDBOX_LOG_LINES ?? 25)): string {
