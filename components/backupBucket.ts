@@ -55,7 +55,8 @@ export class EtcdBackupBucket extends pulumi.ComponentResource {
                     {
                         id: "expire-snapshots",
                         status: "Enabled",
-                        filter: { prefix: `${args.prefix}/` },
+                        // Snapshots only: the node scripts stored beside them must outlive any retention.
+                        filter: { prefix: `${args.prefix}/snapshots/` },
                         expiration: { days: args.retentionDays },
                         // A deleted or overwritten version stays a week for recovery from mistakes.
                         noncurrentVersionExpiration: { noncurrentDays: 7 },

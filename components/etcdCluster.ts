@@ -5,6 +5,7 @@ import { createHash } from "crypto";
 import { EtcdClusterArgs } from "../config/clusterArgs";
 import { resolveSettings, ResolvedSettings } from "../config/settings";
 import { EtcdBackupBucket } from "./backupBucket";
+import { backupScriptObjects } from "./backupScripts";
 import { EtcdClusterAlarms, METRIC_NAMESPACE } from "./clusterAlarms";
 import { healthGate } from "./healthGate";
 import { EtcdMember } from "./member";
@@ -91,7 +92,7 @@ export class EtcdCluster extends pulumi.ComponentResource {
         const stack = pulumi.getStack();
         const tags = { ...settings.tags, "etcd:cluster": `${project}/${stack}/${name}`, "managed-by": "pulumi" };
         const parameterPrefix = `/etcd/${project}/${stack}/${name}`;
-        const clusterToken = settings.etcd.clusterToken ?? defaultClusterToken(project, stack, name);
+        const clusterToken = settings.etcd.clusterToken ?? defaultClusterToken(project, stack, name, settings.backup.restoreFrom);
 
         const region = aws.getRegionOutput({}, parent).region;
         const accountId = aws.getCallerIdentityOutput({}, parent).accountId;
@@ -156,8 +157,8 @@ export class EtcdCluster extends pulumi.ComponentResource {
         const members: EtcdMember[] = [];
         settings.memberNames.forEach((member, i) => {
             const render: pulumi.Output<Omit<MemberRenderInput, "dataVolumeId">> = pulumi
-                .all([addresses, region])
-                .apply(([all, regionName]) => ({
+                .all([addresses, region, backup?.bucketName ?? "", kmsKeyArn])
+                .apply(([all, regionName, bucket, keyArn]) => ({
                     member: all[i],
                     members: all,
                     clusterToken,
@@ -174,6 +175,18 @@ export class EtcdCluster extends pulumi.ComponentResource {
                     region: regionName,
                     parameterPrefix,
                     certSyncIntervalMinutes: settings.pki.certSyncIntervalMinutes,
+                    backup: backup
+                        ? {
+                              bucket,
+                              prefix: backup.prefix,
+                              kmsKeyArn: keyArn,
+                              intervalMinutes: settings.backup.intervalMinutes,
+                              metricNamespace: METRIC_NAMESPACE,
+                              metricCluster: backup.prefix,
+                              defragIntervalHours: settings.backup.defragIntervalHours,
+                              restoreFrom: settings.backup.restoreFrom,
+                          }
+                        : undefined,
                 }));
             const etcdMember = new EtcdMember(
                 `${name}-${member}`,
@@ -194,8 +207,10 @@ export class EtcdCluster extends pulumi.ComponentResource {
                     accountId,
                     protectData: settings.protectData,
                     tags,
-                    backup: backup ? { bucketArn: backup.bucketArn, prefix: backup.prefix, metricNamespace: METRIC_NAMESPACE } : undefined,
-                    after: [caParameter, ...(previousGate ? [previousGate] : [])],
+                    backup: backup
+                        ? { bucketArn: backup.bucketArn, prefix: backup.prefix, metricNamespace: METRIC_NAMESPACE, restoreFrom: settings.backup.restoreFrom }
+                        : undefined,
+                    after: [caParameter, ...(backup?.scripts ?? []), ...(previousGate ? [previousGate] : [])],
                 },
                 parent,
             );
@@ -284,7 +299,8 @@ export class EtcdCluster extends pulumi.ComponentResource {
             { clusterId, backupIntervalMinutes: backup.intervalMinutes, quotaAlarmPercent: backup.quotaAlarmPercent, alarmTopicArn: backup.alarmTopicArn, tags },
             { parent: this },
         );
-        return { bucketName, bucketArn, prefix: clusterId };
+        const scripts = backupScriptObjects(`${name}-script`, { bucketName, prefix: clusterId, kmsKeyArn, tags }, { parent: this });
+        return { bucketName, bucketArn, prefix: clusterId, scripts };
     }
 
     /** The user's VPC and subnets, or a VPC made for etcd. */
@@ -351,9 +367,13 @@ export class EtcdCluster extends pulumi.ComponentResource {
     }
 }
 
-/** Unique per project, stack and cluster name (so environments never cross-join) and stable across updates. */
-export function defaultClusterToken(project: string, stack: string, name: string): string {
-    const digest = createHash("sha256").update(`${project}/${stack}/${name}`).digest("hex").slice(0, 12);
+/**
+ * Unique per project, stack and cluster name (so environments never cross-join) and stable across
+ * updates. A cluster restored from a snapshot is a new logical cluster and gets a new token.
+ */
+export function defaultClusterToken(project: string, stack: string, name: string, restoreFrom?: string): string {
+    const seed = restoreFrom ? `${project}/${stack}/${name}/restored-from/${restoreFrom}` : `${project}/${stack}/${name}`;
+    const digest = createHash("sha256").update(seed).digest("hex").slice(0, 12);
     const readable = `${stack}-${name}`.toLowerCase().replace(/[^a-z0-9-]+/g, "-").slice(0, 48);
     return `${readable}-${digest}`;
 }

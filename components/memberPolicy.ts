@@ -13,7 +13,7 @@ export interface MemberPolicyInput {
     memberName: string;
     kmsKeyArn: string;
     /** Where the member writes snapshots; absent when backups are off. */
-    backup?: { bucketArn: string; prefix: string; metricNamespace: string };
+    backup?: { bucketArn: string; prefix: string; metricNamespace: string; restoreFrom?: string };
 }
 
 export function memberParameterArns(input: MemberPolicyInput): string[] {
@@ -71,7 +71,20 @@ export function memberPolicyDocument(input: MemberPolicyInput): object {
  * the bucket's lifecycle rule), use the key only through S3, and publish the backup metrics.
  */
 function backupStatements(input: MemberPolicyInput, backup: NonNullable<MemberPolicyInput["backup"]>): object[] {
+    const restoreObject = backup.restoreFrom?.startsWith("s3://") ? backup.restoreFrom.slice("s3://".length) : undefined;
+    const restoreStatements = restoreObject
+        ? [
+              {
+                  // Disaster recovery from another cluster's snapshot: that object and its manifest only.
+                  Sid: "ReadRestoreSnapshot",
+                  Effect: "Allow",
+                  Action: "s3:GetObject",
+                  Resource: [`arn:${input.partition}:s3:::${restoreObject}`, `arn:${input.partition}:s3:::${restoreObject.replace(/\.db$/, "")}.json`],
+              },
+          ]
+        : [];
     return [
+        ...restoreStatements,
         {
             Sid: "WriteAndReadOwnSnapshots",
             Effect: "Allow",

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # etcd-bootstrap: brings a member up, one step per script:
-#   etcd-install -> etcd-prepare-volume -> etcd-fetch-certs -> etcd-choose-state -> etcd-start
+#   etcd-install -> etcd-prepare-volume -> etcd-fetch-certs -> etcd-fetch-scripts [-> etcd-restore --bootstrap]
+#   -> etcd-choose-state -> etcd-start
 # Every step is idempotent, so running it again (or on a reboot) is safe. The steps are looked up in
 # SBIN_DIR, so a local sandbox can substitute the OS-level ones (install, volume, certs, start).
 set -euo pipefail
@@ -10,7 +11,24 @@ ETCD_MEMBER_ENV="${ETCD_MEMBER_ENV:-/etc/etcd/member.env}"
 source "$ETCD_MEMBER_ENV"
 export ETCD_MEMBER_ENV
 
-for step in etcd-install etcd-prepare-volume etcd-fetch-certs etcd-choose-state etcd-start; do
+steps=(etcd-install etcd-prepare-volume etcd-fetch-certs etcd-fetch-scripts)
+# Disaster recovery (restoreFrom): an EMPTY member of a new cluster restores the snapshot first;
+# etcd-restore --bootstrap never touches a data dir that holds data, and joins a cluster that
+# already has a quorum instead of restoring.
+if [[ -n "${RESTORE_FROM:-}" ]]; then
+  steps+=(etcd-restore-bootstrap)
+fi
+steps+=(etcd-choose-state etcd-start)
+
+for step in "${steps[@]}"; do
+  if [[ "$step" == etcd-restore-bootstrap ]]; then
+    echo "etcd-bootstrap: $MEMBER_NAME: etcd-restore --bootstrap --from $RESTORE_FROM" >&2
+    if ! "$SBIN_DIR/etcd-restore" --bootstrap --from "$RESTORE_FROM"; then
+      echo "etcd-bootstrap: $MEMBER_NAME: restore from $RESTORE_FROM failed; etcd was not started" >&2
+      exit 1
+    fi
+    continue
+  fi
   echo "etcd-bootstrap: $MEMBER_NAME: $step" >&2
   if ! "$SBIN_DIR/$step"; then
     echo "etcd-bootstrap: $MEMBER_NAME: $step failed; etcd was not started" >&2

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# etcd-start: enables and starts etcd and the certificate sync timer under systemd. Does not wait
+# etcd-start: enables and starts etcd, the certificate sync timer and (when backups are on) the
+# backup, backup-metrics and defragmentation timers under systemd. Does not wait
 # for etcd to be ready (a first bootstrap needs its peers); etcd-health tells when it is.
 set -euo pipefail
 
@@ -7,7 +8,11 @@ ETCD_MEMBER_ENV="${ETCD_MEMBER_ENV:-/etc/etcd/member.env}"
 # shellcheck source=/dev/null
 source "$ETCD_MEMBER_ENV"
 
+units=(etcd.service etcd-cert-sync.timer)
+if [[ "${BACKUP_ENABLED:-false}" == true ]]; then
+  units+=(etcd-backup.timer etcd-backup-metrics.timer etcd-defrag.timer)
+fi
 systemctl daemon-reload
-systemctl enable etcd.service etcd-cert-sync.timer
-systemctl start --no-block etcd.service etcd-cert-sync.timer
-echo "etcd-start: started etcd.service and etcd-cert-sync.timer for member $MEMBER_NAME" >&2
+systemctl enable "${units[@]}"
+systemctl start --no-block "${units[@]}"
+echo "etcd-start: started ${units[*]} for member $MEMBER_NAME" >&2

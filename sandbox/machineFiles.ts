@@ -89,18 +89,23 @@ function userFiles(member: PlannedMember, dir: string): Array<{ host: string; no
     ];
 }
 
-/** The plan's SSM parameters as files the aws stand-in reads, and the stand-in itself. */
-export function writeParameterStore(plan: SandboxPlan, stackDir: string): { ssmDir: string; standInDir: string } {
+/** The plan's SSM parameters and S3 objects as files the aws stand-in reads, and the stand-in itself. */
+export function writeParameterStore(plan: SandboxPlan, stackDir: string): { ssmDir: string; s3Dir: string; standInDir: string } {
     const ssmDir = path.join(stackDir, "ssm");
     for (const [name, { value, secure }] of Object.entries(plan.parameters)) {
         if (!name.startsWith("/") || name.includes("..")) throw new Error(`unexpected SSM parameter name ${name}`);
         writeFile(path.join(ssmDir, name), value, secure ? 0o600 : 0o644);
     }
+    const s3Dir = path.join(stackDir, "s3");
+    for (const [object, content] of Object.entries(plan.objects ?? {})) {
+        if (object.startsWith("/") || object.includes("..")) throw new Error(`unexpected S3 object ${object}`);
+        writeFile(path.join(s3Dir, object), content, 0o644);
+    }
     const standInDir = path.join(stackDir, "stand-ins");
     fs.mkdirSync(standInDir, { recursive: true });
     fs.copyFileSync(path.join(SANDBOX_NODE, "aws.sh"), path.join(standInDir, "aws"));
     fs.chmodSync(path.join(standInDir, "aws"), 0o755);
-    return { ssmDir, standInDir };
+    return { ssmDir, s3Dir, standInDir };
 }
 
 /** The admin and consumer certificates for clients on this host; keys 0600. */

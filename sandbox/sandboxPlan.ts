@@ -35,6 +35,8 @@ export interface SandboxPlan {
     members: PlannedMember[];
     /** SSM parameter name -> value, exactly as the plan's Parameter resources hold them. */
     parameters: Record<string, { value: string; secure: boolean }>;
+    /** The plan's S3 objects (the node scripts kept in the backup bucket): "bucket/key" -> content. */
+    objects: Record<string, string>;
     caCertPem: string;
     adminCertPem: string;
     adminKeyPem: string;
@@ -54,6 +56,11 @@ export async function planSandbox(settings: StackSettings, mode: NetworkMode): P
             const inputs = plain(r.inputs);
             parameters[inputs.name] = { value: String(inputs.value), secure: inputs.type === "SecureString" };
         }
+        const objects: SandboxPlan["objects"] = {};
+        for (const r of plan.resources.filter((r) => r.type === "aws:s3/bucketObjectv2:BucketObjectv2")) {
+            const inputs = plain(r.inputs);
+            objects[`${inputs.bucket}/${inputs.key}`] = String(inputs.content);
+        }
         const ips = new Map<string, string>((out.members as Array<{ name: string; ip: string }>).map((m) => [m.name, m.ip]));
         const members = plan.resources
             .filter((r) => r.type === "aws:ec2/instance:Instance")
@@ -66,6 +73,7 @@ export async function planSandbox(settings: StackSettings, mode: NetworkMode): P
             clusterToken: String(out.clusterToken),
             members,
             parameters,
+            objects,
             caCertPem: String(out.caCertPem),
             adminCertPem: String(out.adminCertPem),
             adminKeyPem: String(out.adminKeyPem),

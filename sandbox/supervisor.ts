@@ -18,6 +18,7 @@ export interface MachineEnv {
     etcdBinDir: string;
     /** Where the plan's SSM parameter values are (the aws stand-in reads them). */
     ssmDir: string;
+    s3Dir: string;
     /** Directory holding the `aws` stand-in, put first on the node's PATH. */
     standInDir: string;
 }
@@ -46,6 +47,7 @@ export function startMachine(member: MemberState, env: MachineEnv): number {
             LANG: "C.UTF-8",
             SANDBOX_ETCD_BIN_DIR: env.etcdBinDir,
             SANDBOX_SSM_DIR: env.ssmDir,
+            SANDBOX_S3_DIR: env.s3Dir,
         },
     });
     fs.closeSync(log);

@@ -36,7 +36,14 @@ export async function runPlan(settings: StackSettings, stateHook?: StateHook): P
     });
 
     const asyncFailures: unknown[] = [];
-    const onRejection = (reason: unknown) => asyncFailures.push(reason);
+    // An exception inside an apply leaves its outputs unresolved forever; surface it instead of waiting.
+    let failed: (reason: unknown) => void = () => undefined;
+    const failure = new Promise<never>((_, reject) => (failed = reject));
+    failure.catch(() => undefined);
+    const onRejection = (reason: unknown) => {
+        asyncFailures.push(reason);
+        failed(reason);
+    };
     process.on("unhandledRejection", onRejection);
     let program: Record<string, unknown>;
     try {
@@ -50,12 +57,14 @@ export async function runPlan(settings: StackSettings, stateHook?: StateHook): P
     try {
         for (const [key, value] of Object.entries(program)) {
             if (pulumi.Output.isInstance(value)) {
-                const [resolved, secret] = await Promise.all([settle(value), pulumi.isSecret(value)]);
+                const [resolved, secret] = await Promise.race([Promise.all([settle(value), pulumi.isSecret(value)]), failure]);
                 rawOutputs[key] = resolved;
                 outputs[key] = secret ? SECRET_MASK : resolved;
             }
         }
         await waitForQuiet(runtime);
+    } catch (err) {
+        throw refusalOrError(err);
     } finally {
         process.off("unhandledRejection", onRejection);
     }

@@ -1,3 +1,5 @@
+import { createHash } from "crypto";
+import { BACKUP_SCRIPTS, readNodeScript } from "./memberFiles";
 import { certFiles, configFiles, NodePaths, resolveNodePaths } from "./paths";
 import { MemberRenderInput } from "./types";
 import { checkRenderInput, clientUrl, initialCluster, peerUrl } from "./urls";
@@ -84,6 +86,7 @@ export function memberEnvVars(input: MemberRenderInput, paths?: Partial<NodePath
         ["MEMBER_KEY_FILE", certs.memberKey],
         ["NODE_CERT_FILE", certs.nodeCert],
         ["NODE_KEY_FILE", certs.nodeKey],
+        ...backupEnvVars(input),
     ];
 }
 
@@ -99,4 +102,33 @@ export function renderMemberEnv(input: MemberRenderInput, paths?: Partial<NodePa
         lines.join("\n") +
         "\n"
     );
+}
+
+/** Settings of node/etcd-backup*.sh, etcd-defrag and etcd-restore; none when backups are off. */
+function backupEnvVars(input: MemberRenderInput): Array<[string, string]> {
+    const backup = input.backup;
+    if (!backup) {
+        return [["BACKUP_ENABLED", "false"]];
+    }
+    return [
+        ["BACKUP_ENABLED", "true"],
+        ["BACKUP_BUCKET", backup.bucket],
+        ["BACKUP_PREFIX", backup.prefix],
+        ["BACKUP_SSE", "aws:kms"],
+        ["BACKUP_KMS_KEY_ID", backup.kmsKeyArn],
+        ["BACKUP_METRICS", "on"],
+        ["BACKUP_METRIC_NAMESPACE", backup.metricNamespace],
+        ["BACKUP_METRIC_CLUSTER", backup.metricCluster],
+        ["RESTORE_FROM", backup.restoreFrom ?? ""],
+        ["BACKUP_SCRIPTS_S3", `s3://${backup.bucket}/${backup.prefix}/node-scripts`],
+        ["BACKUP_SCRIPTS_SHA256", backupScriptChecksums().map(({ name, sha256 }) => `${name}=${sha256}`).join(",")],
+    ];
+}
+
+/** sha256 of each backup script as shipped; the node refuses a fetched script that differs. */
+export function backupScriptChecksums(): Array<{ name: string; sha256: string; content: string }> {
+    return BACKUP_SCRIPTS.map((name) => {
+        const content = readNodeScript(name);
+        return { name, sha256: createHash("sha256").update(content).digest("hex"), content };
+    });
 }

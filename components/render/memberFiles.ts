@@ -15,8 +15,24 @@ export const NODE_SCRIPTS = [
     "etcd-start",
     "etcd-bootstrap",
     "etcd-health",
+    "etcd-fetch-scripts",
 ] as const;
-export type NodeScript = (typeof NODE_SCRIPTS)[number];
+
+/**
+ * Backup, restore and defragmentation scripts. Together with the others they are over EC2's 16 KB
+ * user-data limit even compressed, so they travel as S3 objects in the cluster's backup bucket
+ * (components/backupScripts.ts) and etcd-fetch-scripts installs them, checking each sha256 that
+ * member.env lists.
+ */
+export const BACKUP_SCRIPTS = [
+    "etcd-backup-common",
+    "etcd-backup",
+    "etcd-backup-list",
+    "etcd-snapshot-verify",
+    "etcd-restore",
+    "etcd-defrag",
+] as const;
+export type NodeScript = (typeof NODE_SCRIPTS)[number] | (typeof BACKUP_SCRIPTS)[number];
 
 /** The scripts a local sandbox replaces: they touch the OS (package install, block devices, SSM, systemd). */
 export const OS_LEVEL_SCRIPTS: readonly NodeScript[] = ["etcd-install", "etcd-prepare-volume", "etcd-fetch-certs", "etcd-start"];

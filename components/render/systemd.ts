@@ -5,6 +5,12 @@ import { MemberRenderInput } from "./types";
 export const ETCD_SERVICE = "etcd.service";
 export const CERT_SYNC_SERVICE = "etcd-cert-sync.service";
 export const CERT_SYNC_TIMER = "etcd-cert-sync.timer";
+export const BACKUP_SERVICE = "etcd-backup.service";
+export const BACKUP_TIMER = "etcd-backup.timer";
+export const BACKUP_METRICS_SERVICE = "etcd-backup-metrics.service";
+export const BACKUP_METRICS_TIMER = "etcd-backup-metrics.timer";
+export const DEFRAG_SERVICE = "etcd-defrag.service";
+export const DEFRAG_TIMER = "etcd-defrag.timer";
 
 /** One `Key=Value` section of a unit file. */
 function section(name: string, entries: Array<[string, string | number]>): string {
@@ -88,11 +94,71 @@ export function renderCertSyncTimer(input: MemberRenderInput): string {
     );
 }
 
+/** A oneshot service that runs one node script with the member's environment. */
+function scriptService(description: string, script: string, args: string, paths: NodePaths): string {
+    return unit(
+        section("Unit", [
+            ["Description", description],
+            ["Wants", "network-online.target"],
+            ["After", `network-online.target ${ETCD_SERVICE}`],
+        ]),
+        section("Service", [
+            ["Type", "oneshot"],
+            ["Environment", `ETCD_MEMBER_ENV=${configFiles(paths).memberEnv}`],
+            ["ExecStart", `${paths.sbinDir}/${script}${args ? ` ${args}` : ""}`],
+        ]),
+    );
+}
+
+function timer(description: string, service: string, entries: Array<[string, string | number]>): string {
+    return unit(
+        section("Unit", [["Description", description]]),
+        section("Timer", [...entries, ["Unit", service]]),
+        section("Install", [["WantedBy", "timers.target"]]),
+    );
+}
+
+/**
+ * Backups: every member's timer fires on the same wall-clock ticks and only the leader takes the
+ * snapshot, so there is one backup per tick, also after a leader change. A frequent metrics tick
+ * keeps the backup-age and quota metrics flowing between backups. Defragmentation: every member
+ * tries on its own timer; a lock in etcd lets one member at a time proceed.
+ */
+export function renderBackupUnits(input: MemberRenderInput, paths?: Partial<NodePaths>): Record<string, string> {
+    const backup = input.backup;
+    if (!backup) {
+        return {};
+    }
+    const p = resolveNodePaths(paths);
+    const minutes = backup.intervalMinutes;
+    const hours = backup.defragIntervalHours;
+    if (!Number.isInteger(minutes) || minutes < 1 || minutes > 59 || !Number.isInteger(hours) || hours < 1) {
+        throw new Error(`backup intervalMinutes must be 1-59 and defragIntervalHours >= 1; got ${minutes} and ${hours}.`);
+    }
+    return {
+        [BACKUP_SERVICE]: scriptService(`Snapshot backup of etcd (leader only) to s3://${backup.bucket}/${backup.prefix}`, "etcd-backup", "", p),
+        [BACKUP_TIMER]: timer(`etcd snapshot backup every ${minutes} min`, BACKUP_SERVICE, [
+            ["OnCalendar", `*:0/${minutes}`],
+            ["AccuracySec", "1s"],
+            ["Persistent", "true"],
+        ]),
+        [BACKUP_METRICS_SERVICE]: scriptService("Publish etcd backup age and quota use", "etcd-backup", "--metrics-only", p),
+        [BACKUP_METRICS_TIMER]: timer("etcd backup metrics every 5 min", BACKUP_METRICS_SERVICE, [["OnCalendar", "*:0/5"]]),
+        [DEFRAG_SERVICE]: scriptService("Defragment this etcd member when it is its turn", "etcd-defrag", "", p),
+        [DEFRAG_TIMER]: timer(`etcd defragmentation every ${hours} h`, DEFRAG_SERVICE, [
+            ["OnBootSec", `${hours}h`],
+            ["OnUnitActiveSec", `${hours}h`],
+            ["RandomizedDelaySec", "1h"],
+        ]),
+    };
+}
+
 /** Unit file name -> content. */
 export function renderSystemdUnits(input: MemberRenderInput, paths?: Partial<NodePaths>): Record<string, string> {
     return {
         [ETCD_SERVICE]: renderEtcdService(input, paths),
         [CERT_SYNC_SERVICE]: renderCertSyncService(input, paths),
         [CERT_SYNC_TIMER]: renderCertSyncTimer(input),
+        ...renderBackupUnits(input, paths),
     };
 }

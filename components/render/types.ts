@@ -43,4 +43,24 @@ export interface MemberRenderInput {
     parameterPrefix: string;
     /** How often the node re-reads its certificates from SSM so renewed ones arrive without a restart. */
     certSyncIntervalMinutes: number;
+    /** Scheduled snapshots and disaster recovery; absent when backups are off. */
+    backup?: BackupRenderInput;
+}
+
+/** What the node's backup, defragmentation and restore scripts need (node/etcd-backup*.sh). */
+export interface BackupRenderInput {
+    bucket: string;
+    /** Key prefix of this cluster's snapshots, e.g. `proj/prod/etcd` (no trailing slash). */
+    prefix: string;
+    /** KMS key for server-side encryption of uploads. */
+    kmsKeyArn: string;
+    /** Minutes between backup ticks; every member's timer fires, only the leader backs up. */
+    intervalMinutes: number;
+    /** CloudWatch namespace and `Cluster` dimension of the backup-age and quota metrics. */
+    metricNamespace: string;
+    metricCluster: string;
+    /** Hours between defragmentation attempts; members take turns through a lock in etcd. */
+    defragIntervalHours: number;
+    /** Bootstrap an empty member from this snapshot (`latest` or an s3:// URI); absent normally. */
+    restoreFrom?: string;
 }

@@ -1,0 +1,31 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { backupScriptChecksums } from "./render/memberEnv";
+
+/**
+ * The backup, restore and defragmentation scripts as objects under `<prefix>/node-scripts/` of the
+ * backup bucket: EC2 user data cannot hold them (16 KB), so node/etcd-fetch-scripts installs them at
+ * boot and checks each against the sha256 in member.env.
+ */
+export function backupScriptObjects(
+    name: string,
+    args: { bucketName: pulumi.Input<string>; prefix: string; kmsKeyArn: pulumi.Input<string>; tags: Record<string, string> },
+    opts: pulumi.CustomResourceOptions,
+): aws.s3.BucketObjectv2[] {
+    return backupScriptChecksums().map(
+        ({ name: script, content }) =>
+            new aws.s3.BucketObjectv2(
+                `${name}-${script}`,
+                {
+                    bucket: args.bucketName,
+                    key: `${args.prefix}/node-scripts/${script}`,
+                    content,
+                    contentType: "text/x-shellscript",
+                    serverSideEncryption: "aws:kms",
+                    kmsKeyId: args.kmsKeyArn,
+                    tags: args.tags,
+                },
+                opts,
+            ),
+    );
+}
