@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs on a fresh Debian machine: shellcheck (every script),
-# cloud-init (its schema check of the rendered user data), openssl, curl and iproute2 (network
+# cloud-init (its schema check of the rendered user data), openssl, curl, awscli (backup tests
+# against a loopback S3 server) and iproute2 (network
 # namespaces), and builds the etcd release under test from the Go module proxy (cached).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +12,7 @@ command -v cloud-init >/dev/null || need+=(cloud-init)
 command -v openssl >/dev/null || need+=(openssl)
 command -v ip >/dev/null || need+=(iproute2)
 command -v curl >/dev/null || need+=(curl)
+command -v aws >/dev/null || need+=(awscli)
 if ((${#need[@]} > 0)); then
     sudo=()
     if [[ "$(id -u)" != "0" ]]; then sudo=(sudo); fi
