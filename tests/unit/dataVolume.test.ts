@@ -2,19 +2,8 @@ import fc from "fast-check";
 import { dataVolumeSpec, DataVolumeSpec, GP3_BASELINE } from "../../config/dataVolume";
 import { ConfigError } from "../../config/errors";
 import { SIZING_TIERS, SizingTier, tierForNodeCount } from "../../config/sizing";
+import { refusal } from "../helpers/refusal";
 
-/** Runs fn and returns the ConfigError it throws; fails the test if it throws nothing or something else. */
-function refusal(fn: () => unknown): ConfigError {
-    try {
-        fn();
-    } catch (e) {
-        if (e instanceof ConfigError) {
-            return e;
-        }
-        throw e;
-    }
-    throw new Error("expected a ConfigError, but nothing was thrown");
-}
 
 const tier = (name: string): SizingTier => SIZING_TIERS.find((t) => t.name === name)!;
 const small = tier("small");

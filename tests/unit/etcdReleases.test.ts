@@ -1,5 +1,4 @@
 import fc from "fast-check";
-import { ConfigError } from "../../config/errors";
 import {
     DEFAULT_ETCD_MIRROR,
     DEFAULT_ETCD_VERSION,
@@ -9,19 +8,8 @@ import {
     resolveEtcdRelease,
     SUPPORTED_ETCD_LINES,
 } from "../../config/etcdReleases";
+import { refusal } from "../helpers/refusal";
 
-/** Runs fn and returns the ConfigError it throws; fails the test if it throws nothing or something else. */
-function refusal(fn: () => unknown): ConfigError {
-    try {
-        fn();
-    } catch (e) {
-        if (e instanceof ConfigError) {
-            return e;
-        }
-        throw e;
-    }
-    throw new Error("expected a ConfigError, but nothing was thrown");
-}
 
 // Copied by hand from kubespray's checksums.yml, independently of the module, to catch a slipped digit.
 const AMD64_3_6_14 = "ffe840ff9295808e88cce2794a18a5ac87f12a5203c8314d0bf6aa119b41bac5";

@@ -1,20 +1,8 @@
 import fc from "fast-check";
-import { ConfigError } from "../../config/errors";
 import { chooseInstanceType, DEFAULT_INSTANCE_FAMILY, INSTANCE_FACTS, InstanceFacts, instanceFacts } from "../../config/instanceTypes";
 import { SIZING_TIERS, SizingTier, tierForNodeCount } from "../../config/sizing";
+import { refusal } from "../helpers/refusal";
 
-/** Runs fn and returns the ConfigError it throws; fails the test if it throws nothing or something else. */
-function refusal(fn: () => unknown): ConfigError {
-    try {
-        fn();
-    } catch (e) {
-        if (e instanceof ConfigError) {
-            return e;
-        }
-        throw e;
-    }
-    throw new Error("expected a ConfigError, but nothing was thrown");
-}
 
 type Need = { vcpu: number; memoryGib: number; throughputMBps: number; iops: number };
 

@@ -1,19 +1,7 @@
 import fc from "fast-check";
-import { ConfigError } from "../../config/errors";
 import { SIZING_TIERS, tierForNodeCount } from "../../config/sizing";
+import { refusal } from "../helpers/refusal";
 
-/** Runs fn and returns the ConfigError it throws; fails the test if it throws nothing or something else. */
-function refusal(fn: () => unknown): ConfigError {
-    try {
-        fn();
-    } catch (e) {
-        if (e instanceof ConfigError) {
-            return e;
-        }
-        throw e;
-    }
-    throw new Error("expected a ConfigError, but nothing was thrown");
-}
 
 describe("SIZING_TIERS", () => {
     test("is etcd's table, with 16 vCPU (not the seed's 15) for the largest tier", () => {
