@@ -170,15 +170,18 @@ etcd_running_reason() {
     echo "etcd.service is active"
     return 0
   fi
-  local fd pid
+  local fd pid own_mnt
   # One find over every process's open files (a readlink per descriptor would fork thousands of times).
-  fd="$(find /proc/[0-9]*/fd -maxdepth 1 -lname "$DATA_DIR/*" -print -quit 2>/dev/null || true)"
-  if [[ -n "$fd" ]]; then
+  # A process in another mount namespace (a container, another sandbox member) shows paths of ITS
+  # file system: a same-named data dir there is not ours.
+  own_mnt="$(readlink /proc/self/ns/mnt 2>/dev/null || true)"
+  while IFS= read -r fd; do
     pid="${fd#/proc/}"
     pid="${pid%%/*}"
+    [[ "$(readlink "/proc/$pid/ns/mnt" 2>/dev/null || true)" == "$own_mnt" ]] || continue
     echo "process $pid ($(cat "/proc/$pid/comm" 2>/dev/null || echo '?')) has $(readlink "$fd" 2>/dev/null || echo "a file") open"
     return 0
-  fi
+  done < <(find /proc/[0-9]*/fd -maxdepth 1 -lname "$DATA_DIR/*" -print 2>/dev/null || true)
   if [[ -n "${MEMBER_CLIENT_URL:-}" ]] && ETCDCTL_DIAL_TIMEOUT_S=1s ETCDCTL_COMMAND_TIMEOUT_S=2s \
     etcdctl_at "$MEMBER_CLIENT_URL" endpoint status >/dev/null 2>&1; then
     echo "an etcd answers at this member's client URL $MEMBER_CLIENT_URL"

@@ -1,3 +1,4 @@
+import { backupNow, backups, restore } from "./backupCommands";
 import { down, memberCommand, status, up } from "./sandbox";
 import { checkStackName } from "./state";
 
@@ -8,11 +9,18 @@ const USAGE = `usage: npm run sandbox -- <command> [--stack dev] [--config-file 
   down                stop everything, remove namespaces, mounts and .sandbox/<stack>
   stop|start MEMBER   systemctl stop/start etcd on a member
   kill MEMBER         SIGKILL the member's etcd (it restarts as etcd.service says)
-  isolate|heal MEMBER take the member's network link down / up (network namespaces only)`;
+  isolate|heal MEMBER take the member's network link down / up (network namespaces only)
+  backup              run every member's etcd-backup.service now, as its timer does (only the leader
+                      takes the snapshot), into the sandbox's S3; print the snapshot as JSON
+  backups             the finished backups in the sandbox's bucket, newest first (JSON)
+  restore --from <s3://bucket/key.db|latest>
+                      replace the cluster with a NEW one bootstrapped from the snapshot, the way the
+                      restoreFrom setting does; the old data dirs are kept in .sandbox/<stack>/previous`;
 
 async function main(argv: string[]): Promise<number> {
     let stack = "dev";
     let configFile: string | undefined;
+    let from: string | undefined;
     const positional: string[] = [];
     for (let i = 0; i < argv.length; i++) {
         const arg = argv[i];
@@ -20,6 +28,8 @@ async function main(argv: string[]): Promise<number> {
         else if (arg.startsWith("--stack=")) stack = arg.slice(8);
         else if (arg === "--config-file") configFile = argv[++i];
         else if (arg.startsWith("--config-file=")) configFile = arg.slice(14);
+        else if (arg === "--from") from = argv[++i];
+        else if (arg.startsWith("--from=")) from = arg.slice(7);
         else if (arg === "--help" || arg === "-h") {
             process.stdout.write(`${USAGE}\n`);
             return 0;
@@ -52,6 +62,19 @@ async function main(argv: string[]): Promise<number> {
         case "heal":
             if (!member) throw new UsageError(`${command} needs a member name`);
             print(await memberCommand(stack, command, member));
+            return 0;
+        case "backup": {
+            const result = await backupNow(stack);
+            print(result);
+            if (!result.ok) process.stderr.write(`sandbox: the backup tick did not produce exactly one finished backup; see members[].log\n`);
+            return result.ok ? 0 : 1;
+        }
+        case "backups":
+            print(backups(stack));
+            return 0;
+        case "restore":
+            if (!from) throw new UsageError("restore needs --from <s3://bucket/key.db|latest>");
+            print(await restore({ stack, from, configFile }));
             return 0;
         default:
             throw new UsageError(command ? `unknown command ${command}` : "no command given");

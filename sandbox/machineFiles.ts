@@ -89,7 +89,10 @@ function userFiles(member: PlannedMember, dir: string): Array<{ host: string; no
     ];
 }
 
-/** The plan's SSM parameters and S3 objects as files the aws stand-in reads, and the stand-in itself. */
+/**
+ * The plan's SSM parameters as files the aws stand-in reads, the plan's S3 objects as files to put
+ * into the sandbox's S3 (sandbox/s3.ts seedObjects), and the stand-in itself.
+ */
 export function writeParameterStore(plan: SandboxPlan, stackDir: string): { ssmDir: string; s3Dir: string; standInDir: string } {
     const ssmDir = path.join(stackDir, "ssm");
     for (const [name, { value, secure }] of Object.entries(plan.parameters)) {

@@ -3,10 +3,13 @@ import * as fs from "fs";
 import * as path from "path";
 import { NodeHealth, nodeHealth, waitHealthy } from "./health";
 import { layOutMember, writeClientCertificates, writeParameterStore } from "./machineFiles";
+import { NetworkMode } from "./addresses";
 import { createNetwork, deleteNetwork, hubNamespace, memberNamespace, networkMode, setMemberLink } from "./namespaces";
 import { report, SandboxReport } from "./report";
+import { awsCli, s3Address, SandboxS3, seedObjects, startS3, stopS3 } from "./s3";
+import type { SandboxPlan } from "./sandboxPlan";
 import { forgetMountPoints, MemberState, readMountPoints, readState, recordedStacks, recordMountPoints, SandboxState, stackDir, writeState } from "./state";
-import { bootstrapFailed, isAlive, machinePid, signalEtcd, startEtcd, startMachine, stopEtcd, stopMachine } from "./supervisor";
+import { bootstrapFailed, isAlive, MachineEnv, machinePid, signalEtcd, startEtcd, startMachine, stopEtcd, stopMachine } from "./supervisor";
 
 const REPO = path.resolve(__dirname, "..");
 
@@ -16,6 +19,10 @@ export interface UpOptions {
     configFile?: string;
     /** How long to wait for the health check to pass. */
     timeoutMs?: number;
+    /** The stack's restoreFrom setting for this run (`sandbox restore`): every member bootstraps from the snapshot. */
+    restoreFrom?: string;
+    /** An S3 store (s3data of an earlier sandbox of the stack) to keep instead of starting with an empty bucket. */
+    s3Data?: string;
     log?: (line: string) => void;
 }
 
@@ -43,6 +50,7 @@ export async function up(options: UpOptions): Promise<SandboxReport> {
     const { planSandbox } = await import("./sandboxPlan");
     const { NODE_HEALTH_COMMAND } = await import("../components/healthGate");
     const settings = readStackSettings(REPO, options.stack, options.configFile && path.resolve(options.configFile));
+    if (options.restoreFrom) settings.config[`${settings.project}:restoreFrom`] = options.restoreFrom;
     const mode = networkMode();
     log(`planning stack ${options.stack} (${mode} network)`);
     const plan = await planSandbox(settings, mode);
@@ -53,6 +61,14 @@ export async function up(options: UpOptions): Promise<SandboxReport> {
     fs.rmSync(dir, { recursive: true, force: true });
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     const store = writeParameterStore(plan, dir);
+    const s3 = sandboxS3(plan, mode, options.stack, dir);
+    const machineEnv: MachineEnv = {
+        etcdBinDir: binDir,
+        ssmDir: store.ssmDir,
+        standInDir: store.standInDir,
+        metricsFile: path.join(dir, "cloudwatch-metrics.jsonl"),
+        ...(s3 ? { s3Endpoint: s3.endpoint, awsCli: awsCli() } : {}),
+    };
     const clients = writeClientCertificates(plan, dir);
     const members: MemberState[] = [];
     const mountTargets = new Set<string>();
@@ -84,6 +100,9 @@ export async function up(options: UpOptions): Promise<SandboxReport> {
         electionTimeoutMs: plan.electionTimeoutMs,
         members,
         ...clients,
+        machineEnv,
+        ...(s3 ? { s3 } : {}),
+        ...(options.restoreFrom ? { restoredFrom: options.restoreFrom } : {}),
         startedAt: new Date().toISOString(),
     };
     // Recorded before anything starts, so `down` can always clean up.
@@ -91,12 +110,18 @@ export async function up(options: UpOptions): Promise<SandboxReport> {
     recordMountPoints(makeMountPoints([...mountTargets]));
     try {
         if (state.hubNamespace) createNetwork(state.hubNamespace, members.map((m) => ({ name: m.name, ip: m.ip, namespace: m.namespace! })));
+        if (s3) {
+            log(`S3 with bucket ${s3.bucket} at ${s3.endpoint}`);
+            if (options.s3Data) fs.renameSync(options.s3Data, s3.dataDir);
+            startS3(s3);
+            seedObjects(s3, store.s3Dir);
+        }
         // Machines boot together; SANDBOX_STAGGER_SECONDS=N boots them N seconds apart, as EC2 does
         // when the instances are created one after another.
         const stagger = Number(process.env.SANDBOX_STAGGER_SECONDS ?? 0);
         for (const [i, m] of members.entries()) {
             if (i > 0 && stagger > 0) await new Promise((r) => setTimeout(r, stagger * 1000));
-            startMachine(m, { etcdBinDir: binDir, ...store });
+            startMachine(m, machineEnv);
         }
         log(`started ${members.length} machines; waiting for the node health check`);
         const last = members[members.length - 1];
@@ -108,6 +133,11 @@ export async function up(options: UpOptions): Promise<SandboxReport> {
         return report(state);
     } catch (error) {
         for (const m of members) log(`--- ${m.name} machine.log (last lines)\n${tail(path.join(m.dir, "machine.log"))}`);
+        // A bucket handed in (restore) goes back where it came from: `down` must never take backups with it.
+        if (s3 && options.s3Data) {
+            stopS3(s3);
+            if (fs.existsSync(s3.dataDir)) fs.renameSync(s3.dataDir, options.s3Data);
+        }
         await down(options.stack);
         throw error;
     }
@@ -126,6 +156,7 @@ export async function down(stack: string): Promise<void> {
     const state = readState(stack);
     if (state) {
         await Promise.all(state.members.map((m) => stopMachine(m)));
+        if (state.s3) stopS3(state.s3);
         deleteNetwork([...state.members.map((m) => m.namespace).filter((n): n is string => !!n), ...(state.hubNamespace ? [state.hubNamespace] : [])]);
     } else {
         // No record: still remove namespaces a crashed `up` may have left.
@@ -159,6 +190,19 @@ export async function memberCommand(stack: string, command: "stop" | "start" | "
             setMemberLink(state.hubNamespace, name, command === "heal");
             return { member: name, link: command === "heal" ? "up" : "down" };
     }
+}
+
+/** The stack's backup bucket in the sandbox's S3, when its members back up (member.env BACKUP_ENABLED). */
+function sandboxS3(plan: SandboxPlan, mode: NetworkMode, stack: string, dir: string): SandboxS3 | undefined {
+    const env = plan.members[0].env;
+    if (env.BACKUP_ENABLED !== "true") return undefined;
+    return {
+        endpoint: `http://${s3Address(mode, stack)}`,
+        bucket: env.BACKUP_BUCKET,
+        prefix: env.BACKUP_PREFIX,
+        dataDir: path.join(dir, "s3data"),
+        namespace: mode === "netns" ? hubNamespace(stack) : undefined,
+    };
 }
 
 /** etcd, etcdctl and etcdutl of the version, built from the Go module proxy (cached). */

@@ -1,6 +1,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import { NetworkMode } from "./addresses";
+import type { SandboxS3 } from "./s3";
+import type { MachineEnv } from "./supervisor";
 
 /** Everything under .sandbox/ of the repository (gitignored). */
 export const SANDBOX_ROOT = path.resolve(__dirname, "..", ".sandbox");
@@ -41,6 +43,12 @@ export interface SandboxState {
     certFile: string;
     keyFile: string;
     clientCertificates: Record<string, { certFile: string; keyFile: string }>;
+    /** What every process on a member gets (the aws stand-in's settings). */
+    machineEnv: MachineEnv;
+    /** The sandbox's S3 with the backup bucket; absent when the stack has backups off. */
+    s3?: SandboxS3;
+    /** The snapshot this cluster was restored from (`sandbox restore`). */
+    restoredFrom?: string;
     startedAt: string;
 }
 

@@ -18,9 +18,26 @@ export interface MachineEnv {
     etcdBinDir: string;
     /** Where the plan's SSM parameter values are (the aws stand-in reads them). */
     ssmDir: string;
-    s3Dir: string;
     /** Directory holding the `aws` stand-in, put first on the node's PATH. */
     standInDir: string;
+    /** The sandbox's S3 server and the real AWS CLI the stand-in hands S3 calls to (backups on). */
+    s3Endpoint?: string;
+    awsCli?: string;
+    /** Where the stand-in appends the CloudWatch metrics members publish. */
+    metricsFile: string;
+}
+
+/** The environment of a process on the member: the node's PATH behind the aws stand-in, and the stand-in's settings. */
+export function nodeEnv(env: MachineEnv): Record<string, string> {
+    return {
+        PATH: `${env.standInDir}:${PATH_ON_NODE}`,
+        HOME: "/root",
+        LANG: "C.UTF-8",
+        SANDBOX_ETCD_BIN_DIR: env.etcdBinDir,
+        SANDBOX_SSM_DIR: env.ssmDir,
+        SANDBOX_METRICS_FILE: env.metricsFile,
+        ...(env.s3Endpoint ? { SANDBOX_S3_ENDPOINT: env.s3Endpoint, SANDBOX_AWS_CLI: env.awsCli ?? "aws" } : {}),
+    };
 }
 
 /** Boots the member's machine: mount namespace (+ its network namespace), node paths, runcmd, etcd.service. */
@@ -41,14 +58,7 @@ export function startMachine(member: MemberState, env: MachineEnv): number {
         detached: true,
         stdio: ["ignore", log, log],
         cwd: "/",
-        env: {
-            PATH: `${env.standInDir}:${PATH_ON_NODE}`,
-            HOME: "/root",
-            LANG: "C.UTF-8",
-            SANDBOX_ETCD_BIN_DIR: env.etcdBinDir,
-            SANDBOX_SSM_DIR: env.ssmDir,
-            SANDBOX_S3_DIR: env.s3Dir,
-        },
+        env: nodeEnv(env),
     });
     fs.closeSync(log);
     child.unref();

@@ -12,7 +12,7 @@
 #   s3-test-server.sh start --host 127.0.0.x:PORT --dir DIR [--bucket NAME]   in the background; waits
 #                            until it answers, prints the endpoint URL; its pid goes to DIR/s3-server.pid
 #   s3-test-server.sh stop  --dir DIR
-# Only loopback addresses are accepted.
+# Only loopback addresses (and the sandbox hub's link-local address, inside its namespace) are accepted.
 set -euo pipefail
 
 version="${GOFAKES3_VERSION:-v1.2.0}"
@@ -61,7 +61,14 @@ while (($#)); do
 done
 
 server_args() {
-  [[ "$host" =~ ^127\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}:[0-9]{1,5}$ ]] || { log "--host must be a loopback address and port like 127.0.1.100:9000 (got '$host')"; exit 2; }
+  # Loopback, or link-local: the sandbox hub's bridge address, which exists only inside the
+  # sandbox's own network namespace.
+  [[ "$host" =~ ^(127\.[0-9]{1,3}|169\.254)\.[0-9]{1,3}\.[0-9]{1,3}:[0-9]{1,5}$ ]] || { log "--host must be a loopback address and port like 127.0.1.100:9000, or the sandbox hub's link-local address (got '$host')"; exit 2; }
+  # A link-local address must be one of this namespace's own, or a probe below would leave the host.
+  if [[ "$host" == 169.254.* ]] && ! ip -4 -o addr show | grep -q " inet ${host%:*}/"; then
+    log "$host is not an address of this network namespace (run it inside the sandbox's hub namespace)"
+    exit 2
+  fi
   [[ -n "$dir" ]] || { log "--dir is required"; exit 2; }
   mkdir -p "$dir"
   args=(-backend bolt -bolt.db "$dir/s3.db" -host "$host" -initialbucket "$bucket" -quiet)

@@ -1,43 +1,73 @@
 #!/usr/bin/env bash
-# Sandbox stand-in for the aws CLI on the member: answers only what the node scripts ask of it:
-# `aws s3 cp` of the node scripts in the backup bucket (below), and
-# `aws ssm get-parameter --name NAME --with-decryption --query Parameter.Value --output text`, from
-# the plan's SSM Parameter values written under SANDBOX_SSM_DIR. Anything else fails loudly.
+# Sandbox stand-in for the aws CLI on a member. It answers what the node scripts ask of AWS:
+#   s3 / s3api             the real AWS CLI (SANDBOX_AWS_CLI) against the sandbox's S3 server
+#                          (SANDBOX_S3_ENDPOINT, a real S3 API in the sandbox's own network), with
+#                          throwaway credentials; every argument is passed on unchanged;
+#   ssm get-parameter      the plan's SSM Parameter values, written under SANDBOX_SSM_DIR;
+#   cloudwatch put-metric-data
+#                          appended as one JSON line to SANDBOX_METRICS_FILE (the sandbox's
+#                          CloudWatch), so `sandbox backup` can show what a member published.
+# Anything else fails loudly.
 set -euo pipefail
 
-# `aws s3 cp [options] s3://bucket/key DEST`: the node scripts stored in the backup bucket, from the
-# plan's S3 objects written under SANDBOX_S3_DIR/<bucket>/<key>.
-if [[ "${1:-} ${2:-}" == "s3 cp" ]]; then
-  shift 2
-  args=()
-  while (($#)); do
-    case "$1" in
-      --region) shift 2 ;;
-      --*) shift ;;
-      *) args+=("$1"); shift ;;
-    esac
-  done
-  source_uri="${args[0]:-}"
-  object="${SANDBOX_S3_DIR:?}/${source_uri#s3://}"
-  if [[ "$source_uri" != s3://* || "$source_uri" == *..* || ! -f "$object" ]]; then
-    echo "fatal error: An error occurred (404) when calling the HeadObject operation: Not Found: $source_uri" >&2
-    exit 1
-  fi
-  cp "$object" "${args[1]:?destination}"
-  exit 0
-fi
-if [[ "${1:-} ${2:-}" != "ssm get-parameter" ]]; then
-  echo "aws (sandbox stand-in): only 'ssm get-parameter' and 's3 cp' are available in the sandbox, got: $*" >&2
-  exit 2
-fi
-name=""
-while (($#)); do
-  if [[ "$1" == --name ]]; then name="${2:-}"; shift; fi
-  shift
+# Global options may come before the service (`aws --region R s3 cp ...`).
+argv=("$@")
+i=0
+while ((i < ${#argv[@]})) && [[ "${argv[i]}" == --* ]]; do
+  case "${argv[i]}" in
+    --region | --endpoint-url | --output | --query | --profile) i=$((i + 2)) ;;
+    *) i=$((i + 1)) ;;
+  esac
 done
-file="${SANDBOX_SSM_DIR:?}$name"
-if [[ -z "$name" || "$name" == *..* || ! -f "$file" ]]; then
-  echo "An error occurred (ParameterNotFound) when calling the GetParameter operation: $name" >&2
-  exit 254
-fi
-cat "$file"
+service="${argv[i]:-}"
+operation="${argv[i + 1]:-}"
+
+case "$service" in
+  s3 | s3api)
+    if [[ -z "${SANDBOX_S3_ENDPOINT:-}" ]]; then
+      echo "aws (sandbox stand-in): this sandbox has no S3 server (backups are off in the stack)" >&2
+      exit 255
+    fi
+    export AWS_ACCESS_KEY_ID=sandbox AWS_SECRET_ACCESS_KEY=sandbox-secret AWS_CONFIG_FILE=/dev/null \
+      AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true AWS_MAX_ATTEMPTS=2 AWS_PAGER=""
+    export AWS_REGION="${AWS_REGION:-eu-west-1}"
+    exec "${SANDBOX_AWS_CLI:?}" --endpoint-url "$SANDBOX_S3_ENDPOINT" "$@"
+    ;;
+  cloudwatch)
+    [[ "$operation" == put-metric-data ]] || { echo "aws (sandbox stand-in): only cloudwatch put-metric-data, got: $*" >&2; exit 2; }
+    namespace="" metric="" dimensions="" value="" unit=""
+    set -- "${argv[@]:i+2}"
+    while (($#)); do
+      case "$1" in
+        --namespace) namespace="${2:-}"; shift ;;
+        --metric-name) metric="${2:-}"; shift ;;
+        --dimensions) dimensions="${2:-}"; shift ;;
+        --value) value="${2:-}"; shift ;;
+        --unit) unit="${2:-}"; shift ;;
+      esac
+      shift
+    done
+    [[ -n "$metric" && "$value" =~ ^-?[0-9]+(\.[0-9]+)?$ ]] || { echo "aws (sandbox stand-in): put-metric-data needs --metric-name and a numeric --value" >&2; exit 255; }
+    printf '{"time":"%s","namespace":"%s","metric":"%s","dimensions":"%s","value":%s,"unit":"%s"}\n' \
+      "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$namespace" "$metric" "$dimensions" "$value" "$unit" >>"${SANDBOX_METRICS_FILE:?}"
+    ;;
+  ssm)
+    [[ "$operation" == get-parameter ]] || { echo "aws (sandbox stand-in): only ssm get-parameter, got: $*" >&2; exit 2; }
+    name=""
+    set -- "${argv[@]:i+2}"
+    while (($#)); do
+      if [[ "$1" == --name ]]; then name="${2:-}"; shift; fi
+      shift
+    done
+    file="${SANDBOX_SSM_DIR:?}$name"
+    if [[ -z "$name" || "$name" == *..* || ! -f "$file" ]]; then
+      echo "An error occurred (ParameterNotFound) when calling the GetParameter operation: $name" >&2
+      exit 254
+    fi
+    cat "$file"
+    ;;
+  *)
+    echo "aws (sandbox stand-in): only s3, s3api, ssm get-parameter and cloudwatch put-metric-data are available in the sandbox, got: $*" >&2
+    exit 2
+    ;;
+esac

@@ -42,7 +42,7 @@ export function testStackFile(base: string, dir: string, version = testEtcdVersi
 export class TestSandbox {
     private constructor(
         readonly stack: string,
-        readonly report: SandboxReport,
+        public report: SandboxReport,
         readonly upMs: number,
         private readonly env: Record<string, string>,
     ) {}

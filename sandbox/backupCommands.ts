@@ -1,0 +1,154 @@
+import * as fs from "fs";
+import * as path from "path";
+import { BACKUP_SERVICE } from "../components/render/systemd";
+import { JobResult, runUnitOnce } from "./memberJob";
+import { SandboxReport } from "./report";
+import { findBackup, hostAws, ListedBackup, listBackups, SandboxS3, startS3, stopS3 } from "./s3";
+import { down, isRunning, up } from "./sandbox";
+import { readState, SANDBOX_ROOT, SandboxState, stackDir } from "./state";
+import { stopMachine } from "./supervisor";
+
+/**
+ * `sandbox backup`, `backups` and `restore`: the backup job and disaster recovery of the stack, run
+ * on the sandbox's members exactly as on AWS, against the sandbox's S3 (sandbox/s3.ts).
+ */
+
+export interface BackupReport {
+    stack: string;
+    ok: boolean;
+    /** The finished backup (the leader's etcd-backup result), absent when none was taken. */
+    snapshot?: { uri: string; bucket: string; key: string; manifest: string; revision: number; size: number; sha256: string; member: string; clusterId: string; time: string };
+    /** What each member's etcd-backup.service did at this tick. */
+    members: Array<{ name: string; outcome: "backed up" | "not the leader" | "failed"; exitCode: number; log: string }>;
+    /** Metrics the members published to the sandbox's CloudWatch during this tick. */
+    metrics: unknown[];
+}
+
+function backupState(stack: string): SandboxState & { s3: SandboxS3 } {
+    const state = readState(stack);
+    if (!state) throw new Error(`no sandbox for stack ${stack}; run \`npm run sandbox -- up --stack ${stack}\``);
+    if (!state.s3) throw new Error(`backups are off in stack ${stack} (backupEnabled: false): there is no backup bucket in its sandbox`);
+    return state as SandboxState & { s3: SandboxS3 };
+}
+
+/** One tick of the backup timer: every member's etcd-backup.service at once; only the leader takes the snapshot. */
+export async function backupNow(stack: string): Promise<BackupReport> {
+    const state = backupState(stack);
+    if (!isRunning(state)) throw new Error(`the sandbox of ${stack} is not running; run \`npm run sandbox -- up --stack ${stack}\``);
+    const metricsFile = state.machineEnv.metricsFile;
+    const before = readLines(metricsFile).length;
+    const results: JobResult[] = await Promise.all(state.members.map((m) => runUnitOnce(m, BACKUP_SERVICE, state.machineEnv)));
+    const uploads = results.filter((r) => r.code === 0 && lastJsonLine(r.stdout));
+    const members = results.map((r) => ({
+        name: r.member,
+        outcome: r.code !== 0 ? ("failed" as const) : uploads.includes(r) ? ("backed up" as const) : ("not the leader" as const),
+        exitCode: r.code,
+        log: r.stderr.trim().split("\n").pop() ?? "",
+    }));
+    const metrics = readLines(metricsFile)
+        .slice(before)
+        .map((l) => JSON.parse(l) as unknown);
+    const result = uploads.length === 1 ? (JSON.parse(lastJsonLine(uploads[0].stdout)!) as Omit<NonNullable<BackupReport["snapshot"]>, "uri">) : undefined;
+    return {
+        stack,
+        ok: uploads.length === 1 && members.every((m) => m.outcome !== "failed"),
+        ...(result ? { snapshot: { uri: `s3://${result.bucket}/${result.key}`, ...result } } : {}),
+        members,
+        metrics,
+    };
+}
+
+/** The finished backups in the sandbox's bucket, newest first. */
+export function backups(stack: string): ListedBackup[] {
+    return listBackups(backupState(stack).s3);
+}
+
+export interface RestoreOptions {
+    stack: string;
+    /** `latest` or a finished backup's s3:// URI in the sandbox's bucket. */
+    from: string;
+    configFile?: string;
+    log?: (line: string) => void;
+}
+
+export interface RestoreReport extends SandboxReport {
+    restoredFrom: { uri: string; key: string; manifest: string; revision: number | null; size: number; sha256: string; time: string };
+    /** Each member's etcd-restore --bootstrap result, from its boot log. */
+    restore: Array<Record<string, unknown>>;
+    /** The old cluster's data dirs, moved aside, never deleted. */
+    previousDataDirs: string[];
+}
+
+/**
+ * Disaster recovery in the sandbox: the stack's cluster is replaced by a NEW cluster bootstrapped
+ * from the snapshot by the path the restoreFrom setting takes (the plan is made with restoreFrom, so
+ * every member's user data carries RESTORE_FROM and a new cluster token, and etcd-bootstrap runs
+ * etcd-restore --bootstrap before etcd starts). The snapshot is checked before anything stops; the
+ * old members' data dirs are moved to .sandbox/<stack>/previous/, and the bucket is kept.
+ */
+export async function restore(options: RestoreOptions): Promise<RestoreReport> {
+    const log = options.log ?? ((line: string) => process.stderr.write(`sandbox: ${line}\n`));
+    const state = backupState(options.stack);
+    ensureS3(state.s3);
+    const snapshot = findBackup(state.s3, options.from);
+    const manifest = readManifest(state.s3, snapshot);
+    log(`restoring ${options.stack} from ${snapshot.uri} (revision ${snapshot.revision}, ${snapshot.size} bytes)`);
+
+    // Everything the old sandbox holds that a restore must not lose goes outside its directory first.
+    const keep = path.join(SANDBOX_ROOT, `.restore-${options.stack}-${Date.now()}`);
+    fs.mkdirSync(path.join(keep, "previous"), { recursive: true });
+    await Promise.all(state.members.map((m) => stopMachine(m)));
+    stopS3(state.s3);
+    fs.renameSync(state.s3.dataDir, path.join(keep, "s3data"));
+    for (const m of state.members.filter((m) => fs.existsSync(m.dataDir))) fs.renameSync(m.dataDir, path.join(keep, "previous", `${m.name}-data`));
+    await down(options.stack);
+
+    let report: SandboxReport;
+    try {
+        report = await up({ stack: options.stack, configFile: options.configFile, restoreFrom: options.from, s3Data: path.join(keep, "s3data"), log });
+    } catch (error) {
+        throw new Error(`${error instanceof Error ? error.message : String(error)}\nThe bucket and the old members' data are kept in ${keep}`);
+    }
+    const previous = path.join(stackDir(options.stack), "previous");
+    fs.renameSync(path.join(keep, "previous"), previous);
+    fs.rmSync(keep, { recursive: true, force: true });
+    const restored = readState(options.stack)!;
+    return {
+        ...report,
+        restoredFrom: { uri: snapshot.uri, key: snapshot.key, manifest: snapshot.manifest, revision: snapshot.revision, size: snapshot.size, sha256: String(manifest.sha256), time: snapshot.time },
+        restore: restored.members.map((m) => restoreResult(m.name, path.join(m.dir, "machine.log"))),
+        previousDataDirs: fs.readdirSync(previous).map((d) => path.join(previous, d)),
+    };
+}
+
+/** The S3 server of a stopped sandbox is started again, so its backups can be read. */
+function ensureS3(s3: SandboxS3): void {
+    if (hostAws(s3, ["s3api", "head-bucket", "--bucket", s3.bucket], 30_000).code === 0) return;
+    stopS3(s3);
+    startS3(s3);
+}
+
+function readManifest(s3: SandboxS3, backup: ListedBackup): Record<string, unknown> {
+    const r = hostAws(s3, ["s3", "cp", `s3://${s3.bucket}/${backup.manifest}`, "-"]);
+    if (r.code !== 0) throw new Error(`cannot read the manifest ${backup.manifest}: ${r.stderr.trim()}`);
+    return JSON.parse(r.stdout) as Record<string, unknown>;
+}
+
+/** The JSON line etcd-restore printed at boot (restored, or why not). */
+function restoreResult(member: string, machineLog: string): Record<string, unknown> {
+    const line = readLines(machineLog)
+        .filter((l) => l.startsWith('{"restored":'))
+        .pop();
+    return line ? (JSON.parse(line) as Record<string, unknown>) : { member, restored: false, reason: "etcd-restore printed no result (see machine.log)" };
+}
+
+function readLines(file: string): string[] {
+    return fs.existsSync(file) ? fs.readFileSync(file, "utf8").split("\n").filter(Boolean) : [];
+}
+
+function lastJsonLine(text: string): string | undefined {
+    return text
+        .split("\n")
+        .filter((l) => l.startsWith("{"))
+        .pop();
+}

@@ -1,0 +1,54 @@
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { MemberState } from "./state";
+import { isAlive, machinePid, MachineEnv, nodeEnv } from "./supervisor";
+
+/**
+ * Runs a member's oneshot systemd service once, as its timer would: the unit's own ExecStart with its
+ * Environment= lines, as root, inside the member's mount (and network) namespace, so the node
+ * scripts see the node's paths and addresses. The unit is read from the member's rendered files.
+ */
+
+export interface JobResult {
+    member: string;
+    code: number;
+    stdout: string;
+    stderr: string;
+}
+
+/** ExecStart argv and Environment= of a rendered unit. */
+export function readOneshotUnit(member: MemberState, unitName: string): { argv: string[]; env: Record<string, string> } {
+    const file = path.join(member.dir, "root", path.dirname(member.unitFile), unitName);
+    if (!fs.existsSync(file)) throw new Error(`member ${member.name} has no ${unitName} (the stack renders none: are backups off?)`);
+    const lines = fs.readFileSync(file, "utf8").split("\n");
+    const execStart = lines.filter((l) => l.startsWith("ExecStart=")).pop();
+    if (!execStart) throw new Error(`${unitName} of ${member.name} has no ExecStart`);
+    const env: Record<string, string> = {};
+    for (const line of lines.filter((l) => l.startsWith("Environment="))) {
+        for (const pair of line.slice("Environment=".length).split(/\s+/).filter(Boolean)) {
+            const eq = pair.indexOf("=");
+            if (eq > 0) env[pair.slice(0, eq)] = pair.slice(eq + 1);
+        }
+    }
+    return { argv: execStart.slice("ExecStart=".length).trim().split(/\s+/), env };
+}
+
+export function runUnitOnce(member: MemberState, unitName: string, machineEnv: MachineEnv, timeoutMs = 10 * 60_000): Promise<JobResult> {
+    const pid = machinePid(member);
+    if (!isAlive(pid)) return Promise.resolve({ member: member.name, code: 1, stdout: "", stderr: `the machine of ${member.name} is not running` });
+    const unit = readOneshotUnit(member, unitName);
+    const argv = ["nsenter", "-t", String(pid), "-m", ...(member.namespace ? ["-n"] : []), "--", ...unit.argv];
+    return new Promise((resolve) => {
+        const child = spawn(argv[0], argv.slice(1), { env: { ...nodeEnv(machineEnv), ...unit.env }, stdio: ["ignore", "pipe", "pipe"] });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (d) => (stdout += d));
+        child.stderr.on("data", (d) => (stderr += d));
+        const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+        child.on("close", (code, signal) => {
+            clearTimeout(timer);
+            resolve({ member: member.name, code: code ?? 1, stdout, stderr: signal ? `${stderr}killed by ${signal} after ${timeoutMs / 1000}s\n` : stderr });
+        });
+    });
+}

@@ -1,0 +1,153 @@
+/**
+ * `npm run sandbox -- backup | backups | restore` on the dev stack's cluster: the members' own
+ * etcd-backup.service (as its timer runs it) into the sandbox's real S3 API, and disaster recovery
+ * into a new cluster by the restoreFrom path. The etcd release is ETCD_TEST_VERSION (default 3.6.14).
+ * Traffic stays in the sandbox's own namespaces (or on loopback); `down` in afterAll removes every
+ * process (the S3 server too), namespace and file.
+ */
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import type { BackupReport, RestoreReport } from "../../sandbox/backupCommands";
+import { readState, stackDir } from "../../sandbox/state";
+import { awsCli, hostAws } from "../../sandbox/s3";
+import { testEtcdVersion } from "../helpers/etcdBinaries";
+import { REPO, testStackFile, TestSandbox } from "../helpers/sandbox";
+
+const STACK = "it-backup";
+const version = testEtcdVersion();
+let sandbox: TestSandbox;
+let tmp: string;
+
+beforeAll(async () => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), "sandbox-backup-test-"));
+    awsCli();
+    sandbox = await TestSandbox.up(STACK, path.join(REPO, "Pulumi.dev.yaml"));
+    for (let i = 0; i < 30; i++) expect((await sandbox.etcdctl(["put", `/app/key-${i}`, `value-${i}`])).code).toBe(0);
+}, 20 * 60_000);
+
+afterAll(async () => {
+    const s3Pid = readS3Pid();
+    await sandbox?.down();
+    if (s3Pid) expect(fs.existsSync(`/proc/${s3Pid}`)).toBe(false);
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+}, 180_000);
+
+function readS3Pid(): number | undefined {
+    const file = path.join(stackDir(STACK), "s3data", "s3-server.pid");
+    return fs.existsSync(file) ? Number(fs.readFileSync(file, "utf8").trim()) : undefined;
+}
+
+async function backup(): Promise<BackupReport> {
+    const result = await sandbox.cli(["backup"], 5 * 60_000);
+    expect({ code: result.code, stderr: result.code === 0 ? "" : result.stderr }).toEqual({ code: 0, stderr: "" });
+    return JSON.parse(result.stdout) as BackupReport;
+}
+
+async function leaderName(): Promise<string> {
+    const status = await sandbox.endpointStatus();
+    const leader = status.find((s) => s.memberId === s.leader)!;
+    return sandbox.report.members.find((m) => m.clientUrl === leader.endpoint)!.name;
+}
+
+async function values(prefix: string): Promise<Record<string, string>> {
+    const result = await sandbox.etcdctl(["get", prefix, "--prefix"]);
+    expect(result.code).toBe(0);
+    const lines = result.stdout.trim().split("\n").filter(Boolean);
+    const out: Record<string, string> = {};
+    for (let i = 0; i + 1 < lines.length; i += 2) out[lines[i]] = lines[i + 1];
+    return out;
+}
+
+let first: BackupReport;
+let second: BackupReport;
+let keysAtFirst: Record<string, string>;
+
+describe(`etcd ${version}: sandbox backup`, () => {
+    it("runs every member's backup job: only the leader uploads, and the printed snapshot is the stored object", async () => {
+        const leader = await leaderName();
+        keysAtFirst = await values("/app/");
+        first = await backup();
+        expect(first.ok).toBe(true);
+        expect(first.members.map((m) => [m.name, m.outcome]).sort()).toEqual(
+            sandbox.report.members.map((m) => [m.name, m.name === leader ? "backed up" : "not the leader"]).sort(),
+        );
+        const snapshot = first.snapshot!;
+        expect(snapshot.member).toBe(leader);
+        expect(snapshot.key).toMatch(/\/snapshots\/\d{4}\/\d{2}\/\d{2}\/\d{8}T\d{6}Z-r\d+\.db$/);
+        expect(snapshot.uri).toBe(`s3://${snapshot.bucket}/${snapshot.key}`);
+
+        // The object in the sandbox's S3, read with the real AWS CLI: same bytes as printed.
+        const s3 = readState(STACK)!.s3!;
+        const file = path.join(tmp, "first.db");
+        const download = hostAws(s3, ["s3", "cp", snapshot.uri, file, "--only-show-errors"]);
+        expect(download.stderr).toBe("");
+        const bytes = fs.readFileSync(file);
+        expect(bytes.length).toBe(snapshot.size);
+        expect(crypto.createHash("sha256").update(bytes).digest("hex")).toBe(snapshot.sha256);
+
+        // What the leader published to the sandbox's CloudWatch at this tick.
+        expect(first.metrics).toEqual(
+            expect.arrayContaining([expect.objectContaining({ metric: "SecondsSinceLastGoodBackup", value: 0, namespace: "EtcdCluster" })]),
+        );
+    }, 10 * 60_000);
+
+    it("lists finished backups newest first", async () => {
+        expect((await sandbox.etcdctl(["put", "/app/after-first", "later"])).code).toBe(0);
+        expect((await sandbox.etcdctl(["del", "/app/key-3"])).code).toBe(0);
+        second = await backup();
+        expect(second.snapshot!.revision).toBeGreaterThan(first.snapshot!.revision);
+        const listed = await sandbox.cli(["backups"]);
+        expect(listed.code).toBe(0);
+        expect((JSON.parse(listed.stdout) as Array<{ uri: string }>).map((b) => b.uri)).toEqual([second.snapshot!.uri, first.snapshot!.uri]);
+    }, 10 * 60_000);
+});
+
+describe(`etcd ${version}: sandbox restore`, () => {
+    it("refuses a snapshot that is not a finished backup, before stopping anything", async () => {
+        const pids = sandbox.report.members.map((m) => m.pid);
+        const missing = await sandbox.cli(["restore", "--from", first.snapshot!.uri.replace(/\.db$/, "-missing.db")]);
+        expect(missing.code).toBe(1);
+        expect(missing.stderr).toContain("is not a finished backup");
+        const foreign = await sandbox.cli(["restore", "--from", "s3://another-bucket/x.db"]);
+        expect(foreign.code).toBe(1);
+        expect(foreign.stderr).toContain(`not in the sandbox's bucket`);
+        const noFrom = await sandbox.cli(["restore"]);
+        expect(noFrom.code).toBe(2);
+        expect(noFrom.stderr).toContain("restore needs --from");
+        const status = JSON.parse((await sandbox.cli(["status"])).stdout) as { members: Array<{ pid: number }> };
+        expect(status.members.map((m) => m.pid)).toEqual(pids);
+    }, 5 * 60_000);
+
+    it("brings up a new cluster from an older snapshot: its keys and revision, a new token and ids, old data kept aside", async () => {
+        const before = { token: sandbox.report.clusterToken, ids: (await sandbox.memberList()).map((m) => m.id) };
+        const stackFile = testStackFile(path.join(REPO, "Pulumi.dev.yaml"), tmp);
+        const result = await sandbox.cli(["restore", "--from", first.snapshot!.uri, "--config-file", stackFile], 20 * 60_000);
+        expect({ code: result.code, stderr: result.code === 0 ? "" : result.stderr.slice(-3000) }).toEqual({ code: 0, stderr: "" });
+        const restored = JSON.parse(result.stdout) as RestoreReport;
+        sandbox.report = restored;
+
+        expect(restored.restoredFrom).toMatchObject({ uri: first.snapshot!.uri, revision: first.snapshot!.revision, sha256: first.snapshot!.sha256 });
+        expect(restored.restore.map((r) => [r.member, r.restored, r.sha256])).toEqual(restored.members.map((m) => [m.name, true, first.snapshot!.sha256]));
+        expect(restored.clusterToken).not.toBe(before.token);
+        const ids = (await sandbox.memberList()).map((m) => m.id);
+        expect(ids.filter((id) => before.ids.includes(id))).toEqual([]);
+
+        // Exactly the keys of the first snapshot: the later put and delete are not there.
+        expect(await values("/app/")).toEqual(keysAtFirst);
+        const header = await sandbox.etcdctl(["get", "/app/key-0", "-w", "json"]);
+        expect(Number(JSON.parse(header.stdout).header.revision)).toBeGreaterThanOrEqual(first.snapshot!.revision);
+
+        // The old members' data dirs are moved aside, not deleted; the bucket kept both backups.
+        expect(restored.previousDataDirs.map((d) => path.basename(d)).sort()).toEqual(restored.members.map((m) => `${m.name}-data`).sort());
+        for (const dir of restored.previousDataDirs) expect(fs.existsSync(path.join(dir, "member", "snap", "db"))).toBe(true);
+        const listed = JSON.parse((await sandbox.cli(["backups"])).stdout) as Array<{ uri: string }>;
+        expect(listed.map((b) => b.uri)).toEqual([second.snapshot!.uri, first.snapshot!.uri]);
+
+        // The restored cluster takes backups like any other.
+        const next = await backup();
+        expect(next.ok).toBe(true);
+        expect(next.snapshot!.clusterId).not.toBe(first.snapshot!.clusterId);
+    }, 20 * 60_000);
+});
