@@ -208,7 +208,7 @@ export class EtcdCluster extends pulumi.ComponentResource {
                     protectData: settings.protectData,
                     tags,
                     backup: backup
-                        ? { bucketArn: backup.bucketArn, prefix: backup.prefix, metricNamespace: METRIC_NAMESPACE, restoreFrom: settings.backup.restoreFrom }
+                        ? { bucketArn: backup.bucketArn, prefix: backup.prefix, metricNamespace: METRIC_NAMESPACE, restoreFrom: settings.backup.restoreFrom, restoreKmsKeyArn: settings.backup.restoreKmsKeyArn }
                         : undefined,
                     after: [caParameter, ...(backup?.scripts ?? []), ...(previousGate ? [previousGate] : [])],
                 },

@@ -27,7 +27,7 @@ export interface EtcdMemberArgs {
     protectData: boolean;
     tags: Record<string, string>;
     /** Where the member writes snapshots; absent when backups are off. */
-    backup?: { bucketArn: pulumi.Input<string>; prefix: string; metricNamespace: string; restoreFrom?: string };
+    backup?: { bucketArn: pulumi.Input<string>; prefix: string; metricNamespace: string; restoreFrom?: string; restoreKmsKeyArn?: string };
     /** The instance waits for these: the previous member's health gate makes updates roll one at a time. */
     after: pulumi.Resource[];
 }
@@ -169,7 +169,7 @@ export class EtcdMember extends pulumi.ComponentResource {
                                 parameterPrefix: args.parameterPrefix,
                                 memberName: args.memberName,
                                 backup: args.backup
-                                    ? { bucketArn, prefix: args.backup.prefix, metricNamespace: args.backup.metricNamespace, restoreFrom: args.backup.restoreFrom }
+                                    ? { bucketArn, prefix: args.backup.prefix, metricNamespace: args.backup.metricNamespace, restoreFrom: args.backup.restoreFrom, restoreKmsKeyArn: args.backup.restoreKmsKeyArn }
                                     : undefined,
                             }),
                         ),

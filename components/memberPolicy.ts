@@ -13,7 +13,7 @@ export interface MemberPolicyInput {
     memberName: string;
     kmsKeyArn: string;
     /** Where the member writes snapshots; absent when backups are off. */
-    backup?: { bucketArn: string; prefix: string; metricNamespace: string; restoreFrom?: string };
+    backup?: { bucketArn: string; prefix: string; metricNamespace: string; restoreFrom?: string; restoreKmsKeyArn?: string };
 }
 
 export function memberParameterArns(input: MemberPolicyInput): string[] {
@@ -81,6 +81,18 @@ function backupStatements(input: MemberPolicyInput, backup: NonNullable<MemberPo
                   Action: "s3:GetObject",
                   Resource: [`arn:${input.partition}:s3:::${restoreObject}`, `arn:${input.partition}:s3:::${restoreObject.replace(/\.db$/, "")}.json`],
               },
+              ...(backup.restoreKmsKeyArn
+                  ? [
+                        {
+                            // ... encrypted with that cluster's key: decrypt only, and only through S3.
+                            Sid: "DecryptRestoreSnapshot",
+                            Effect: "Allow",
+                            Action: "kms:Decrypt",
+                            Resource: backup.restoreKmsKeyArn,
+                            Condition: { StringEquals: { "kms:ViaService": `s3.${input.region}.amazonaws.com` } },
+                        },
+                    ]
+                  : []),
           ]
         : [];
     return [

@@ -148,4 +148,11 @@ export interface EtcdClusterArgs {
      * @default none: a new cluster starts empty
      */
     restoreFrom?: string;
+    /**
+     * KMS key that encrypts the restoreFrom snapshot when it belongs to ANOTHER cluster (its bucket
+     * uses that cluster's key): members may then decrypt with it, through S3 only. That key's policy
+     * must also allow the new members' roles.
+     * @default none: only this cluster's own key
+     */
+    restoreKmsKeyArn?: string;
 }

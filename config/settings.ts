@@ -62,6 +62,7 @@ export interface ResolvedSettings {
         quotaAlarmPercent: number;
         defragIntervalHours: number;
         restoreFrom?: string;
+        restoreKmsKeyArn?: string;
     };
     amiId?: string;
     kmsKeyArn?: string;
@@ -108,7 +109,7 @@ export function resolveSettings(args: EtcdClusterArgs): ResolvedSettings {
         },
         backup: resolveBackup(args),
         amiId: args.amiId === undefined ? undefined : matching("amiId", args.amiId, /^ami-[0-9a-f]{8,17}$/, "an AMI id like ami-0123456789abcdef0"),
-        kmsKeyArn: args.kmsKeyArn === undefined ? undefined : matching("kmsKeyArn", args.kmsKeyArn, /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/.+$/, "a KMS key ARN like arn:aws:kms:eu-west-1:123456789012:key/<id>"),
+        kmsKeyArn: args.kmsKeyArn === undefined ? undefined : kmsKeyArn("kmsKeyArn", args.kmsKeyArn),
         protectData: args.protectData ?? true,
         tags: args.tags ?? {},
     };
@@ -171,7 +172,21 @@ function resolveBackup(args: EtcdClusterArgs): ResolvedSettings["backup"] {
         quotaAlarmPercent: integerIn("quotaAlarmPercent", args.quotaAlarmPercent ?? 80, 10, 99),
         defragIntervalHours: integerIn("defragIntervalHours", args.defragIntervalHours ?? 72, 1, 24 * 90),
         restoreFrom: args.restoreFrom === undefined ? undefined : matching("restoreFrom", args.restoreFrom, /^(latest|s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/\S+)$/, "latest or a snapshot's s3://bucket/key URI"),
+        restoreKmsKeyArn: restoreKmsKeyArn(args),
     };
+}
+
+/** A key of another cluster's snapshot: only meaningful for an s3:// restoreFrom, and always a key ARN (IAM cannot scope an alias). */
+function restoreKmsKeyArn(args: EtcdClusterArgs): string | undefined {
+    if (args.restoreKmsKeyArn === undefined) return undefined;
+    if (!args.restoreFrom?.startsWith("s3://")) {
+        throw new ConfigError("restoreKmsKeyArn", args.restoreKmsKeyArn, "It is the key of another cluster's snapshot: give it only with restoreFrom: s3://bucket/key.db (latest is this cluster's own snapshot and key).");
+    }
+    return matching("restoreKmsKeyArn", args.restoreKmsKeyArn, /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/.+$/, "the key ARN (not an alias) like arn:aws:kms:eu-west-1:123456789012:key/<id> of the snapshot's bucket key");
+}
+
+function kmsKeyArn(setting: string, value: string): string {
+    return matching(setting, value, /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/.+$/, "a KMS key ARN like arn:aws:kms:eu-west-1:123456789012:key/<id>");
 }
 
 function resolvePki(args: EtcdClusterArgs): ResolvedSettings["pki"] {

@@ -57,6 +57,7 @@ export const STACK_SETTINGS: Record<keyof EtcdClusterArgs, Kind> = {
     quotaAlarmPercent: "number",
     defragIntervalHours: "number",
     restoreFrom: "string",
+    restoreKmsKeyArn: "string",
 };
 
 /** Settings of the program itself, not of the cluster. */

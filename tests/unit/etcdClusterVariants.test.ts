@@ -102,6 +102,33 @@ describe("options that change the shape", () => {
     });
 });
 
+describe("disaster recovery from another cluster's snapshot", () => {
+    const from = "s3://old-cluster-backups/proj/prod/main/snapshots/2026/11/01/20261101T000000Z-r42.db";
+    const oldKey = "arn:aws:kms:eu-west-1:123456789012:key/0a1b2c3d-0000-4000-8000-000000000001";
+
+    async function restoreStatements(name: string, args: EtcdClusterArgs) {
+        const { resources } = await build(name, { restoreFrom: from, ...args });
+        const policy = JSON.parse(one(resources, "aws:iam/rolePolicy:RolePolicy", `${name}-etcd1-policy`).inputs.policy);
+        return policy.Statement.filter((s: { Sid: string }) => /Restore/.test(s.Sid));
+    }
+
+    test("members may read exactly that snapshot and its manifest, and decrypt with its key only through S3", async () => {
+        expect(await restoreStatements("dr", { restoreKmsKeyArn: oldKey })).toEqual([
+            {
+                Sid: "ReadRestoreSnapshot",
+                Effect: "Allow",
+                Action: "s3:GetObject",
+                Resource: [`arn:aws:s3:::${from.slice(5)}`, `arn:aws:s3:::${from.slice(5).replace(/\.db$/, ".json")}`],
+            },
+            { Sid: "DecryptRestoreSnapshot", Effect: "Allow", Action: "kms:Decrypt", Resource: oldKey, Condition: { StringEquals: { "kms:ViaService": "s3.eu-west-1.amazonaws.com" } } },
+        ]);
+    });
+
+    test("without restoreKmsKeyArn no other key is granted", async () => {
+        expect((await restoreStatements("drnokey", {})).map((s: { Sid: string }) => s.Sid)).toEqual(["ReadRestoreSnapshot"]);
+    });
+});
+
 describe("two clusters in one stack", () => {
     test("share no resource name, parameter path or token", async () => {
         const a = await build("left", {});
@@ -132,6 +159,8 @@ describe("refused inputs create nothing", () => {
         ["a quota larger than half the volume", { quotaBackendBytes: 40e9 }, /quotaBackendBytes: got 40000000000\. .*half the 50 GB data volume/],
         ["early renewal not shorter than validity", { certValidityHours: 100, certEarlyRenewalHours: 100 }, /certEarlyRenewalHours: got 100\. Must be less than certValidityHours/],
         ["a malformed AMI id", { amiId: "latest" }, /amiId: got "latest"\. Use an AMI id like ami-/],
+        ["a restore key without an s3:// restoreFrom", { restoreFrom: "latest", restoreKmsKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/abc" }, /restoreKmsKeyArn: got "arn:aws:kms:eu-west-1:123456789012:key\/abc"\. .*give it only with restoreFrom: s3:\/\//],
+        ["a restore key given as an alias", { restoreFrom: "s3://old-bucket/x.db", restoreKmsKeyArn: "arn:aws:kms:eu-west-1:123456789012:alias/old" }, /restoreKmsKeyArn: got .*Use the key ARN \(not an alias\)/],
     ];
 
     test.each(refusals)("refuses %s", async (_label, args, message) => {
