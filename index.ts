@@ -23,3 +23,5 @@ export const kmsKeyArn = cluster.kmsKeyArn;
 export const parameterPrefix = cluster.parameterPrefix;
 export const backupBucketName = cluster.backupBucketName;
 export const backupPrefix = cluster.backupPrefix;
+export const keeperUrls = cluster.keeperUrls;
+export const keeperPortForwardCommand = cluster.keeperPortForwardCommand;

@@ -3,11 +3,12 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
 import { EtcdClusterArgs } from "../config/clusterArgs";
-import { resolveSettings, ResolvedSettings } from "../config/settings";
+import { KEEPER_CLIENT, resolveSettings, ResolvedSettings } from "../config/settings";
 import { EtcdBackupBucket } from "./backupBucket";
 import { backupScriptObjects } from "./backupScripts";
 import { EtcdClusterAlarms, METRIC_NAMESPACE } from "./clusterAlarms";
 import { healthGate } from "./healthGate";
+import { keeperCertificateParameters, keeperPortForwardCommand, keeperUrls } from "./keeper";
 import { EtcdMember } from "./member";
 import { EtcdPki } from "./pki";
 import { ETCD_PORTS, MemberAddress, MemberRenderInput } from "./render/types";
@@ -82,6 +83,10 @@ export class EtcdCluster extends pulumi.ComponentResource {
     /** Bucket and key prefix of the snapshots (empty when backups are off). */
     public readonly backupBucketName: pulumi.Output<string>;
     public readonly backupPrefix: pulumi.Output<string>;
+    /** Where to open the etcdkeeper UI (empty when it is off). */
+    public readonly keeperUrls: pulumi.Output<string[]>;
+    /** The SSM port-forwarding command that opens it on localhost:8888 (empty when off or allow-listed). */
+    public readonly keeperPortForwardCommand: pulumi.Output<string>;
 
     constructor(name: string, args: EtcdClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         // Validate before registering anything, so a bad setting never leaves a half-made cluster.
@@ -107,7 +112,11 @@ export class EtcdCluster extends pulumi.ComponentResource {
 
         const backup = this.backups(name, settings, `${project}/${stack}/${name}`, kmsKeyArn, tags);
         const network = this.network(name, settings, tags);
-        const securityGroup = new EtcdSecurityGroup(`${name}-members`, { vpcId: network.vpcId, ...settings.network, tags }, parent);
+        const securityGroup = new EtcdSecurityGroup(
+            `${name}-members`,
+            { vpcId: network.vpcId, ...settings.network, keeperCidrs: settings.keeper?.allowedCidrs ?? [], tags },
+            parent,
+        );
 
         // Interfaces first: their fixed IPs go into certificates and the initial cluster.
         const interfaces = settings.memberNames.map(
@@ -145,6 +154,11 @@ export class EtcdCluster extends pulumi.ComponentResource {
             { name: `${parameterPrefix}/ca.pem`, type: "String", value: pki.caCertPem, description: `etcd ${name}: CA certificate`, tags },
             parent,
         );
+
+        const keeperParameters = settings.keeper
+            ? keeperCertificateParameters(name, { parameterPrefix, certPem: pki.clientCerts[KEEPER_CLIENT].certPem, keyPem: pki.clientCerts[KEEPER_CLIENT].keyPem, kmsKeyArn, tags }, parent)
+            : [];
+        const keeperOnMemberIp = (settings.keeper?.allowedCidrs.length ?? 0) > 0;
 
         const amiId = settings.amiId
             ? pulumi.output(settings.amiId)
@@ -187,6 +201,7 @@ export class EtcdCluster extends pulumi.ComponentResource {
                               restoreFrom: settings.backup.restoreFrom,
                           }
                         : undefined,
+                    keeper: settings.keeper ? { image: settings.keeper.image, bindAddress: keeperOnMemberIp ? all[i].ip : "127.0.0.1" } : undefined,
                 }));
             const etcdMember = new EtcdMember(
                 `${name}-${member}`,
@@ -210,7 +225,8 @@ export class EtcdCluster extends pulumi.ComponentResource {
                     backup: backup
                         ? { bucketArn: backup.bucketArn, prefix: backup.prefix, metricNamespace: METRIC_NAMESPACE, restoreFrom: settings.backup.restoreFrom, restoreKmsKeyArn: settings.backup.restoreKmsKeyArn }
                         : undefined,
-                    after: [caParameter, ...(backup?.scripts ?? []), ...(previousGate ? [previousGate] : [])],
+                    keeper: settings.keeper !== undefined,
+                    after: [caParameter, ...keeperParameters, ...(backup?.scripts ?? []), ...(previousGate ? [previousGate] : [])],
                 },
                 parent,
             );
@@ -253,6 +269,9 @@ export class EtcdCluster extends pulumi.ComponentResource {
         this.parameterPrefix = pulumi.output(parameterPrefix);
         this.backupBucketName = backup ? backup.bucketName : pulumi.output("");
         this.backupPrefix = pulumi.output(backup?.prefix ?? "");
+        this.keeperUrls = settings.keeper ? pulumi.all(ips).apply((all) => keeperUrls(keeperOnMemberIp, all)) : pulumi.output([]);
+        this.keeperPortForwardCommand =
+            settings.keeper && !keeperOnMemberIp ? pulumi.all([region, members[0].instance.id]).apply(([r, id]) => keeperPortForwardCommand(r, id)) : pulumi.output("");
 
         this.registerOutputs({
             clientEndpoints: this.clientEndpoints,
@@ -271,6 +290,8 @@ export class EtcdCluster extends pulumi.ComponentResource {
             parameterPrefix: this.parameterPrefix,
             backupBucketName: this.backupBucketName,
             backupPrefix: this.backupPrefix,
+            keeperUrls: this.keeperUrls,
+            keeperPortForwardCommand: this.keeperPortForwardCommand,
         });
     }
 

@@ -28,6 +28,8 @@ export interface EtcdMemberArgs {
     tags: Record<string, string>;
     /** Where the member writes snapshots; absent when backups are off. */
     backup?: { bucketArn: pulumi.Input<string>; prefix: string; metricNamespace: string; restoreFrom?: string; restoreKmsKeyArn?: string };
+    /** The member runs the etcdkeeper UI and may read its certificate. */
+    keeper?: boolean;
     /** The instance waits for these: the previous member's health gate makes updates roll one at a time. */
     after: pulumi.Resource[];
 }
@@ -168,6 +170,7 @@ export class EtcdMember extends pulumi.ComponentResource {
                                 kmsKeyArn,
                                 parameterPrefix: args.parameterPrefix,
                                 memberName: args.memberName,
+                                keeper: args.keeper,
                                 backup: args.backup
                                     ? { bucketArn, prefix: args.backup.prefix, metricNamespace: args.backup.metricNamespace, restoreFrom: args.backup.restoreFrom, restoreKmsKeyArn: args.backup.restoreKmsKeyArn }
                                     : undefined,

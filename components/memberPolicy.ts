@@ -12,13 +12,15 @@ export interface MemberPolicyInput {
     parameterPrefix: string;
     memberName: string;
     kmsKeyArn: string;
+    /** The member runs the etcdkeeper UI: it may read the UI's certificate too. */
+    keeper?: boolean;
     /** Where the member writes snapshots; absent when backups are off. */
     backup?: { bucketArn: string; prefix: string; metricNamespace: string; restoreFrom?: string; restoreKmsKeyArn?: string };
 }
 
 export function memberParameterArns(input: MemberPolicyInput): string[] {
     const base = `arn:${input.partition}:ssm:${input.region}:${input.accountId}:parameter${input.parameterPrefix}`;
-    return [`${base}/ca.pem`, `${base}/members/${input.memberName}/*`];
+    return [`${base}/ca.pem`, `${base}/members/${input.memberName}/*`, ...(input.keeper ? [`${base}/keeper/*`] : [])];
 }
 
 export function memberPolicyDocument(input: MemberPolicyInput): object {

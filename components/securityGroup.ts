@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { ETCD_PORTS } from "./render/types";
+import { ETCD_PORTS, KEEPER_PORTS } from "./render/types";
 
 export interface EtcdSecurityGroupArgs {
     vpcId: pulumi.Input<string>;
@@ -8,12 +8,14 @@ export interface EtcdSecurityGroupArgs {
     clientSecurityGroupIds: string[];
     monitoringCidrs: string[];
     monitoringSecurityGroupIds: string[];
+    /** CIDRs allowed to the etcdkeeper UI (opt-in allow-list); none by default. */
+    keeperCidrs: string[];
     tags: Record<string, string>;
 }
 
 /**
  * The members' security group. Ingress: peer port only between members; client port from the
- * members and the configured clients; metrics port only from configured monitoring sources. No SSH
+ * members and the configured clients; metrics port only from configured monitoring sources; the etcdkeeper port only from its allow-list. No SSH
  * (operators use SSM Session Manager) and nothing from 0.0.0.0/0. Egress: HTTPS (SSM, KMS, S3,
  * the etcd mirror) and the etcd ports towards the other members.
  */
@@ -42,6 +44,7 @@ export class EtcdSecurityGroup extends pulumi.ComponentResource {
         args.clientSecurityGroupIds.forEach((sg, i) => ingress(`client-sg-${i + 1}`, ETCD_PORTS.client, `etcd clients from ${sg}`, { referencedSecurityGroupId: sg }));
         args.monitoringCidrs.forEach((cidr, i) => ingress(`metrics-cidr-${i + 1}`, ETCD_PORTS.metrics, `etcd metrics scraped from ${cidr}`, { cidrIpv4: cidr }));
         args.monitoringSecurityGroupIds.forEach((sg, i) => ingress(`metrics-sg-${i + 1}`, ETCD_PORTS.metrics, `etcd metrics scraped from ${sg}`, { referencedSecurityGroupId: sg }));
+        args.keeperCidrs.forEach((cidr, i) => ingress(`keeper-cidr-${i + 1}`, KEEPER_PORTS.host, `etcdkeeper UI (no login) from ${cidr}`, { cidrIpv4: cidr }));
 
         new aws.vpc.SecurityGroupEgressRule(
             `${name}-https-out`,

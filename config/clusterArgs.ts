@@ -155,4 +155,26 @@ export interface EtcdClusterArgs {
      * @default none: only this cluster's own key
      */
     restoreKmsKeyArn?: string;
+
+    // ---- The etcdkeeper web UI ----------------------------------------------------------------
+
+    /**
+     * Run the etcdkeeper web UI on every member, as a container with its own client certificate
+     * (`etcdkeeper`, issued by the cluster's CA). etcdkeeper has no login: by default it listens on
+     * the member's loopback only, reached through an SSM port-forwarding session.
+     * @default false
+     */
+    keeperEnabled?: boolean;
+    /**
+     * The etcdkeeper container image, pinned: a version tag (not `latest`) or an `@sha256:` digest.
+     * The upstream image is built for amd64 only; on Graviton members give an arm64 build.
+     * @default "evildecay/etcdkeeper:v0.7.6"
+     */
+    keeperImage?: string;
+    /**
+     * CIDRs allowed to reach the UI on port 8888 of the members' private addresses. Opt-in: anyone
+     * in them can read and write every key, since etcdkeeper has no login.
+     * @default none: loopback only, through SSM port forwarding
+     */
+    keeperAllowedCidrs?: string[];
 }

@@ -5,6 +5,9 @@ import { DEFAULT_ETCD_MIRROR, DEFAULT_ETCD_VERSION, resolveEtcdRelease } from ".
 import { decideSizing, SizingDecision } from "./sizingDecision";
 
 export const ALLOWED_MEMBER_COUNTS = [3, 5, 7];
+/** etcdkeeper's pinned image and the client certificate it connects with. */
+export const DEFAULT_KEEPER_IMAGE = "evildecay/etcdkeeper:v0.7.6";
+export const KEEPER_CLIENT = "etcdkeeper";
 export const HEALTH_GATE_MODES = ["ssm", "direct", "off"] as const;
 export type HealthGateMode = (typeof HEALTH_GATE_MODES)[number];
 export const KEY_ALGORITHMS = ["ECDSA", "RSA"] as const;
@@ -64,6 +67,8 @@ export interface ResolvedSettings {
         restoreFrom?: string;
         restoreKmsKeyArn?: string;
     };
+    /** The etcdkeeper UI; absent when off. */
+    keeper?: { image: string; allowedCidrs: string[] };
     amiId?: string;
     kmsKeyArn?: string;
     protectData: boolean;
@@ -85,6 +90,10 @@ export function resolveSettings(args: EtcdClusterArgs): ResolvedSettings {
     }
     const sizing = decideSizing(args);
     const release = resolveEtcdRelease(args.etcdVersion ?? DEFAULT_ETCD_VERSION, sizing.arch, args.etcdSha256);
+    const keeper = resolveKeeper(args, sizing.arch);
+    const pki = resolvePki(args);
+    // The UI's own consumer certificate; listed once even when clientNames names it too.
+    if (keeper && !pki.clientNames.includes(KEEPER_CLIENT)) pki.clientNames = [...pki.clientNames, KEEPER_CLIENT];
 
     return {
         memberNames: Array.from({ length: memberCount }, (_, i) => `etcd${i + 1}`),
@@ -102,12 +111,13 @@ export function resolveSettings(args: EtcdClusterArgs): ResolvedSettings {
             clusterToken: args.clusterToken === undefined ? undefined : clusterToken(args.clusterToken),
         },
         network: resolveNetwork(args),
-        pki: resolvePki(args),
+        pki,
         healthGate: {
             mode: oneOf("healthGate", args.healthGate ?? "ssm", HEALTH_GATE_MODES),
             timeoutSeconds: integerIn("healthGateTimeoutSeconds", args.healthGateTimeoutSeconds ?? 900, 60, 7200),
         },
         backup: resolveBackup(args),
+        ...(keeper ? { keeper } : {}),
         amiId: args.amiId === undefined ? undefined : matching("amiId", args.amiId, /^ami-[0-9a-f]{8,17}$/, "an AMI id like ami-0123456789abcdef0"),
         kmsKeyArn: args.kmsKeyArn === undefined ? undefined : kmsKeyArn("kmsKeyArn", args.kmsKeyArn),
         protectData: args.protectData ?? true,
@@ -187,6 +197,27 @@ function restoreKmsKeyArn(args: EtcdClusterArgs): string | undefined {
 
 function kmsKeyArn(setting: string, value: string): string {
     return matching(setting, value, /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/.+$/, "a KMS key ARN like arn:aws:kms:eu-west-1:123456789012:key/<id>");
+}
+
+function resolveKeeper(args: EtcdClusterArgs, arch: string): ResolvedSettings["keeper"] {
+    if (!args.keeperEnabled) {
+        for (const setting of ["keeperImage", "keeperAllowedCidrs"] as const) {
+            if (args[setting] !== undefined) throw new ConfigError(setting, args[setting], "It configures the etcdkeeper UI, which is off: set keeperEnabled: true too, or remove it.");
+        }
+        return undefined;
+    }
+    const image = args.keeperImage ?? DEFAULT_KEEPER_IMAGE;
+    if (!/^[a-z0-9][a-z0-9._\-/:]*[a-z0-9](@sha256:[0-9a-f]{64}|:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})$/.test(image) || /:latest$/.test(image)) {
+        throw new ConfigError("keeperImage", image, "Pin the image: a version tag that is not latest (evildecay/etcdkeeper:v0.7.6) or a digest (repo@sha256:<64 hex>), so every member runs the same build.");
+    }
+    if (image === DEFAULT_KEEPER_IMAGE && arch !== "amd64") {
+        throw new ConfigError(
+            "keeperImage",
+            image,
+            `The upstream etcdkeeper image is built for amd64 only and the members are ${arch} (instanceFamily ${args.instanceFamily ?? "m7g"}). Use an x86 instanceFamily such as m7i, or give keeperImage an ${arch} build (e.g. your own mirror in ECR).`,
+        );
+    }
+    return { image, allowedCidrs: ingressCidrs("keeperAllowedCidrs", args.keeperAllowedCidrs ?? []) };
 }
 
 function resolvePki(args: EtcdClusterArgs): ResolvedSettings["pki"] {

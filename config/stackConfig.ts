@@ -58,6 +58,9 @@ export const STACK_SETTINGS: Record<keyof EtcdClusterArgs, Kind> = {
     defragIntervalHours: "number",
     restoreFrom: "string",
     restoreKmsKeyArn: "string",
+    keeperEnabled: "boolean",
+    keeperImage: "string",
+    keeperAllowedCidrs: "list",
 };
 
 /** Settings of the program itself, not of the cluster. */

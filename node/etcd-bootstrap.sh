@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # etcd-bootstrap: brings a member up, one step per script:
 #   etcd-install -> etcd-prepare-volume -> etcd-fetch-certs -> etcd-fetch-scripts [-> etcd-restore --bootstrap]
-#   -> etcd-choose-state -> etcd-start
+#   -> etcd-choose-state -> etcd-start [-> etcd-keeper-start]
 # Every step is idempotent, so running it again (or on a reboot) is safe. The steps are looked up in
 # SBIN_DIR, so a local sandbox can substitute the OS-level ones (install, volume, certs, start).
 set -euo pipefail
@@ -35,4 +35,9 @@ for step in "${steps[@]}"; do
     exit 1
   fi
 done
+# The web UI is optional: etcd serves whether or not it starts (e.g. its image cannot be pulled).
+if [[ "${KEEPER_ENABLED:-}" == true ]]; then
+  echo "etcd-bootstrap: $MEMBER_NAME: etcd-keeper-start" >&2
+  "$SBIN_DIR/etcd-keeper-start" || echo "etcd-bootstrap: $MEMBER_NAME: WARNING: the etcdkeeper UI did not start; etcd runs" >&2
+fi
 echo "etcd-bootstrap: $MEMBER_NAME: done" >&2

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # etcd-fetch-certs: reads this member's CA, member (server+peer) and node (client) certificates and
-# keys from SSM Parameter Store into CERT_DIR. Runs at boot and from etcd-cert-sync.timer: a file is
-# replaced (atomically) only when its content changed, so etcd picks up renewed certificates on its
-# next connections. Never prints certificate or key material.
+# keys from SSM Parameter Store into CERT_DIR; with the etcdkeeper UI on, also the UI's own client
+# certificate into KEEPER_CERT_DIR (root only; the UI restarts when it changes). Runs at boot and
+# from etcd-cert-sync.timer: a file is replaced (atomically) only when its content changed, so etcd
+# picks up renewed certificates on its next connections. Never prints certificate or key material.
 set -euo pipefail
 
 ETCD_MEMBER_ENV="${ETCD_MEMBER_ENV:-/etc/etcd/member.env}"
@@ -16,17 +17,26 @@ umask 077
 attempts="${SSM_ATTEMPTS:-5}"
 member_prefix="$PARAMETER_PREFIX/members/$MEMBER_NAME"
 
-# parameter name | destination | mode | what the file must contain
+# parameter name | destination | mode | owner | what the file must contain
 files=(
-  "$PARAMETER_PREFIX/ca.pem|$CA_FILE|0644|CERTIFICATE"
-  "$member_prefix/member.pem|$MEMBER_CERT_FILE|0644|CERTIFICATE"
-  "$member_prefix/member-key.pem|$MEMBER_KEY_FILE|0600|PRIVATE KEY"
-  "$member_prefix/node.pem|$NODE_CERT_FILE|0644|CERTIFICATE"
-  "$member_prefix/node-key.pem|$NODE_KEY_FILE|0600|PRIVATE KEY"
+  "$PARAMETER_PREFIX/ca.pem|$CA_FILE|0644|$SERVICE_USER|CERTIFICATE"
+  "$member_prefix/member.pem|$MEMBER_CERT_FILE|0644|$SERVICE_USER|CERTIFICATE"
+  "$member_prefix/member-key.pem|$MEMBER_KEY_FILE|0600|$SERVICE_USER|PRIVATE KEY"
+  "$member_prefix/node.pem|$NODE_CERT_FILE|0644|$SERVICE_USER|CERTIFICATE"
+  "$member_prefix/node-key.pem|$NODE_KEY_FILE|0600|$SERVICE_USER|PRIVATE KEY"
 )
 
 mkdir -p "$CERT_DIR"
 chmod 0755 "$CERT_DIR"
+if [[ "${KEEPER_ENABLED:-}" == true ]]; then
+  files+=(
+    "$PARAMETER_PREFIX/ca.pem|$KEEPER_CA_FILE|0644|root|CERTIFICATE"
+    "$PARAMETER_PREFIX/keeper/etcdkeeper.pem|$KEEPER_CERT_FILE|0644|root|CERTIFICATE"
+    "$PARAMETER_PREFIX/keeper/etcdkeeper-key.pem|$KEEPER_KEY_FILE|0600|root|PRIVATE KEY"
+  )
+  mkdir -p "$KEEPER_CERT_DIR"
+  chmod 0700 "$KEEPER_CERT_DIR"
+fi
 temps=()
 cleanup() { rm -f "${temps[@]}"; }
 trap cleanup EXIT
@@ -48,8 +58,8 @@ get_parameter() { # name output-file
 # key are replaced together.
 changed=()
 for spec in "${files[@]}"; do
-  IFS='|' read -r name dest mode marker <<<"$spec"
-  tmp="$(mktemp "$CERT_DIR/.fetch.XXXXXX")"
+  IFS='|' read -r name dest mode owner marker <<<"$spec"
+  tmp="$(mktemp "$(dirname "$dest")/.fetch.XXXXXX")"
   temps+=("$tmp")
   get_parameter "$name" "$tmp" || fail "cannot read SSM parameter $name"
   grep -q -e "-----BEGIN .*$marker-----" "$tmp" || fail "SSM parameter $name does not hold a PEM $marker"
@@ -57,13 +67,19 @@ for spec in "${files[@]}"; do
     continue
   fi
   chmod "$mode" "$tmp"
-  chown "$SERVICE_USER:" "$tmp"
+  chown "$owner:" "$tmp"
   changed+=("$tmp|$dest")
 done
 
+keeper_changed=false
 for pair in "${changed[@]}"; do
   IFS='|' read -r tmp dest <<<"$pair"
   mv -f "$tmp" "$dest"
   log "updated $dest"
+  if [[ "$dest" == "${KEEPER_CERT_DIR:-/nonexistent}"/* ]]; then keeper_changed=true; fi
 done
+# The UI reads its certificate only at start.
+if [[ "$keeper_changed" == true ]] && command -v systemctl >/dev/null 2>&1 && [[ -d /run/systemd/system ]]; then
+  systemctl try-restart etcdkeeper.service || log "restarting etcdkeeper.service after a certificate change failed"
+fi
 log "${#changed[@]} of ${#files[@]} files changed"

@@ -16,7 +16,9 @@ import { writeFile } from "./state";
  */
 
 /** OS-level node scripts the sandbox substitutes with sandbox/node/<name>.sh. etcd-fetch-certs runs as rendered, against the aws stand-in. */
-export const SUBSTITUTED_SCRIPTS = ["etcd-install", "etcd-prepare-volume", "etcd-start"] as const;
+export const SUBSTITUTED_SCRIPTS = ["etcd-install", "etcd-prepare-volume", "etcd-start", "etcd-keeper-start"] as const;
+/** Substituted when the user data has them (the etcdkeeper UI is optional). */
+const OPTIONAL_SCRIPTS: ReadonlySet<string> = new Set(["etcd-keeper-start"]);
 for (const s of SUBSTITUTED_SCRIPTS) {
     if (!OS_LEVEL_SCRIPTS.includes(s)) throw new Error(`${s} is no longer an OS-level node script; update the sandbox`);
 }
@@ -39,7 +41,10 @@ export function layOutMember(member: PlannedMember, dir: string): LaidOutMember 
     for (const name of SUBSTITUTED_SCRIPTS) {
         const script = path.join(member.env.SBIN_DIR, name);
         const rendered = onHost(script);
-        if (!fs.existsSync(rendered)) throw new Error(`the user data of ${member.name} writes no ${script}`);
+        if (!fs.existsSync(rendered)) {
+            if (OPTIONAL_SCRIPTS.has(name)) continue;
+            throw new Error(`the user data of ${member.name} writes no ${script}`);
+        }
         fs.mkdirSync(path.join(dir, "replaced"), { recursive: true });
         fs.renameSync(rendered, path.join(dir, "replaced", name));
         fs.copyFileSync(path.join(SANDBOX_NODE, `${name}.sh`), rendered);

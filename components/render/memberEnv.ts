@@ -1,7 +1,8 @@
 import { createHash } from "crypto";
 import { BACKUP_SCRIPTS, readNodeScript } from "./memberFiles";
 import { certFiles, configFiles, NodePaths, resolveNodePaths } from "./paths";
-import { MemberRenderInput } from "./types";
+import { keeperCertFiles } from "./keeper";
+import { KEEPER_PORTS, MemberRenderInput } from "./types";
 import { checkRenderInput, clientUrl, initialCluster, peerUrl } from "./urls";
 
 /** The system user etcd runs as; owns the data volume and the certificate files. */
@@ -87,6 +88,22 @@ export function memberEnvVars(input: MemberRenderInput, paths?: Partial<NodePath
         ["NODE_CERT_FILE", certs.nodeCert],
         ["NODE_KEY_FILE", certs.nodeKey],
         ...backupEnvVars(input),
+        ...keeperEnvVars(input, p),
+    ];
+}
+
+/** Settings of etcd-keeper-start and the keeper part of etcd-fetch-certs; none when the UI is off, so its member.env is unchanged. */
+function keeperEnvVars(input: MemberRenderInput, p: NodePaths): Array<[string, string]> {
+    if (!input.keeper) return [];
+    const files = keeperCertFiles(p);
+    return [
+        ["KEEPER_ENABLED", "true"],
+        ["KEEPER_IMAGE", input.keeper.image],
+        ["KEEPER_CERT_DIR", files.dir],
+        ["KEEPER_CA_FILE", files.ca],
+        ["KEEPER_CERT_FILE", files.cert],
+        ["KEEPER_KEY_FILE", files.key],
+        ["KEEPER_URL", `http://${input.keeper.bindAddress}:${KEEPER_PORTS.host}/etcdkeeper/`],
     ];
 }
 

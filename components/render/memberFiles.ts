@@ -32,10 +32,12 @@ export const BACKUP_SCRIPTS = [
     "etcd-restore",
     "etcd-defrag",
 ] as const;
-export type NodeScript = (typeof NODE_SCRIPTS)[number] | (typeof BACKUP_SCRIPTS)[number];
+/** Only on members that run the etcdkeeper UI. */
+export const KEEPER_SCRIPTS = ["etcd-keeper-start"] as const;
+export type NodeScript = (typeof NODE_SCRIPTS)[number] | (typeof BACKUP_SCRIPTS)[number] | (typeof KEEPER_SCRIPTS)[number];
 
-/** The scripts a local sandbox replaces: they touch the OS (package install, block devices, SSM, systemd). */
-export const OS_LEVEL_SCRIPTS: readonly NodeScript[] = ["etcd-install", "etcd-prepare-volume", "etcd-fetch-certs", "etcd-start"];
+/** The scripts a local sandbox replaces: they touch the OS (package install, block devices, SSM, systemd, Docker). */
+export const OS_LEVEL_SCRIPTS: readonly NodeScript[] = ["etcd-install", "etcd-prepare-volume", "etcd-fetch-certs", "etcd-start", "etcd-keeper-start"];
 
 export interface MemberFile {
     /** Absolute path on the node. */
@@ -73,7 +75,7 @@ export function memberFileList(input: MemberRenderInput, paths?: Partial<NodePat
     for (const [name, content] of Object.entries(renderSystemdUnits(input, p))) {
         files.push({ path: `${p.systemdDir}/${name}`, content, mode: "0644", kind: "systemd-unit" });
     }
-    for (const name of NODE_SCRIPTS) {
+    for (const name of [...NODE_SCRIPTS, ...(input.keeper ? KEEPER_SCRIPTS : [])]) {
         files.push({ path: `${p.sbinDir}/${name}`, content: readNodeScript(name), mode: "0755", kind: "script" });
     }
     return files;

@@ -1,6 +1,8 @@
 import { ETCD_USER } from "./memberEnv";
 import { configFiles, NodePaths, resolveNodePaths } from "./paths";
+import { KEEPER_SERVICE, renderKeeperService } from "./keeper";
 import { MemberRenderInput } from "./types";
+import { section, unit } from "./unitFile";
 
 export const ETCD_SERVICE = "etcd.service";
 export const CERT_SYNC_SERVICE = "etcd-cert-sync.service";
@@ -12,14 +14,6 @@ export const BACKUP_METRICS_TIMER = "etcd-backup-metrics.timer";
 export const DEFRAG_SERVICE = "etcd-defrag.service";
 export const DEFRAG_TIMER = "etcd-defrag.timer";
 
-/** One `Key=Value` section of a unit file. */
-function section(name: string, entries: Array<[string, string | number]>): string {
-    return `[${name}]\n` + entries.map(([k, v]) => `${k}=${v}`).join("\n") + "\n";
-}
-
-function unit(...sections: string[]): string {
-    return "# Rendered by the Pulumi component; edits are lost when the member is replaced.\n" + sections.join("\n");
-}
 
 /**
  * etcd itself. Type=notify: etcd tells systemd when it serves clients, which needs a quorum, so the
@@ -160,5 +154,6 @@ export function renderSystemdUnits(input: MemberRenderInput, paths?: Partial<Nod
         [CERT_SYNC_SERVICE]: renderCertSyncService(input, paths),
         [CERT_SYNC_TIMER]: renderCertSyncTimer(input),
         ...renderBackupUnits(input, paths),
+        ...(input.keeper ? { [KEEPER_SERVICE]: renderKeeperService(input.keeper, paths) } : {}),
     };
 }

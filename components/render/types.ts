@@ -4,6 +4,8 @@ export type Arch = "amd64" | "arm64";
 
 /** The well-known ports; fixed so security groups, configs and scripts agree. */
 export const ETCD_PORTS = { client: 2379, peer: 2380, metrics: 2381 } as const;
+/** etcdkeeper: the container's port, published on the host's KEEPER_PORTS.host (as the seed does). */
+export const KEEPER_PORTS = { host: 8888, container: 8080 } as const;
 
 export interface MemberAddress {
     /** etcd member name, e.g. `etcd1`. */
@@ -45,6 +47,16 @@ export interface MemberRenderInput {
     certSyncIntervalMinutes: number;
     /** Scheduled snapshots and disaster recovery; absent when backups are off. */
     backup?: BackupRenderInput;
+    /** The etcdkeeper web UI; absent when off. */
+    keeper?: KeeperRenderInput;
+}
+
+/** The etcdkeeper container on the member (components/render/keeper.ts). */
+export interface KeeperRenderInput {
+    /** Pinned image, e.g. `evildecay/etcdkeeper:v0.7.6`. */
+    image: string;
+    /** Host address the UI port is published on: 127.0.0.1, or the member's IP when an allow-list is set. */
+    bindAddress: string;
 }
 
 /** What the node's backup, defragmentation and restore scripts need (node/etcd-backup*.sh). */

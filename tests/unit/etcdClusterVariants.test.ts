@@ -108,7 +108,7 @@ describe("disaster recovery from another cluster's snapshot", () => {
 
     async function restoreStatements(name: string, args: EtcdClusterArgs) {
         const { resources } = await build(name, { restoreFrom: from, ...args });
-        const policy = JSON.parse(one(resources, "aws:iam/rolePolicy:RolePolicy", `${name}-etcd1-policy`).inputs.policy);
+        const policy = JSON.parse(String(one(resources, "aws:iam/rolePolicy:RolePolicy", `${name}-etcd1-policy`).inputs.policy));
         return policy.Statement.filter((s: { Sid: string }) => /Restore/.test(s.Sid));
     }
 
