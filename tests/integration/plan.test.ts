@@ -1,20 +1,10 @@
-import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { planCli } from "../helpers/planCli";
 
 // The offline plan as a user runs it: a separate process per stack, no credentials, no Pulumi CLI.
-const ROOT = path.join(__dirname, "..", "..");
-const TSX = path.join(ROOT, "node_modules", ".bin", "tsx");
-
-function plan(...args: string[]) {
-    const env = { ...process.env };
-    for (const key of Object.keys(env).filter((k) => k.startsWith("AWS_") || k.startsWith("PULUMI_"))) {
-        delete env[key];
-    }
-    const run = spawnSync(TSX, ["tools/plan.ts", ...args], { cwd: ROOT, encoding: "utf8", env, timeout: 120000 });
-    return { code: run.status, stdout: run.stdout, stderr: run.stderr };
-}
+const plan = (...args: string[]) => planCli(args);
 
 let tmp: string;
 beforeAll(() => {

@@ -1,21 +1,13 @@
-import { execFileSync, spawnSync } from "child_process";
+import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { planCli } from "../helpers/planCli";
 
 // `npm run plan -- --stack <env> --diff <git-ref>` as a user runs it: the base in a temporary git
 // worktree, both plans as child processes, markdown on stdout, no credentials.
 const ROOT = path.join(__dirname, "..", "..");
-const TSX = path.join(ROOT, "node_modules", ".bin", "tsx");
-
-function plan(...args: string[]) {
-    const env = { ...process.env };
-    for (const key of Object.keys(env).filter((k) => k.startsWith("AWS_") || k.startsWith("PULUMI_"))) {
-        delete env[key];
-    }
-    const run = spawnSync(TSX, ["tools/plan.ts", ...args], { cwd: ROOT, encoding: "utf8", env, timeout: 170000 });
-    return { code: run.status, stdout: run.stdout, stderr: run.stderr };
-}
+const plan = (...args: string[]) => planCli(args, 170_000);
 
 function git(args: string[], env: NodeJS.ProcessEnv = process.env, input?: string): string {
     return execFileSync("git", args, { cwd: ROOT, encoding: "utf8", env, input }).trim();
