@@ -14,17 +14,10 @@ import { NodePaths } from "../../components/render/paths";
 import { MemberAddress, MemberRenderInput } from "../../components/render/types";
 import { gzipUserData, renderUserData } from "../../components/render/userData";
 import { etcdBinDir, testEtcdVersion, testEtcdVersions } from "../helpers/etcdBinaries";
+import { requireTool, TestPki } from "../helpers/etcdCluster";
 import { ProcessGroup, run, RunResult, Started, waitFor } from "../helpers/processes";
 
 const repo = path.resolve(__dirname, "../..");
-
-function requireTool(tool: string, install: string): string {
-    try {
-        return execFileSync("bash", ["-c", `command -v ${tool}`], { encoding: "utf8" }).trim();
-    } catch {
-        throw new Error(`${tool} is required by these tests and is not installed: ${install}`);
-    }
-}
 
 /** The environment of the test process without etcdctl settings an operator may have exported. */
 function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -60,32 +53,6 @@ function writeMemberFiles(input: MemberRenderInput, paths: NodePaths): void {
     for (const file of memberFileList(input, paths)) {
         fs.mkdirSync(path.dirname(file.path), { recursive: true });
         fs.writeFileSync(file.path, file.content, { mode: parseInt(file.mode, 8) });
-    }
-}
-
-// ---- a throw-away PKI made with openssl: CA, member (server+peer) and node (client) pairs ----------
-
-function openssl(args: string[], cwd: string): void {
-    execFileSync("openssl", args, { cwd, stdio: ["ignore", "ignore", "pipe"] });
-}
-
-function makeCa(dir: string): void {
-    openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", "ca-key.pem", "-out", "ca.pem", "-days", "2", "-subj", "/CN=etcd-test-ca"], dir);
-}
-
-function makeCert(dir: string, base: string, cn: string, ext: string): void {
-    fs.writeFileSync(path.join(dir, `${base}.ext`), ext);
-    openssl(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", `${base}-key.pem`, "-out", `${base}.csr`, "-subj", `/CN=${cn}`], dir);
-    openssl(["x509", "-req", "-in", `${base}.csr`, "-CA", "ca.pem", "-CAkey", "ca-key.pem", "-CAcreateserial", "-days", "2", "-out", `${base}.pem`, "-extfile", `${base}.ext`], dir);
-}
-
-/** kubespray names in certDir: ca.pem, member-NAME(.pem|-key.pem) with IP SANs, node-NAME(...) for clients. */
-function issueMemberCerts(pkiDir: string, member: MemberAddress, certDir: string): void {
-    makeCert(pkiDir, `member-${member.name}`, member.name, `subjectAltName=IP:${member.ip},IP:127.0.0.1,DNS:localhost\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth,clientAuth\n`);
-    makeCert(pkiDir, `node-${member.name}`, `node-${member.name}`, `keyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n`);
-    fs.mkdirSync(certDir, { recursive: true });
-    for (const f of ["ca.pem", `member-${member.name}.pem`, `member-${member.name}-key.pem`, `node-${member.name}.pem`, `node-${member.name}-key.pem`]) {
-        fs.copyFileSync(path.join(pkiDir, f), path.join(certDir, f));
     }
 }
 
@@ -309,9 +276,7 @@ describe.each(testEtcdVersions().map((v, i) => [v, i] as const))("etcd %s: three
     beforeAll(() => {
         binDir = etcdBinDir(version);
         dir = fs.mkdtempSync(path.join(os.tmpdir(), `etcd-${version}-`));
-        const pki = path.join(dir, "pki");
-        fs.mkdirSync(pki);
-        makeCa(pki);
+        const pki = new TestPki(path.join(dir, "pki"));
         token = `it-token-${crypto.randomBytes(4).toString("hex")}`;
         for (const m of members) {
             const root = path.join(dir, m.name);
@@ -319,7 +284,7 @@ describe.each(testEtcdVersions().map((v, i) => [v, i] as const))("etcd %s: three
             paths.set(m.name, p);
             writeMemberFiles({ ...baseInput(m, members, version), clusterToken: token }, p);
             fs.mkdirSync(p.mountPoint, { recursive: true });
-            issueMemberCerts(pki, m, p.certDir);
+            pki.issue(m, p.certDir);
         }
     }, 20 * 60_000);
 
