@@ -41,8 +41,15 @@ async function leaderOf(endpoints?: string[]): Promise<string> {
     return [...leaders][0];
 }
 
+/** The member with this id: from its own endpoint status (a dead member's endpoint is skipped), else from `member list`. */
 async function memberNameOf(id: string): Promise<string> {
-    return (await sandbox.memberList()).find((m) => m.id === hex(id))!.name;
+    const status = await sandbox.endpointStatus().catch(() => []);
+    const own = status.find((s) => s.memberId === id);
+    if (own) return sandbox.report.members.find((m) => m.clientUrl === own.endpoint)!.name;
+    const list = await sandbox.memberList();
+    const listed = list.find((m) => m.id === hex(id));
+    if (!listed) throw new Error(`member id ${id} (${hex(id)}) is neither in endpoint status ${JSON.stringify(status)} nor in member list ${JSON.stringify(list)}`);
+    return listed.name;
 }
 
 /** Waits for every member's own health check to pass (`sandbox status`). */
