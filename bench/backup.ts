@@ -11,12 +11,12 @@
  * For databases of about 10 MB, 100 MB and 1 GB by default. Bounded: every command has a time limit,
  * the run stops starting new sizes past its deadline, and every process is killed at the end.
  */
-import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { etcdBinDir } from "../tests/helpers/etcdBinaries";
-import { nodeScript, repoRoot, TestCluster } from "../tests/helpers/etcdCluster";
+import { toolPath } from "../tools/toolchain";
+import { nodeScript, TestCluster } from "../tests/helpers/etcdCluster";
 import { ProcessGroup, run, RunResult } from "../tests/helpers/processes";
 import { awsEnv, S3TestServer } from "../tests/helpers/s3Server";
 
@@ -57,8 +57,7 @@ function must(r: RunResult, what: string): RunResult {
 }
 
 function benchmarkBinary(): string {
-    const out = execFileSync(path.join(repoRoot, "bench/build-etcd-benchmark.sh"), [], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 15 * 60_000 });
-    return out.trim().split("\n").pop()!;
+    return toolPath("benchmark");
 }
 
 function parseLatency(out: string): Latency {

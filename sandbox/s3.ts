@@ -2,6 +2,7 @@ import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { HUB_ADDRESS, loopbackBlock, NetworkMode } from "./addresses";
+import { toolPath } from "../tools/toolchain";
 import { inNamespace } from "./namespaces";
 import { SANDBOX_ROOT } from "./state";
 
@@ -56,8 +57,12 @@ export function awsEnv(): Record<string, string> {
     };
 }
 
-/** Starts the server (building it from the Go module proxy on first use) and waits until it answers. */
+/**
+ * Starts the server and waits until it answers. The binary is built first if needed, here on the
+ * host: the server itself runs in the hub namespace, which cannot reach the Go module proxy.
+ */
 export function startS3(s3: SandboxS3): void {
+    toolPath("s3");
     const argv = [...inNamespace(s3.namespace), "bash", SERVER, "start", "--host", s3.endpoint.replace(/^http:\/\//, ""), "--dir", s3.dataDir, "--bucket", s3.bucket];
     execFileSync(argv[0], argv.slice(1), {
         encoding: "utf8",

@@ -1,4 +1,3 @@
-import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { NodeHealth, nodeHealth, waitHealthy } from "./health";
@@ -8,6 +7,7 @@ import { createNetwork, deleteNetwork, hubNamespace, memberNamespace, networkMod
 import { report, SandboxReport } from "./report";
 import { awsCli, s3Address, SandboxS3, seedObjects, startS3, stopS3 } from "./s3";
 import type { SandboxPlan } from "./sandboxPlan";
+import { installPackages, toolPath } from "../tools/toolchain";
 import { forgetMountPoints, MemberState, readMountPoints, readState, recordedStacks, recordMountPoints, SandboxState, stackDir, writeState } from "./state";
 import { bootstrapFailed, isAlive, MachineEnv, machinePid, signalEtcd, startEtcd, startMachine, stopEtcd, stopMachine } from "./supervisor";
 
@@ -38,13 +38,16 @@ export function isRunning(state: SandboxState | undefined): state is SandboxStat
 export async function up(options: UpOptions): Promise<SandboxReport> {
     const log = options.log ?? ((line: string) => process.stderr.write(`sandbox: ${line}\n`));
     const existing = readState(options.stack);
-    if (isRunning(existing)) return report(existing);
+    if (isRunning(existing)) return withHealth(existing);
     if (existing) {
         log(`removing the stopped sandbox of ${options.stack}`);
         await down(options.stack);
     }
 
     const started = Date.now();
+    // Everything the machines run comes from the host: packages first (one line with the fix when
+    // something is missing and cannot be installed), builds after the plan names the etcd release.
+    installPackages("sandbox", log);
     // Loaded here only: Pulumi's runtime is heavy, and the other commands never need it.
     const { readStackSettings } = await import("../tools/stackFile");
     const { planSandbox } = await import("./sandboxPlan");
@@ -55,7 +58,7 @@ export async function up(options: UpOptions): Promise<SandboxReport> {
     log(`planning stack ${options.stack} (${mode} network)`);
     const plan = await planSandbox(settings, mode);
     log(`etcd ${plan.etcdVersion}: ${plan.members.map((m) => `${m.name}=${m.ip}`).join(" ")}`);
-    const binDir = buildEtcd(plan.etcdVersion);
+    const binDir = toolPath("etcd", plan.etcdVersion, { log });
 
     const dir = stackDir(options.stack);
     fs.rmSync(dir, { recursive: true, force: true });
@@ -130,7 +133,7 @@ export async function up(options: UpOptions): Promise<SandboxReport> {
             return dead && `member ${dead.name} failed to boot; see ${path.join(dead.dir, "machine.log")}:\n${tail(path.join(dead.dir, "machine.log"))}`;
         });
         log(`healthy in ${((Date.now() - started) / 1000).toFixed(1)}s: leader ${health.leader}`);
-        return report(state);
+        return withHealth(state);
     } catch (error) {
         for (const m of members) log(`--- ${m.name} machine.log (last lines)\n${tail(path.join(m.dir, "machine.log"))}`);
         // A bucket handed in (restore) goes back where it came from: `down` must never take backups with it.
@@ -146,7 +149,11 @@ export async function up(options: UpOptions): Promise<SandboxReport> {
 /** The report with each member's own health check. */
 export async function status(stack: string): Promise<SandboxReport | undefined> {
     const state = readState(stack);
-    if (!state) return undefined;
+    return state && withHealth(state);
+}
+
+/** The sandbox's JSON with each member's own health check, run now. */
+async function withHealth(state: SandboxState): Promise<SandboxReport> {
     const results = await Promise.all(state.members.map((m) => nodeHealth(m)));
     return report(state, new Map<string, NodeHealth>(results.map((h, i) => [state.members[i].name, h])));
 }
@@ -203,17 +210,6 @@ function sandboxS3(plan: SandboxPlan, mode: NetworkMode, stack: string, dir: str
         dataDir: path.join(dir, "s3data"),
         namespace: mode === "netns" ? hubNamespace(stack) : undefined,
     };
-}
-
-/** etcd, etcdctl and etcdutl of the version, built from the Go module proxy (cached). */
-function buildEtcd(version: string): string {
-    const out = execFileSync("bash", [path.join(REPO, "scripts", "build-etcd.sh"), version], {
-        encoding: "utf8",
-        stdio: ["ignore", "pipe", "inherit"],
-        env: { ...process.env, PATH: `${process.env.PATH}:/usr/local/go/bin` },
-        timeout: 20 * 60_000,
-    });
-    return out.trim().split("\n").pop()!;
 }
 
 /** Node directories missing on this host are made (empty) so they can be bind-mount targets. */

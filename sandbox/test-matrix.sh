@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/local/go/bin"
 
 read -r -a versions <<<"${ETCD_MATRIX:-3.5.33 3.6.14 3.7.3}"
-ETCD_TEST_VERSIONS="${versions[*]}" bash scripts/install-test-tools.sh
+ETCD_TEST_VERSIONS="${versions[*]}" bash scripts/tools.sh install test
 
 failed=()
 for version in "${versions[@]}"; do

@@ -2,12 +2,13 @@
 # A real S3 API on a loopback address for the backup tests, the benchmark and the sandbox:
 # gofakes3 (github.com/johannesboyne/gofakes3, its own cmd/gofakes3 server) with the bolt backend,
 # so objects and their x-amz-meta-* metadata persist in one file under a temporary directory, across
-# a restart of the server. Built from the Go module proxy into a cache outside the repository, like
-# scripts/build-etcd.sh. It speaks what the node scripts use through the AWS CLI: put (single and
-# multipart, with metadata), head, get, list-objects-v2, delete. No authentication, no encryption,
+# a restart of the server. Built by scripts/tools.sh (`path s3`); run and start only use a built one,
+# since they may run inside the sandbox's network namespace, which has no way out. It speaks what the
+# node scripts use through the AWS CLI: put (single and multipart, with metadata), head, get,
+# list-objects-v2, delete. No authentication, no encryption,
 # no versioning or lifecycle: those are AWS's part and are tested on the Pulumi side.
 #
-#   s3-test-server.sh binary                                   build if needed, print the binary's path
+#   s3-test-server.sh binary                                   build if needed (tools.sh), print its path
 #   s3-test-server.sh run   --host 127.0.0.x:PORT --dir DIR [--bucket NAME]   in the foreground (exec)
 #   s3-test-server.sh start --host 127.0.0.x:PORT --dir DIR [--bucket NAME]   in the background; waits
 #                            until it answers, prints the endpoint URL; its pid goes to DIR/s3-server.pid
@@ -15,36 +16,10 @@
 # Only loopback addresses (and the sandbox hub's link-local address, inside its namespace) are accepted.
 set -euo pipefail
 
-version="${GOFAKES3_VERSION:-v1.2.0}"
-cache_root="${S3_SERVER_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/pulumi-etcd-cluster/gofakes3}"
-out_dir="$cache_root/$version"
+tools="$(dirname "${BASH_SOURCE[0]}")/tools.sh"
 
 log() { echo "s3-test-server: $*" >&2; }
-usage() { sed -n '10,15p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
-
-build() {
-  if [[ -x "$out_dir/gofakes3" ]]; then
-    echo "$out_dir/gofakes3"
-    return
-  fi
-  export PATH="$PATH:/usr/local/go/bin"
-  command -v go >/dev/null || { log "Go toolchain not found; install Go >= 1.22"; exit 1; }
-  local work
-  work="$(mktemp -d)"
-  # shellcheck disable=SC2064 # expand now: the trap runs after this function returned
-  trap "rm -rf '$work'" EXIT
-  (
-    cd "$work"
-    export GOFLAGS="-mod=mod -buildvcs=false" CGO_ENABLED=0
-    go mod init s3-test-server >/dev/null 2>&1
-    go get "github.com/johannesboyne/gofakes3/cmd/gofakes3@$version" >&2
-    mkdir -p "$out_dir.tmp"
-    go build -trimpath -o "$out_dir.tmp/gofakes3" github.com/johannesboyne/gofakes3/cmd/gofakes3 >&2
-  )
-  rm -rf "$out_dir"
-  mv "$out_dir.tmp" "$out_dir"
-  echo "$out_dir/gofakes3"
-}
+usage() { sed -n '11,16p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 command="${1:-}"
 [[ -n "$command" ]] || usage
@@ -76,16 +51,16 @@ server_args() {
 
 case "$command" in
   binary)
-    build
+    bash "$tools" path s3
     ;;
   run)
     server_args
-    bin="$(build)"
+    bin="$(bash "$tools" path --no-build s3)"
     exec "$bin" "${args[@]}"
     ;;
   start)
     server_args
-    bin="$(build)"
+    bin="$(bash "$tools" path --no-build s3)"
     ip="${host%:*}" port="${host##*:}"
     if (exec 3<>"/dev/tcp/$ip/$port") 2>/dev/null; then log "something already listens on $host"; exit 1; fi
     "$bin" "${args[@]}" >>"$dir/s3-server.log" 2>&1 &

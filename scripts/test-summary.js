@@ -1,4 +1,5 @@
 // Adds up jest's JSON reports into the one closing line CI reads: "tests: N passed, N failed".
+// Exits 1 when no test ran at all (a filter that matched nothing is not a pass).
 const fs = require("fs");
 
 let passed = 0;
@@ -15,3 +16,7 @@ for (const file of process.argv.slice(2)) {
     skipped += report.numPendingTests;
 }
 console.log(`tests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
+if (passed + failed === 0) {
+    console.error("no test ran: check the file names or the -t pattern");
+    process.exitCode = 1;
+}

@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
-# `npm test`: installs what the tests need, then runs the unit tests (seconds, no processes) and
-# the integration tests (real etcd binaries on loopback addresses), and prints one summary line.
+# `npm test [-- jest args]`: installs and builds what the tests need (scripts/tools.sh, cached after
+# the first run), then runs the unit tests (seconds, no processes) and the integration tests (real
+# etcd binaries, the sandbox's machines), and prints one summary line. `npm test -- FILE` runs one
+# file: the project it does not belong to finds nothing and passes; a run with no test at all fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/install-test-tools.sh
+bash scripts/tools.sh install test
 export PATH="$PATH:/usr/local/go/bin"
 
 results="$(mktemp -d)"
 trap 'rm -rf "$results"' EXIT
 status=0
-npx jest --selectProjects unit --json --outputFile="$results/unit.json" "$@" || status=$?
-npx jest --selectProjects integration --runInBand --json --outputFile="$results/integration.json" "$@" || status=$?
+npx jest --selectProjects unit --passWithNoTests --json --outputFile="$results/unit.json" "$@" || status=$?
+npx jest --selectProjects integration --runInBand --passWithNoTests --json --outputFile="$results/integration.json" "$@" || status=$?
 
-node scripts/test-summary.js "$results/unit.json" "$results/integration.json"
+node scripts/test-summary.js "$results/unit.json" "$results/integration.json" || status=1
 exit "$status"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sandbox substitute for etcd-install: instead of downloading the release tarball and checking its
 # sha256, copies etcd, etcdctl and etcdutl of the same version, built from the Go module proxy by
-# scripts/build-etcd.sh (SANDBOX_ETCD_BIN_DIR), into BIN_DIR. The version check is the real one's.
+# scripts/tools.sh (SANDBOX_ETCD_BIN_DIR), into BIN_DIR. The version check is the real one's.
 set -euo pipefail
 
 ETCD_MEMBER_ENV="${ETCD_MEMBER_ENV:-/etc/etcd/member.env}"

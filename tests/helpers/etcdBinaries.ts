@@ -1,8 +1,8 @@
-import { execFileSync } from "child_process";
-import * as path from "path";
+import { DEFAULT_ETCD_VERSION } from "../../config/etcdReleases";
+import { toolPath } from "../../tools/toolchain";
 
 /** The etcd release tests run against unless ETCD_TEST_VERSION says otherwise: the package's default. */
-export const DEFAULT_TEST_ETCD_VERSION = "3.6.14";
+export const DEFAULT_TEST_ETCD_VERSION = DEFAULT_ETCD_VERSION;
 
 export function testEtcdVersion(): string {
     return process.env.ETCD_TEST_VERSION || DEFAULT_TEST_ETCD_VERSION;
@@ -16,11 +16,8 @@ export function testEtcdVersions(): string[] {
 
 /**
  * Directory holding etcd, etcdctl and etcdutl of `version`, built from the Go module proxy by
- * scripts/build-etcd.sh (cached; the first build of a version takes minutes).
+ * scripts/tools.sh (cached; the first build of a version takes minutes).
  */
 export function etcdBinDir(version: string = testEtcdVersion()): string {
-    const script = path.resolve(__dirname, "../../scripts/build-etcd.sh");
-    const out = execFileSync(script, [version], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 15 * 60_000 });
-    const lines = out.trim().split("\n");
-    return lines[lines.length - 1];
+    return toolPath("etcd", version);
 }

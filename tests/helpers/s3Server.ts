@@ -8,6 +8,7 @@ import * as fs from "fs";
 import * as net from "net";
 import * as path from "path";
 import { cleanEnv, repoRoot } from "./etcdCluster";
+import { toolPath } from "../../tools/toolchain";
 import { ProcessGroup, run, RunResult, Started, waitFor } from "./processes";
 
 /** Debian's `awscli` (AWS CLI v2), unless AWS_CLI names another; a Python-packaged v1 earlier in PATH is not what members run. */
@@ -60,10 +61,9 @@ export class S3TestServer {
         fs.mkdirSync(options.dir, { recursive: true });
     }
 
-    /** Builds the server if needed (cached outside the repository; seconds). */
+    /** Builds the server if needed (scripts/tools.sh; cached outside the repository). */
     static binary(): string {
-        const out = execFileSync(path.join(repoRoot, "scripts/s3-test-server.sh"), ["binary"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 10 * 60_000 });
-        return out.trim().split("\n").pop()!;
+        return toolPath("s3");
     }
 
     async start(): Promise<void> {

@@ -3,23 +3,20 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
+import { toolPath } from "../../tools/toolchain";
 
 // The GitHub Actions workflows, checked by actionlint (a real workflow linter: syntax, expressions,
 // action inputs, job graph, and shellcheck on every `run:` script), then for what each must do.
-// actionlint is built from the Go module proxy by .github/scripts/install-actionlint.sh; if it
-// cannot be installed the test fails rather than skips.
+// actionlint is built from the Go module proxy by scripts/tools.sh; if it cannot be built the test
+// fails rather than skips.
 const ROOT = path.join(__dirname, "..", "..");
 const WORKFLOWS = path.join(ROOT, ".github", "workflows");
 const INSTALL_TIMEOUT_MS = 280000;
 
 let actionlint: string;
 beforeAll(() => {
-    actionlint = execFileSync("bash", [path.join(ROOT, ".github", "scripts", "install-actionlint.sh")], {
-        encoding: "utf8",
-        timeout: INSTALL_TIMEOUT_MS,
-        stdio: ["ignore", "pipe", "inherit"],
-    }).trim();
-}, INSTALL_TIMEOUT_MS + 10000);
+    actionlint = toolPath("actionlint");
+}, INSTALL_TIMEOUT_MS);
 
 function lint(cwd: string, files: string[]) {
     const run = spawnSync(actionlint, ["-no-color", ...files], { cwd, encoding: "utf8", timeout: 60000 });

@@ -1,0 +1,306 @@
+#!/usr/bin/env bash
+# The one place that installs and builds every tool the sandbox, the tests, the benchmarks and the
+# linters use: Debian packages through apt, and Go programs built from the Go module proxy into a
+# cache outside the repository. Idempotent: what is there already is only printed.
+#
+#   tools.sh install PROFILE...       everything a profile needs: sandbox | test | bench | lint | all
+#                                     (etcd versions: ETCD_TEST_VERSIONS, else the package's default)
+#   tools.sh packages PROFILE...      only the profile's Debian packages
+#   tools.sh path TOOL [VERSION]      the tool's path, built first if it is missing; TOOL is one of
+#                                     etcd (a directory with etcd, etcdctl, etcdutl), s3, actionlint,
+#                                     benchmark (etcd's load generator)
+#   tools.sh path --no-build TOOL [VERSION]   the same, but refuses instead of building
+#
+# Every build happens here, on the host's own network: a build inside one of the sandbox's network
+# namespaces is refused (the Go module proxy cannot be reached there). The cache root is
+# PULUMI_ETCD_TOOLS_DIR (default ~/.cache/pulumi-etcd-cluster); Go's own caches are GOMODCACHE and
+# GOCACHE. .ci/run points all three at empty directories, so CI proves that a fresh machine works.
+set -euo pipefail
+# A failure inside $(...) stops the script too, not just the substitution.
+shopt -s inherit_errexit
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cache_root="${PULUMI_ETCD_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/pulumi-etcd-cluster}"
+export PATH="$PATH:/usr/local/go/bin"
+
+# Pinned versions of the built tools (etcd's come from the stack or ETCD_TEST_VERSIONS).
+gofakes3_version="${GOFAKES3_VERSION:-1.2.0}"
+actionlint_version="${ACTIONLINT_VERSION:-1.7.12}"
+# Oldest Go that builds all of them (etcd 3.6 and actionlint 1.7 declare go 1.24 in go.mod).
+go_minimum="1.24"
+
+# Debian packages by profile, each for the commands named beside it.
+packages_sandbox=(
+  iproute2        # ip netns, veth, bridge: the members' network
+  util-linux      # nsenter, unshare, mount: the members' namespaces
+  openssl         # the node scripts' certificate checks
+  curl            # etcd-health and the health gate
+  awscli          # the members' S3 calls and the host's look at the sandbox's bucket
+  ca-certificates
+)
+packages_test=(
+  "${packages_sandbox[@]}"
+  shellcheck      # every shell script
+  cloud-init      # its schema check of the rendered user data
+)
+packages_bench=("${packages_sandbox[@]}")
+packages_lint=(shellcheck)
+
+die() { echo "tools: $*" >&2; exit 1; }
+log() { echo "tools: $*" >&2; }
+
+usage() { sed -n '6,13p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+
+# --- Debian packages ---------------------------------------------------------------------------
+
+missing_packages() {
+  local pkg
+  for pkg in "$@"; do
+    [[ "$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null)" == "install ok installed" ]] || echo "$pkg"
+  done | sort -u
+}
+
+install_packages() {
+  local missing
+  mapfile -t missing < <(missing_packages "$@")
+  ((${#missing[@]} > 0)) || return 0
+  command -v apt-get >/dev/null || die "Debian packages ${missing[*]} are missing and there is no apt-get: install them with this system's package manager"
+  local sudo=()
+  if [[ "$(id -u)" != "0" ]]; then
+    if ! command -v sudo >/dev/null || ! sudo -n true 2>/dev/null; then
+      die "Debian packages ${missing[*]} are missing and installing them needs root: run 'sudo bash scripts/tools.sh packages ${profiles[*]:-all}'"
+    fi
+    sudo=(sudo -n)
+  fi
+  log "installing Debian packages: ${missing[*]}"
+  local apt_log started
+  apt_log="$(mktemp)"
+  started="$(date +%s)"
+  if ! "${sudo[@]}" apt-get update -qq >"$apt_log" 2>&1; then
+    tail -n 20 "$apt_log" >&2
+    rm -f "$apt_log"
+    die "apt-get update failed: check the mirror in /etc/apt/sources.list.d"
+  fi
+  if ! DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >"$apt_log" 2>&1; then
+    tail -n 20 "$apt_log" >&2
+    rm -f "$apt_log"
+    die "apt-get install ${missing[*]} failed"
+  fi
+  rm -f "$apt_log"
+  log "installed ${missing[*]} in $(($(date +%s) - started)) s"
+}
+
+check_profiles() {
+  local profile
+  for profile in "$@"; do
+    case "$profile" in
+      sandbox | test | bench | lint | all) ;;
+      *) die "unknown profile '$profile': use sandbox, test, bench, lint or all" ;;
+    esac
+  done
+}
+
+profile_packages() {
+  local profile
+  for profile in "$@"; do
+    case "$profile" in
+      sandbox) printf '%s\n' "${packages_sandbox[@]}" ;;
+      test) printf '%s\n' "${packages_test[@]}" ;;
+      bench) printf '%s\n' "${packages_bench[@]}" ;;
+      lint) printf '%s\n' "${packages_lint[@]}" ;;
+      all) printf '%s\n' "${packages_test[@]}" "${packages_bench[@]}" "${packages_lint[@]}" ;;
+      *) die "unknown profile '$profile': use sandbox, test, bench, lint or all" ;;
+    esac
+  done
+}
+
+# --- Go programs -------------------------------------------------------------------------------
+
+require_go() {
+  command -v go >/dev/null || die "building $1 needs Go >= $go_minimum, which is not installed: install Go >= $go_minimum (https://go.dev/dl) and put its bin directory on PATH"
+  local have
+  have="$(go env GOVERSION 2>/dev/null)"
+  have="${have#go}"
+  [[ "$(printf '%s\n%s\n' "$go_minimum" "$have" | sort -V | head -n 1)" == "$go_minimum" ]] \
+    || die "building $1 needs Go >= $go_minimum; this machine has go $have: install a newer Go"
+}
+
+# A sandbox network namespace has no route out, so a build there would fail on its first download.
+require_route_out() {
+  ip -4 route show default 2>/dev/null | grep -q . || ip -6 route show default 2>/dev/null | grep -q . \
+    || die "cannot build $1 here: this network namespace has no route to the Go module proxy; run 'bash scripts/tools.sh install sandbox' on the host first"
+}
+
+# go_build NAME OUT_DIR MODULE@VERSION... -- PACKAGE=BINARY...: a throwaway module that requires the
+# modules, then one `go build` per package. The result appears in OUT_DIR only when complete.
+go_build() {
+  local name="$1" out_dir="$2"
+  shift 2
+  local modules=()
+  while (($#)) && [[ "$1" != "--" ]]; do modules+=("$1"); shift; done
+  shift
+  require_go "$name"
+  require_route_out "$name"
+  local work started
+  work="$(mktemp -d)"
+  started="$(date +%s)"
+  log "building $name from the Go module proxy (first time only; minutes)"
+  (
+    trap 'rm -rf "$work"' EXIT
+    cd "$work"
+    export GOFLAGS="-mod=mod -buildvcs=false" CGO_ENABLED=0
+    # Go's own chatter is shown only when a step fails.
+    go mod init "tools-build" >/dev/null 2>&1
+    go get "${modules[@]}" >build.log 2>&1 \
+      || { tail -n 20 build.log >&2; die "go get ${modules[*]} failed (is the Go module proxy reachable? GOPROXY=$(go env GOPROXY))"; }
+    rm -rf "$out_dir.tmp"
+    mkdir -p "$out_dir.tmp"
+    local spec
+    for spec in "$@"; do
+      go build -trimpath -o "$out_dir.tmp/${spec#*=}" "${spec%%=*}" >build.log 2>&1 \
+        || { tail -n 20 build.log >&2; die "go build ${spec%%=*} failed"; }
+    done
+    rm -rf "$out_dir"
+    mv "$out_dir.tmp" "$out_dir"
+  )
+  log "built $name in $(($(date +%s) - started)) s: $out_dir"
+}
+
+default_etcd_version() {
+  # The package's own default (config/etcdReleases.ts owns it), read through the TypeScript runner.
+  (cd "$repo" && node_modules/.bin/tsx -e 'console.log(require("./config/etcdReleases").DEFAULT_ETCD_VERSION)') \
+    || die "cannot read DEFAULT_ETCD_VERSION from config/etcdReleases.ts: run 'npm ci' first"
+}
+
+# tool_path BUILD TOOL [VERSION]: prints the installed path; builds first when BUILD is yes.
+tool_path() {
+  local build="$1" tool="$2" version="${3:-}"
+  local out_dir check
+  case "$tool" in
+    etcd)
+      version="${version:-$(default_etcd_version)}"
+      version="${version#v}"
+      [[ "$version" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || die "etcd version '$version' is not a release version like 3.6.14"
+      out_dir="$cache_root/etcd/$version"
+      check="$out_dir/etcdutl"
+      ;;
+    s3)
+      version="${version:-$gofakes3_version}"
+      out_dir="$cache_root/gofakes3/${version#v}"
+      check="$out_dir/gofakes3"
+      ;;
+    actionlint)
+      version="${version:-$actionlint_version}"
+      out_dir="$cache_root/actionlint/${version#v}"
+      check="$out_dir/actionlint"
+      ;;
+    benchmark)
+      version="${version:-$(default_etcd_version)}"
+      out_dir="$cache_root/etcd-benchmark/${version#v}"
+      check="$out_dir/benchmark"
+      ;;
+    *) die "unknown tool '$tool': use etcd, s3, actionlint or benchmark" ;;
+  esac
+  if [[ ! -x "$check" ]]; then
+    [[ "$build" == yes ]] || die "$tool ${version} is not built yet: run 'bash scripts/tools.sh path $tool $version' on the host"
+    mkdir -p "$cache_root"
+    # One build at a time per cache: two test processes asking for the same tool wait for one build.
+    exec 9>"$cache_root/.lock"
+    flock 9
+    if [[ ! -x "$check" ]]; then
+      case "$tool" in
+        etcd)
+          go_build "etcd $version" "$out_dir" \
+            "go.etcd.io/etcd/server/v3@v$version" "go.etcd.io/etcd/etcdctl/v3@v$version" "go.etcd.io/etcd/etcdutl/v3@v$version" -- \
+            go.etcd.io/etcd/server/v3=etcd go.etcd.io/etcd/etcdctl/v3=etcdctl go.etcd.io/etcd/etcdutl/v3=etcdutl
+          ;;
+        s3)
+          # gofakes3 (github.com/johannesboyne/gofakes3): a real S3 API with a bolt store.
+          go_build "the S3 server (gofakes3 v${version#v})" "$out_dir" \
+            "github.com/johannesboyne/gofakes3/cmd/gofakes3@v${version#v}" -- \
+            github.com/johannesboyne/gofakes3/cmd/gofakes3=gofakes3
+          ;;
+        actionlint)
+          go_build "actionlint v${version#v}" "$out_dir" \
+            "github.com/rhysd/actionlint/cmd/actionlint@v${version#v}" -- \
+            github.com/rhysd/actionlint/cmd/actionlint=actionlint
+          ;;
+        benchmark)
+          # tools/benchmark of the etcd repository lives in the root module go.etcd.io/etcd/v3.
+          go_build "etcd's benchmark tool ${version#v}" "$out_dir" \
+            "go.etcd.io/etcd/v3@v${version#v}" -- \
+            go.etcd.io/etcd/v3/tools/benchmark=benchmark
+          ;;
+      esac
+    fi
+    exec 9>&-
+  fi
+  if [[ "$tool" == etcd ]]; then echo "$out_dir"; else echo "$check"; fi
+}
+
+etcd_versions() {
+  local listed="${ETCD_TEST_VERSIONS:-${ETCD_TEST_VERSION:-}}"
+  listed="${listed//,/ }"
+  local versions
+  read -r -a versions <<<"$listed"
+  if ((${#versions[@]} > 0)); then printf '%s\n' "${versions[@]}"; else default_etcd_version; fi
+}
+
+install_profiles() {
+  local profile tools=() version
+  mapfile -t pkgs < <(profile_packages "$@")
+  install_packages "${pkgs[@]}"
+  for profile in "$@"; do
+    case "$profile" in
+      sandbox) tools+=(etcd s3) ;;
+      test) tools+=(etcd s3 actionlint) ;;
+      bench) tools+=(etcd s3 benchmark) ;;
+      lint) tools+=(actionlint) ;;
+      all) tools+=(etcd s3 actionlint benchmark) ;;
+    esac
+  done
+  local seen=" " tool
+  for tool in "${tools[@]}"; do
+    [[ "$seen" == *" $tool "* ]] && continue
+    seen+="$tool "
+    if [[ "$tool" == etcd ]]; then
+      local versions found
+      versions="$(etcd_versions)"
+      for version in $versions; do
+        found="$(tool_path yes etcd "$version")"
+        log "etcd $version: $found"
+      done
+    else
+      found="$(tool_path yes "$tool")"
+      log "$tool: $found"
+    fi
+  done
+}
+
+command="${1:-}"
+[[ -n "$command" ]] || usage
+shift
+profiles=()
+case "$command" in
+  install)
+    (($#)) || usage
+    profiles=("$@")
+    check_profiles "$@"
+    install_profiles "$@"
+    ;;
+  packages)
+    (($#)) || usage
+    profiles=("$@")
+    check_profiles "$@"
+    mapfile -t pkgs < <(profile_packages "$@")
+    install_packages "${pkgs[@]}"
+    ;;
+  path)
+    build=yes
+    if [[ "${1:-}" == "--no-build" ]]; then build=no; shift; fi
+    (($# >= 1 && $# <= 2)) || usage
+    tool_path "$build" "$@"
+    ;;
+  -h | --help | help) usage ;;
+  *) usage ;;
+esac
