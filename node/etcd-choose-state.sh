@@ -14,8 +14,11 @@
 #                           -> "new": the first bootstrap. (Had this member been part of a running
 #                              cluster, etcd itself refuses "new": it asks its peers whether the member
 #                              was bootstrapped already.)
-#   data dir empty, others answer but have no quorum
+#   data dir empty, others answer but have no quorum (their own status shows no leader)
 #                           -> refuse: joining needs a quorum; that is a disaster recovery.
+#   data dir empty, a member has a leader but its member list does not come (it was still forming
+#   the cluster, or is slow)
+#                           -> ask again, up to four times the attempts; then refuse rather than guess.
 # Prints the chosen state on stdout.
 set -euo pipefail
 
@@ -66,26 +69,46 @@ listening() { # url
   timeout 3 bash -c 'exec 3<>"/dev/tcp/$1/$2"' _ "${hostport%:*}" "${hostport##*:}" 2>/dev/null
 }
 
+# The leader a member reports in its own status (answered locally, even without a quorum): 0 when
+# it has none, empty when it does not answer.
+leader_of() { # url
+  etcdctl --endpoints "$1" endpoint status -w fields 2>/dev/null | awk -F' : ' '$1 == "\"Leader\"" { print $2; exit }'
+}
+
 # Ask each other member in turn for the member list (linearizable: answers only with a quorum).
+# etcd binds its client port before it serves: a peer that is just forming the cluster accepts the
+# connection and answers only once it has a quorum. So a failed member list counts as "no quorum"
+# only when that member's status says it has no leader; with a leader it is asked again.
 members=""
 answering=""
 reachable_without_quorum=""
-for ((try = 1; try <= attempts; try++)); do
+with_leader=""
+max_tries=$((attempts * 4))
+for ((try = 1; try <= max_tries; try++)); do
+  with_leader=""
   for url in "${others[@]}"; do
     listening "$url" || continue
     if members="$(etcdctl --endpoints "$url" member list -w simple 2>/dev/null)"; then
       answering="$url"
       break 2
     fi
-    # Status is answered locally by a member that has served before, even without a quorum.
-    if etcdctl --endpoints "$url" endpoint status >/dev/null 2>&1; then
+    leader="$(leader_of "$url" || true)"
+    if [[ "$leader" == 0 ]]; then
       reachable_without_quorum="$url"
+    elif [[ -n "$leader" ]]; then
+      with_leader="$url"
     fi
   done
-  ((try < attempts)) && sleep "$retry_seconds"
+  # Without a member that has a leader, the first `attempts` tries decide; with one, up to four times as many.
+  ((try >= attempts)) && [[ -z "$with_leader" ]] && break
+  ((try < max_tries)) && sleep "$retry_seconds"
 done
 
 if [[ -z "$answering" ]]; then
+  if [[ -n "$with_leader" ]]; then
+    log "$with_leader has a leader but did not list the members in $max_tries tries; refusing to guess (the boot can be retried)"
+    exit 1
+  fi
   if [[ -n "$reachable_without_quorum" ]]; then
     log "$reachable_without_quorum is up but the cluster has no quorum; refusing to join or bootstrap with an empty data dir (restore from a snapshot instead)"
     exit 1
