@@ -11,7 +11,7 @@ export interface ClusterAlarmsArgs {
     clusterId: string;
     backupIntervalMinutes: number;
     quotaAlarmPercent: number;
-    alarmTopicArn?: string;
+    alarmTopicArn?: pulumi.Input<string>;
     tags: Record<string, string>;
 }
 

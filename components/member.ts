@@ -27,7 +27,7 @@ export interface EtcdMemberArgs {
     protectData: boolean;
     tags: Record<string, string>;
     /** Where the member writes snapshots; absent when backups are off. */
-    backup?: { bucketArn: pulumi.Input<string>; prefix: string; metricNamespace: string; restoreFrom?: string; restoreKmsKeyArn?: string };
+    backup?: { bucketArn: pulumi.Input<string>; prefix: string; metricNamespace: string; restoreFrom?: string; restoreKmsKeyArn?: pulumi.Input<string> };
     /** The member runs the etcdkeeper UI and may read its certificate. */
     keeper?: boolean;
     /** The instance waits for these: the previous member's health gate makes updates roll one at a time. */
@@ -160,8 +160,8 @@ export class EtcdMember extends pulumi.ComponentResource {
             {
                 role: role.id,
                 policy: pulumi
-                    .all([args.partition, args.region, args.accountId, args.kmsKeyArn, args.backup?.bucketArn ?? ""])
-                    .apply(([partition, region, accountId, kmsKeyArn, bucketArn]) =>
+                    .all([args.partition, args.region, args.accountId, args.kmsKeyArn, args.backup?.bucketArn ?? "", args.backup?.restoreKmsKeyArn ?? ""])
+                    .apply(([partition, region, accountId, kmsKeyArn, bucketArn, restoreKmsKeyArn]) =>
                         JSON.stringify(
                             memberPolicyDocument({
                                 partition,
@@ -172,7 +172,7 @@ export class EtcdMember extends pulumi.ComponentResource {
                                 memberName: args.memberName,
                                 keeper: args.keeper,
                                 backup: args.backup
-                                    ? { bucketArn, prefix: args.backup.prefix, metricNamespace: args.backup.metricNamespace, restoreFrom: args.backup.restoreFrom, restoreKmsKeyArn: args.backup.restoreKmsKeyArn }
+                                    ? { bucketArn, prefix: args.backup.prefix, metricNamespace: args.backup.metricNamespace, restoreFrom: args.backup.restoreFrom, restoreKmsKeyArn: restoreKmsKeyArn || undefined }
                                     : undefined,
                             }),
                         ),

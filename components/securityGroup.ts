@@ -5,9 +5,9 @@ import { ETCD_PORTS, KEEPER_PORTS } from "./render/types";
 export interface EtcdSecurityGroupArgs {
     vpcId: pulumi.Input<string>;
     clientCidrs: string[];
-    clientSecurityGroupIds: string[];
+    clientSecurityGroupIds: pulumi.Input<string>[];
     monitoringCidrs: string[];
-    monitoringSecurityGroupIds: string[];
+    monitoringSecurityGroupIds: pulumi.Input<string>[];
     /** CIDRs allowed to the etcdkeeper UI (opt-in allow-list); none by default. */
     keeperCidrs: string[];
     tags: Record<string, string>;
@@ -31,7 +31,7 @@ export class EtcdSecurityGroup extends pulumi.ComponentResource {
             parent,
         );
         const self = group.id;
-        const ingress = (ruleName: string, port: number, description: string, source: { cidrIpv4?: string; referencedSecurityGroupId?: pulumi.Input<string> }) =>
+        const ingress = (ruleName: string, port: number, description: pulumi.Input<string>, source: { cidrIpv4?: string; referencedSecurityGroupId?: pulumi.Input<string> }) =>
             new aws.vpc.SecurityGroupIngressRule(
                 `${name}-${ruleName}`,
                 { securityGroupId: group.id, ipProtocol: "tcp", fromPort: port, toPort: port, description, ...source, tags: args.tags },
@@ -41,9 +41,9 @@ export class EtcdSecurityGroup extends pulumi.ComponentResource {
         ingress("peer-from-members", ETCD_PORTS.peer, "etcd peer traffic between members", { referencedSecurityGroupId: self });
         ingress("client-from-members", ETCD_PORTS.client, "etcd clients: the members themselves", { referencedSecurityGroupId: self });
         args.clientCidrs.forEach((cidr, i) => ingress(`client-cidr-${i + 1}`, ETCD_PORTS.client, `etcd clients from ${cidr}`, { cidrIpv4: cidr }));
-        args.clientSecurityGroupIds.forEach((sg, i) => ingress(`client-sg-${i + 1}`, ETCD_PORTS.client, `etcd clients from ${sg}`, { referencedSecurityGroupId: sg }));
+        args.clientSecurityGroupIds.forEach((sg, i) => ingress(`client-sg-${i + 1}`, ETCD_PORTS.client, pulumi.interpolate`etcd clients from ${sg}`, { referencedSecurityGroupId: sg }));
         args.monitoringCidrs.forEach((cidr, i) => ingress(`metrics-cidr-${i + 1}`, ETCD_PORTS.metrics, `etcd metrics scraped from ${cidr}`, { cidrIpv4: cidr }));
-        args.monitoringSecurityGroupIds.forEach((sg, i) => ingress(`metrics-sg-${i + 1}`, ETCD_PORTS.metrics, `etcd metrics scraped from ${sg}`, { referencedSecurityGroupId: sg }));
+        args.monitoringSecurityGroupIds.forEach((sg, i) => ingress(`metrics-sg-${i + 1}`, ETCD_PORTS.metrics, pulumi.interpolate`etcd metrics scraped from ${sg}`, { referencedSecurityGroupId: sg }));
         args.keeperCidrs.forEach((cidr, i) => ingress(`keeper-cidr-${i + 1}`, KEEPER_PORTS.host, `etcdkeeper UI (no login) from ${cidr}`, { cidrIpv4: cidr }));
 
         new aws.vpc.SecurityGroupEgressRule(

@@ -4,6 +4,9 @@ import * as pulumi from "@pulumi/pulumi";
  * Everything a user can say about an etcd cluster. Flat and serializable (no unions of objects, no
  * callbacks) so other Pulumi languages can use the component too. Every property documents the
  * behaviour when it is left out. Stack settings in Pulumi.<stack>.yaml use the same names.
+ * Ids and ARNs of other resources are Inputs, so the cluster composes with the resources that make
+ * them; their format is checked when the value is a plain string and left to AWS when it is an
+ * Output. Settings that shape the cluster (counts, sizing, versions) stay plain values.
  */
 export interface EtcdClusterArgs {
     // ---- Sizing -------------------------------------------------------------------------------
@@ -56,10 +59,14 @@ export interface EtcdClusterArgs {
 
     // ---- Network ------------------------------------------------------------------------------
 
-    /** Existing VPC; give together with subnetIds. @default a new VPC is created */
-    vpcId?: string;
-    /** Existing private subnets, ideally one per availability zone; members are spread over them in order. @default new private subnets */
-    subnetIds?: string[];
+    /** Existing VPC; give together with subnetIds. Takes another resource's output (e.g. `vpc.vpcId`). @default a new VPC is created */
+    vpcId?: pulumi.Input<string>;
+    /**
+     * Existing private subnets, ideally one per availability zone; members are spread over them in
+     * order. The list is plain (its length shapes the cluster); each id may be another resource's output.
+     * @default new private subnets
+     */
+    subnetIds?: pulumi.Input<string>[];
     /** CIDR of the VPC created when vpcId is not given. @default "10.42.0.0/16" */
     vpcCidr?: string;
     /** Availability zones for a created VPC. @default the region's first memberCount zones (at most 3) */
@@ -68,14 +75,14 @@ export interface EtcdClusterArgs {
     natGateway?: boolean;
     /** CIDRs allowed to the client port 2379 (never 0.0.0.0/0). @default none: only the members themselves */
     clientCidrs?: string[];
-    /** Security groups allowed to the client port 2379. @default none */
-    clientSecurityGroupIds?: string[];
+    /** Security groups allowed to the client port 2379; each id may be another resource's output. @default none */
+    clientSecurityGroupIds?: pulumi.Input<string>[];
     /** CIDRs allowed to the metrics port 2381. @default none */
     monitoringCidrs?: string[];
-    /** Security groups allowed to the metrics port 2381. @default none */
-    monitoringSecurityGroupIds?: string[];
+    /** Security groups allowed to the metrics port 2381; each id may be another resource's output. @default none */
+    monitoringSecurityGroupIds?: pulumi.Input<string>[];
     /** Route 53 private hosted zone for member records `<member>.<dnsDomain>`; give with dnsDomain. @default no DNS records */
-    dnsZoneId?: string;
+    dnsZoneId?: pulumi.Input<string>;
     /** Domain of dnsZoneId; member certificates then carry the DNS names too. @default none */
     dnsDomain?: string;
 
@@ -87,7 +94,7 @@ export interface EtcdClusterArgs {
      */
     amiId?: string;
     /** Customer-managed KMS key for volumes and certificate parameters. @default a key is created per cluster */
-    kmsKeyArn?: string;
+    kmsKeyArn?: pulumi.Input<string>;
     /** Protect data volumes from `pulumi destroy` and from deletion by accident. @default true */
     protectData?: boolean;
     /** Tags added to every resource. @default none (a Name and cluster tag are always set) */
@@ -129,7 +136,7 @@ export interface EtcdClusterArgs {
     /** Scheduled snapshot backups to S3. @default true */
     backupEnabled?: boolean;
     /** An existing bucket for snapshots (its encryption and retention are yours). @default a bucket is created per cluster */
-    backupBucketName?: string;
+    backupBucketName?: pulumi.Input<string>;
     /** Minutes between backups; at each tick only the leader takes one. @default 15 */
     backupIntervalMinutes?: number;
     /** Days a snapshot is kept (lifecycle expiry; object-lock period when backupObjectLock). @default 30 */
@@ -137,7 +144,7 @@ export interface EtcdClusterArgs {
     /** Object lock in governance mode, so snapshots cannot be deleted before they expire. @default false */
     backupObjectLock?: boolean;
     /** SNS topic for the backup-age and database-quota alarms. @default alarms without actions */
-    alarmTopicArn?: string;
+    alarmTopicArn?: pulumi.Input<string>;
     /** Alarm when a member's database passes this percentage of quotaBackendBytes. @default 80 */
     quotaAlarmPercent?: number;
     /** Hours between defragmentations of each member; members take turns, never two at once. @default 72 */
@@ -154,7 +161,7 @@ export interface EtcdClusterArgs {
      * must also allow the new members' roles.
      * @default none: only this cluster's own key
      */
-    restoreKmsKeyArn?: string;
+    restoreKmsKeyArn?: pulumi.Input<string>;
 
     // ---- The etcdkeeper web UI ----------------------------------------------------------------
 

@@ -23,6 +23,9 @@ function formatReceived(value: unknown): string {
     if (value === undefined) {
         return "nothing";
     }
+    if (pulumi.Output.isInstance(value) || value instanceof Promise) {
+        return "another resource's output"; // its value is not known before the deployment
+    }
     if (typeof value === "number" && !Number.isFinite(value)) {
         return String(value); // JSON would print null for NaN and Infinity
     }

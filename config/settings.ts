@@ -1,3 +1,4 @@
+import type { Input } from "@pulumi/pulumi";
 import * as ipaddr from "ipaddr.js";
 import { EtcdClusterArgs } from "./clusterArgs";
 import { ConfigError } from "./errors";
@@ -15,7 +16,10 @@ export type KeyAlgorithm = (typeof KEY_ALGORITHMS)[number];
 const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 const GIB = 1024 ** 3;
 
-/** The validated settings with every default applied. Nothing here is an Output. */
+/**
+ * The validated settings with every default applied. Only the ids and ARNs of other resources may
+ * be Outputs (opaque here); everything that shapes the cluster is a plain value.
+ */
 export interface ResolvedSettings {
     memberNames: string[];
     sizing: SizingDecision;
@@ -33,16 +37,16 @@ export interface ResolvedSettings {
         clusterToken?: string;
     };
     network: {
-        vpcId?: string;
-        subnetIds?: string[];
+        vpcId?: Input<string>;
+        subnetIds?: Input<string>[];
         vpcCidr: string;
         availabilityZones?: string[];
         natGateway: boolean;
         clientCidrs: string[];
-        clientSecurityGroupIds: string[];
+        clientSecurityGroupIds: Input<string>[];
         monitoringCidrs: string[];
-        monitoringSecurityGroupIds: string[];
-        dnsZoneId?: string;
+        monitoringSecurityGroupIds: Input<string>[];
+        dnsZoneId?: Input<string>;
         dnsDomain?: string;
     };
     pki: {
@@ -57,20 +61,20 @@ export interface ResolvedSettings {
     healthGate: { mode: HealthGateMode; timeoutSeconds: number };
     backup: {
         enabled: boolean;
-        bucketName?: string;
+        bucketName?: Input<string>;
         intervalMinutes: number;
         retentionDays: number;
         objectLock: boolean;
-        alarmTopicArn?: string;
+        alarmTopicArn?: Input<string>;
         quotaAlarmPercent: number;
         defragIntervalHours: number;
         restoreFrom?: string;
-        restoreKmsKeyArn?: string;
+        restoreKmsKeyArn?: Input<string>;
     };
     /** The etcdkeeper UI; absent when off. */
     keeper?: { image: string; allowedCidrs: string[] };
     amiId?: string;
-    kmsKeyArn?: string;
+    kmsKeyArn?: Input<string>;
     protectData: boolean;
     tags: Record<string, string>;
 }
@@ -137,8 +141,8 @@ function resolveNetwork(args: EtcdClusterArgs): ResolvedSettings["network"] {
         if (args.subnetIds.length === 0) {
             throw new ConfigError("subnetIds", args.subnetIds, "List at least one subnet id, ideally one per availability zone.");
         }
-        args.subnetIds.forEach((id) => matching("subnetIds", id, /^subnet-[0-9a-f]{8,17}$/, "subnet ids like subnet-0123456789abcdef0"));
-        matching("vpcId", args.vpcId!, /^vpc-[0-9a-f]{8,17}$/, "a VPC id like vpc-0123456789abcdef0");
+        args.subnetIds.forEach((id) => idInput("subnetIds", id, /^subnet-[0-9a-f]{8,17}$/, "subnet ids like subnet-0123456789abcdef0"));
+        idInput("vpcId", args.vpcId!, /^vpc-[0-9a-f]{8,17}$/, "a VPC id like vpc-0123456789abcdef0");
     }
     if ((args.dnsZoneId === undefined) !== (args.dnsDomain === undefined)) {
         throw new ConfigError(
@@ -174,11 +178,11 @@ function resolveBackup(args: EtcdClusterArgs): ResolvedSettings["backup"] {
     }
     return {
         enabled,
-        bucketName: args.backupBucketName === undefined ? undefined : matching("backupBucketName", args.backupBucketName, /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "an S3 bucket name"),
+        bucketName: args.backupBucketName === undefined ? undefined : idInput("backupBucketName", args.backupBucketName, /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "an S3 bucket name"),
         intervalMinutes: integerIn("backupIntervalMinutes", args.backupIntervalMinutes ?? 15, 5, 30),
         retentionDays: integerIn("backupRetentionDays", args.backupRetentionDays ?? 30, 1, 3650),
         objectLock: args.backupObjectLock ?? false,
-        alarmTopicArn: args.alarmTopicArn === undefined ? undefined : matching("alarmTopicArn", args.alarmTopicArn, /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+$/, "an SNS topic ARN like arn:aws:sns:eu-west-1:123456789012:etcd-alarms"),
+        alarmTopicArn: args.alarmTopicArn === undefined ? undefined : idInput("alarmTopicArn", args.alarmTopicArn, /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+$/, "an SNS topic ARN like arn:aws:sns:eu-west-1:123456789012:etcd-alarms"),
         quotaAlarmPercent: integerIn("quotaAlarmPercent", args.quotaAlarmPercent ?? 80, 10, 99),
         defragIntervalHours: integerIn("defragIntervalHours", args.defragIntervalHours ?? 72, 1, 24 * 90),
         restoreFrom: args.restoreFrom === undefined ? undefined : matching("restoreFrom", args.restoreFrom, /^(latest|s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/\S+)$/, "latest or a snapshot's s3://bucket/key URI"),
@@ -187,16 +191,16 @@ function resolveBackup(args: EtcdClusterArgs): ResolvedSettings["backup"] {
 }
 
 /** A key of another cluster's snapshot: only meaningful for an s3:// restoreFrom, and always a key ARN (IAM cannot scope an alias). */
-function restoreKmsKeyArn(args: EtcdClusterArgs): string | undefined {
+function restoreKmsKeyArn(args: EtcdClusterArgs): Input<string> | undefined {
     if (args.restoreKmsKeyArn === undefined) return undefined;
     if (!args.restoreFrom?.startsWith("s3://")) {
         throw new ConfigError("restoreKmsKeyArn", args.restoreKmsKeyArn, "It is the key of another cluster's snapshot: give it only with restoreFrom: s3://bucket/key.db (latest is this cluster's own snapshot and key).");
     }
-    return matching("restoreKmsKeyArn", args.restoreKmsKeyArn, /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/.+$/, "the key ARN (not an alias) like arn:aws:kms:eu-west-1:123456789012:key/<id> of the snapshot's bucket key");
+    return idInput("restoreKmsKeyArn", args.restoreKmsKeyArn, /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/.+$/, "the key ARN (not an alias) like arn:aws:kms:eu-west-1:123456789012:key/<id> of the snapshot's bucket key");
 }
 
-function kmsKeyArn(setting: string, value: string): string {
-    return matching(setting, value, /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/.+$/, "a KMS key ARN like arn:aws:kms:eu-west-1:123456789012:key/<id>");
+function kmsKeyArn(setting: string, value: Input<string>): Input<string> {
+    return idInput(setting, value, /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/.+$/, "a KMS key ARN like arn:aws:kms:eu-west-1:123456789012:key/<id>");
 }
 
 function resolveKeeper(args: EtcdClusterArgs, arch: string): ResolvedSettings["keeper"] {
@@ -306,8 +310,8 @@ function ingressCidrs(setting: string, cidrs: string[]): string[] {
     return cidrs;
 }
 
-function securityGroupIds(setting: string, ids: string[]): string[] {
-    ids.forEach((id) => matching(setting, id, /^sg-[0-9a-f]{8,17}$/, "security group ids like sg-0123456789abcdef0"));
+function securityGroupIds(setting: string, ids: Input<string>[]): Input<string>[] {
+    ids.forEach((id) => idInput(setting, id, /^sg-[0-9a-f]{8,17}$/, "security group ids like sg-0123456789abcdef0"));
     return ids;
 }
 
@@ -330,6 +334,15 @@ function integerIn(setting: string, value: number, min: number, max: number): nu
         throw new ConfigError(setting, value, `Use a whole number from ${min} to ${max}.`);
     }
     return value;
+}
+
+/**
+ * An id or ARN of another resource: a plain string is checked now; an Output (or a promise) is
+ * passed through unread, since its value exists only during the deployment, where AWS checks it.
+ */
+function idInput(setting: string, value: Input<string>, pattern: RegExp, what: string): Input<string> {
+    if (typeof value === "object" && value !== null) return value;
+    return matching(setting, value as string, pattern, what);
 }
 
 function matching(setting: string, value: string, pattern: RegExp, what: string): string {

@@ -97,6 +97,10 @@ export async function startMockRuntime(options: MockRuntimeOptions): Promise<Moc
                 const bucket = `${inputs.bucketPrefix ?? `${name}-`}mock`;
                 return { bucket, arn: `arn:aws:s3:::${bucket}` };
             }
+            case "aws:sns/topic:Topic":
+                return { arn: `arn:aws:sns:${region}:${accountId}:${inputs.name ?? name}` };
+            case "aws:route53/zone:Zone":
+                return { zoneId: `Z${fakeId.toUpperCase()}` };
             case "aws:kms/key:Key":
                 return { arn: `arn:aws:kms:${region}:${accountId}:key/${fakeId}`, keyId: fakeId };
             case "aws:iam/role:Role":

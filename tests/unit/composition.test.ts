@@ -1,0 +1,115 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { EtcdCluster } from "../../components/etcdCluster";
+import { ConfigError } from "../../config/errors";
+import { mockRuntime, ofCluster, RecordedResource, resolve, settled } from "../helpers/mockCluster";
+import { refusal } from "../helpers/refusal";
+
+// The component composes with the resources that make its ids: a consumer program creates the VPC,
+// subnets, a client security group, a KMS key, an SNS topic, a hosted zone and a bucket with
+// @pulumi/aws and passes their outputs in, the way `new awsx.ec2.Vpc(...)` users do.
+
+async function resolvedAll(values: pulumi.Input<string>[]): Promise<string[]> {
+    return resolve(pulumi.all(values));
+}
+
+describe("ids from other resources' outputs", () => {
+    let resources: RecordedResource[];
+    let made: { vpcId: string; subnetIds: string[]; clientSg: string; keyArn: string; topicArn: string; zoneId: string; bucket: string };
+    const byTypeName = (type: string, name: string) => {
+        const found = resources.filter((r) => r.type === type && r.name === name);
+        expect(found).toHaveLength(1);
+        return found[0];
+    };
+
+    beforeAll(async () => {
+        const rt = await mockRuntime();
+        const vpc = new aws.ec2.Vpc("net", { cidrBlock: "10.60.0.0/16" });
+        const subnets = ["a", "b", "c"].map(
+            (zone, i) => new aws.ec2.Subnet(`net-private-${zone}`, { vpcId: vpc.id, cidrBlock: `10.60.${i}.0/24`, availabilityZone: `eu-west-1${zone}` }),
+        );
+        const apiServers = new aws.ec2.SecurityGroup("apiservers", { vpcId: vpc.id, description: "kube-apiserver nodes" });
+        const key = new aws.kms.Key("platform", { description: "platform key" });
+        const topic = new aws.sns.Topic("oncall");
+        const zone = new aws.route53.Zone("internal", { name: "etcd.internal.example.com", vpcs: [{ vpcId: vpc.id }] });
+        const bucket = new aws.s3.Bucket("platform-backups", {});
+        new EtcdCluster("composed", {
+            vpcId: vpc.id,
+            subnetIds: subnets.map((s) => s.id),
+            clientSecurityGroupIds: [apiServers.id],
+            monitoringSecurityGroupIds: [apiServers.id],
+            kmsKeyArn: key.arn,
+            alarmTopicArn: topic.arn,
+            dnsZoneId: zone.zoneId,
+            dnsDomain: "etcd.internal.example.com",
+            backupBucketName: bucket.bucket,
+        });
+        await settled();
+        made = {
+            vpcId: await resolve(vpc.id),
+            subnetIds: await resolvedAll(subnets.map((s) => s.id)),
+            clientSg: await resolve(apiServers.id),
+            keyArn: await resolve(key.arn),
+            topicArn: await resolve(topic.arn),
+            zoneId: await resolve(zone.zoneId),
+            bucket: await resolve(bucket.bucket),
+        };
+        resources = ofCluster(rt.resources, "composed");
+        // Each value is a real, distinct id of its resource, so a match below cannot be a coincidence.
+        expect(made).toMatchObject({ vpcId: expect.stringMatching(/^vpc-/), clientSg: expect.stringMatching(/^sg-/), keyArn: expect.stringMatching(/^arn:aws:kms:/), topicArn: expect.stringMatching(/^arn:aws:sns:/), zoneId: expect.stringMatching(/^Z/), bucket: expect.stringMatching(/./) });
+        expect(new Set(made.subnetIds).size).toBe(3);
+    });
+
+    test("the members are in the consumer's subnets, in order, and their group in its VPC", () => {
+        const subnetOf = [1, 2, 3].map((n) => byTypeName("aws:ec2/networkInterface:NetworkInterface", `composed-etcd${n}`).inputs.subnetId);
+        expect(subnetOf).toEqual(made.subnetIds);
+        expect(made.subnetIds.every((id) => /^subnet-/.test(id))).toBe(true);
+        expect(byTypeName("aws:ec2/securityGroup:SecurityGroup", "composed-members").inputs.vpcId).toBe(made.vpcId);
+        expect(resources.filter((r) => r.type === "aws:ec2/vpc:Vpc")).toHaveLength(0);
+    });
+
+    test("the client and monitoring groups are referenced by their ids, and named in the rule", () => {
+        const client = byTypeName("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "composed-members-client-sg-1");
+        expect(client.inputs).toMatchObject({ referencedSecurityGroupId: made.clientSg, fromPort: 2379, description: `etcd clients from ${made.clientSg}` });
+        const metrics = byTypeName("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "composed-members-metrics-sg-1");
+        expect(metrics.inputs).toMatchObject({ referencedSecurityGroupId: made.clientSg, fromPort: 2381 });
+    });
+
+    test("the consumer's key encrypts the volumes and secret parameters; no key of the cluster's own", () => {
+        expect(resources.filter((r) => r.type === "aws:kms/key:Key")).toHaveLength(0);
+        expect(byTypeName("aws:ebs/volume:Volume", "composed-etcd2-data").inputs).toMatchObject({ encrypted: true, kmsKeyId: made.keyArn });
+        const policy = JSON.parse(String(byTypeName("aws:iam/rolePolicy:RolePolicy", "composed-etcd1-policy").inputs.policy));
+        expect(JSON.stringify(policy)).toContain(made.keyArn);
+    });
+
+    test("the alarms notify the consumer's topic, the records go to its zone, the snapshots to its bucket", () => {
+        const alarms = resources.filter((r) => r.type === "aws:cloudwatch/metricAlarm:MetricAlarm");
+        expect(alarms.length).toBeGreaterThan(0);
+        for (const alarm of alarms) expect(alarm.inputs.alarmActions).toEqual([made.topicArn]);
+        expect(byTypeName("aws:route53/record:Record", "composed-etcd3").inputs).toMatchObject({ zoneId: made.zoneId, name: "etcd3.etcd.internal.example.com" });
+        expect(resources.filter((r) => r.type === "aws:s3/bucket:Bucket")).toHaveLength(0);
+        const env = resources.filter((r) => r.type === "aws:s3/bucketObjectv2:BucketObjectv2" || r.type === "aws:s3/bucketObject:BucketObject");
+        expect(env.length).toBeGreaterThan(0);
+        for (const object of env) expect(object.inputs.bucket).toBe(made.bucket);
+    });
+});
+
+describe("a plain id is still checked before anything is created; an output is not read", () => {
+    test("a malformed plain subnet id is refused, next to an output vpc id", async () => {
+        await mockRuntime();
+        const error = refusal(() => new EtcdCluster("badsubnet", { vpcId: pulumi.output("vpc-0a1b2c3d4e5f60718"), subnetIds: ["subnet-XYZ"] }));
+        expect(error).toBeInstanceOf(ConfigError);
+        expect(error.message).toBe('Invalid setting subnetIds: got "subnet-XYZ". Use subnet ids like subnet-0123456789abcdef0.');
+    });
+
+    test("an output given without its partner is named as an output, not dumped", async () => {
+        await mockRuntime();
+        const error = refusal(() => new EtcdCluster("halfvpc", { vpcId: pulumi.output("vpc-0a1b2c3d4e5f60718") }));
+        expect(error.message).toBe("Invalid setting vpcId: got another resource's output. Give vpcId and subnetIds together to use an existing VPC, or neither to create one.");
+    });
+
+    test("a key ARN given as an output is passed on unread (AWS checks it during the deployment)", async () => {
+        await mockRuntime();
+        expect(() => new EtcdCluster("opaquekey", { kmsKeyArn: pulumi.output("not-an-arn"), backupEnabled: false })).not.toThrow();
+    });
+});
