@@ -1,5 +1,5 @@
 import { createHash } from "crypto";
-import { SANDBOX_ROOT } from "./state";
+import { SANDBOX_ROOT } from "./root";
 
 /**
  * Where the sandbox's members live on the network.

@@ -5,7 +5,8 @@ import { JobResult, runUnitOnce } from "./memberJob";
 import { SandboxReport } from "./report";
 import { findBackup, hostAws, ListedBackup, listBackups, SandboxS3, startS3, stopS3 } from "./s3";
 import { down, isRunning, up } from "./sandbox";
-import { readState, SANDBOX_ROOT, SandboxState, stackDir } from "./state";
+import { SANDBOX_ROOT } from "./root";
+import { readState, SandboxState, stackDir } from "./state";
 import { stopMachine } from "./supervisor";
 
 /**

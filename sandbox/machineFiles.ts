@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
-import { OS_LEVEL_SCRIPTS } from "../components/render/memberFiles";
+import { OS_LEVEL_SCRIPTS } from "../components/render/nodeScripts";
 import { PlannedMember, SandboxPlan } from "./sandboxPlan";
 import { writeFile } from "./state";
 

@@ -1,8 +1,8 @@
 import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { MemberState } from "./state";
-import { isAlive, machinePid, MachineEnv, nodeEnv } from "./supervisor";
+import { MachineEnv, MemberState } from "./state";
+import { isAlive, machinePid, nodeEnv } from "./supervisor";
 
 /**
  * Runs a member's oneshot systemd service once, as its timer would: the unit's own ExecStart with its

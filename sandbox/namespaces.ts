@@ -1,7 +1,7 @@
 import { execFileSync, spawnSync } from "child_process";
 import { createHash } from "crypto";
 import { HUB_ADDRESS, NetworkMode } from "./addresses";
-import { SANDBOX_ROOT } from "./state";
+import { SANDBOX_ROOT } from "./root";
 
 /**
  * Network namespaces of a sandbox: a hub namespace with a bridge, and one namespace per member

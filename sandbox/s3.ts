@@ -4,7 +4,7 @@ import * as path from "path";
 import { HUB_ADDRESS, loopbackBlock, NetworkMode } from "./addresses";
 import { toolPath } from "../tools/toolchain";
 import { inNamespace } from "./namespaces";
-import { SANDBOX_ROOT } from "./state";
+import { SANDBOX_ROOT } from "./root";
 
 /**
  * The sandbox's S3: a real S3 API (scripts/s3-test-server.sh, gofakes3 with its bolt store) holding

@@ -7,9 +7,9 @@ import { createNetwork, deleteNetwork, hubNamespace, memberNamespace, networkMod
 import { report, SandboxReport } from "./report";
 import { awsCli, s3Address, SandboxS3, seedObjects, startS3, stopS3 } from "./s3";
 import type { SandboxPlan } from "./sandboxPlan";
-import { installPackages, toolPath } from "../tools/toolchain";
-import { forgetMountPoints, MemberState, readMountPoints, readState, recordedStacks, recordMountPoints, SandboxState, stackDir, writeState } from "./state";
-import { bootstrapFailed, isAlive, MachineEnv, machinePid, signalEtcd, startEtcd, startMachine, stopEtcd, stopMachine } from "./supervisor";
+import { ensureTool, installPackages } from "../tools/toolchain";
+import { forgetMountPoints, MachineEnv, MemberState, readMountPoints, readState, recordedStacks, recordMountPoints, SandboxState, stackDir, writeState } from "./state";
+import { bootstrapFailed, isAlive, machinePid, signalEtcd, startEtcd, startMachine, stopEtcd, stopMachine } from "./supervisor";
 
 const REPO = path.resolve(__dirname, "..");
 
@@ -58,13 +58,14 @@ export async function up(options: UpOptions): Promise<SandboxReport> {
     log(`planning stack ${options.stack} (${mode} network)`);
     const plan = await planSandbox(settings, mode);
     log(`etcd ${plan.etcdVersion}: ${plan.members.map((m) => `${m.name}=${m.ip}`).join(" ")}`);
-    const binDir = toolPath("etcd", plan.etcdVersion, { log });
+    const binDir = await ensureTool("etcd", plan.etcdVersion, log);
 
     const dir = stackDir(options.stack);
     fs.rmSync(dir, { recursive: true, force: true });
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     const store = writeParameterStore(plan, dir);
     const s3 = sandboxS3(plan, mode, options.stack, dir);
+    if (s3) await ensureTool("s3", undefined, log);
     const machineEnv: MachineEnv = {
         etcdBinDir: binDir,
         ssmDir: store.ssmDir,

@@ -2,10 +2,22 @@ import * as fs from "fs";
 import * as path from "path";
 import { NetworkMode } from "./addresses";
 import type { SandboxS3 } from "./s3";
-import type { MachineEnv } from "./supervisor";
+import { SANDBOX_ROOT } from "./root";
 
-/** Everything under .sandbox/ of the repository (gitignored). */
-export const SANDBOX_ROOT = path.resolve(__dirname, "..", ".sandbox");
+/** What every member's machine needs from the host: the etcd build, the stand-ins and the S3 endpoint. */
+export interface MachineEnv {
+    /** Local etcd build of the stack's version. */
+    etcdBinDir: string;
+    /** Where the plan's SSM parameter values are (the aws stand-in reads them). */
+    ssmDir: string;
+    /** Directory holding the `aws` stand-in, put first on the node's PATH. */
+    standInDir: string;
+    /** The sandbox's S3 server and the real AWS CLI the stand-in hands S3 calls to (backups on). */
+    s3Endpoint?: string;
+    awsCli?: string;
+    /** Where the stand-in appends the CloudWatch metrics members publish. */
+    metricsFile: string;
+}
 
 export interface MemberState {
     name: string;

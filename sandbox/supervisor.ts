@@ -2,7 +2,7 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { inNamespace } from "./namespaces";
-import { MemberState } from "./state";
+import { MachineEnv, MemberState } from "./state";
 
 /**
  * Starts and stops members' machines (sandbox/node/machine.sh, the stand-in for the instance and its
@@ -12,20 +12,6 @@ import { MemberState } from "./state";
 
 const MACHINE = path.join(__dirname, "node", "machine.sh");
 const PATH_ON_NODE = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-
-export interface MachineEnv {
-    /** Local etcd build of the stack's version. */
-    etcdBinDir: string;
-    /** Where the plan's SSM parameter values are (the aws stand-in reads them). */
-    ssmDir: string;
-    /** Directory holding the `aws` stand-in, put first on the node's PATH. */
-    standInDir: string;
-    /** The sandbox's S3 server and the real AWS CLI the stand-in hands S3 calls to (backups on). */
-    s3Endpoint?: string;
-    awsCli?: string;
-    /** Where the stand-in appends the CloudWatch metrics members publish. */
-    metricsFile: string;
-}
 
 /** The environment of a process on the member: the node's PATH behind the aws stand-in, and the stand-in's settings. */
 export function nodeEnv(env: MachineEnv): Record<string, string> {

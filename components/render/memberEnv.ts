@@ -1,5 +1,5 @@
 import { createHash } from "crypto";
-import { BACKUP_SCRIPTS, readNodeScript } from "./memberFiles";
+import { BACKUP_SCRIPTS, readNodeScript } from "./nodeScripts";
 import { certFiles, configFiles, NodePaths, resolveNodePaths } from "./paths";
 import { keeperCertFiles } from "./keeper";
 import { KEEPER_PORTS, MemberRenderInput } from "./types";

@@ -1,43 +1,9 @@
-import * as fs from "fs";
-import * as path from "path";
 import { renderEtcdConfig } from "./etcdConfig";
 import { renderMemberEnv } from "./memberEnv";
+import { KEEPER_SCRIPTS, NODE_SCRIPTS, readNodeScript } from "./nodeScripts";
 import { configFiles, NodePaths, resolveNodePaths } from "./paths";
 import { renderSystemdUnits } from "./systemd";
 import { MemberRenderInput } from "./types";
-
-/** The node scripts, in the order etcd-bootstrap runs the first five. Each is `node/<name>.sh` here. */
-export const NODE_SCRIPTS = [
-    "etcd-install",
-    "etcd-prepare-volume",
-    "etcd-fetch-certs",
-    "etcd-choose-state",
-    "etcd-start",
-    "etcd-bootstrap",
-    "etcd-health",
-    "etcd-fetch-scripts",
-] as const;
-
-/**
- * Backup, restore and defragmentation scripts. Together with the others they are over EC2's 16 KB
- * user-data limit even compressed, so they travel as S3 objects in the cluster's backup bucket
- * (components/backupScripts.ts) and etcd-fetch-scripts installs them, checking each sha256 that
- * member.env lists.
- */
-export const BACKUP_SCRIPTS = [
-    "etcd-backup-common",
-    "etcd-backup",
-    "etcd-backup-list",
-    "etcd-snapshot-verify",
-    "etcd-restore",
-    "etcd-defrag",
-] as const;
-/** Only on members that run the etcdkeeper UI. */
-export const KEEPER_SCRIPTS = ["etcd-keeper-start"] as const;
-export type NodeScript = (typeof NODE_SCRIPTS)[number] | (typeof BACKUP_SCRIPTS)[number] | (typeof KEEPER_SCRIPTS)[number];
-
-/** The scripts a local sandbox replaces: they touch the OS (package install, block devices, SSM, systemd, Docker). */
-export const OS_LEVEL_SCRIPTS: readonly NodeScript[] = ["etcd-install", "etcd-prepare-volume", "etcd-fetch-certs", "etcd-start", "etcd-keeper-start"];
 
 export interface MemberFile {
     /** Absolute path on the node. */
@@ -46,21 +12,6 @@ export interface MemberFile {
     /** Octal permission string, e.g. "0755". */
     mode: string;
     kind: "script" | "env" | "etcd-config" | "systemd-unit";
-}
-
-/**
- * Where the node scripts live: `node/` at the package root, found from this file both in the source
- * tree (components/render) and in the compiled package (dist/components/render).
- */
-export function nodeScriptsDir(): string {
-    for (const candidate of [path.resolve(__dirname, "../../node"), path.resolve(__dirname, "../../../node")]) {
-        if (fs.existsSync(path.join(candidate, "etcd-bootstrap.sh"))) return candidate;
-    }
-    throw new Error(`node scripts not found next to ${__dirname}: the package's node/ directory is missing.`);
-}
-
-export function readNodeScript(name: NodeScript): string {
-    return fs.readFileSync(path.join(nodeScriptsDir(), `${name}.sh`), "utf8");
 }
 
 /** Every file a member gets, with its mode: scripts, member.env, both etcd configs, systemd units. */

@@ -71,10 +71,8 @@ export function renderCertSyncService(input: MemberRenderInput, paths?: Partial<
 }
 
 export function renderCertSyncTimer(input: MemberRenderInput): string {
+    // Validated once, with the user's setting name, by config/settings.ts.
     const minutes = input.certSyncIntervalMinutes;
-    if (!Number.isInteger(minutes) || minutes < 1) {
-        throw new Error(`certSyncIntervalMinutes must be a whole number of minutes >= 1; got ${minutes}.`);
-    }
     return unit(
         section("Unit", [["Description", `Re-read etcd certificates every ${minutes} min`]]),
         section("Timer", [
@@ -124,11 +122,9 @@ export function renderBackupUnits(input: MemberRenderInput, paths?: Partial<Node
         return {};
     }
     const p = resolveNodePaths(paths);
+    // Validated once, with the user's setting names, by config/settings.ts.
     const minutes = backup.intervalMinutes;
     const hours = backup.defragIntervalHours;
-    if (!Number.isInteger(minutes) || minutes < 1 || minutes > 59 || !Number.isInteger(hours) || hours < 1) {
-        throw new Error(`backup intervalMinutes must be 1-59 and defragIntervalHours >= 1; got ${minutes} and ${hours}.`);
-    }
     return {
         [BACKUP_SERVICE]: scriptService(`Snapshot backup of etcd (leader only) to s3://${backup.bucket}/${backup.prefix}`, "etcd-backup", "", p),
         [BACKUP_TIMER]: timer(`etcd snapshot backup every ${minutes} min`, BACKUP_SERVICE, [

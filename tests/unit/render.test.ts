@@ -6,9 +6,10 @@ import { gunzipSync } from "zlib";
 import { parse } from "yaml";
 import { etcdConfigObject, renderEtcdConfig } from "../../components/render/etcdConfig";
 import { ebsDevicePath, memberEnvVars, renderMemberEnv, shellQuote } from "../../components/render/memberEnv";
-import { memberFileList, NODE_SCRIPTS, renderMemberFiles } from "../../components/render/memberFiles";
+import { memberFileList, renderMemberFiles } from "../../components/render/memberFiles";
+import { NODE_SCRIPTS } from "../../components/render/nodeScripts";
 import { DEFAULT_NODE_PATHS, resolveNodePaths } from "../../components/render/paths";
-import { renderCertSyncTimer, renderEtcdService, renderSystemdUnits } from "../../components/render/systemd";
+import { renderEtcdService, renderSystemdUnits } from "../../components/render/systemd";
 import { MemberAddress, MemberRenderInput } from "../../components/render/types";
 import { createHash } from "crypto";
 import { gzipUserData, renderUserData, renderUserDataBase64, USER_DATA_LIMIT_BYTES } from "../../components/render/userData";
@@ -251,7 +252,6 @@ describe("systemd units", () => {
         expect(units["etcd-cert-sync.service"].split("\n")).toEqual(
             expect.arrayContaining(["Type=oneshot", "Environment=ETCD_MEMBER_ENV=/etc/etcd/member.env", "ExecStart=/usr/local/sbin/etcd-fetch-certs"]),
         );
-        expect(() => renderCertSyncTimer(input({ certSyncIntervalMinutes: 0 }))).toThrow(/certSyncIntervalMinutes/);
     });
 });
 
