@@ -13,7 +13,13 @@ export const SECRET_MASK = "[secret]";
 export interface RecordedResource {
     type: string;
     name: string;
+    /** The mock monitor's URN: the key of this record, and of its children's parentUrn. */
     urn: string;
+    /**
+     * The URN Pulumi's engine gives it (the parent chain's types in full); what state keys the
+     * resource by, so a change here is a new resource unless an alias names the old one.
+     */
+    engineUrn: string;
     /** Logical name of the parent resource, if any. */
     parent?: string;
     parentUrn?: string;
@@ -27,6 +33,8 @@ export interface RecordedResource {
     deleteBeforeReplace: boolean;
     protect: boolean;
     ignoreChanges: string[];
+    /** URNs this resource was known by before (its aliases), so a rename or a new parent is no replacement. */
+    aliases: string[];
 }
 
 /** Computes provider outputs for resource types that need realistic values (ids, IPs, PEMs). */
@@ -155,7 +163,7 @@ export async function startMockRuntime(options: MockRuntimeOptions): Promise<Moc
         false,
     );
     pulumi.runtime.setAllConfig(options.config ?? {}, options.secretKeys ?? []);
-    recordRegistrations(resources);
+    recordRegistrations(resources, options.project, options.stack);
 
     return {
         resources,
@@ -171,10 +179,17 @@ export async function startMockRuntime(options: MockRuntimeOptions): Promise<Moc
 }
 
 /** Wraps the mock monitor so each registration's parent and options are recorded too. */
-function recordRegistrations(resources: RecordedResource[]): void {
+function recordRegistrations(resources: RecordedResource[], project: string, stack: string): void {
     const monitor = pulumi.runtime.getMonitor() as any;
     const register = monitor.registerResource.bind(monitor);
     const namesByUrn = new Map<string, string>();
+    // The engine qualifies a type by every ancestor's type below the stack; the mock only by the parent's.
+    const qualifiedByUrn = new Map<string, string>();
+    const qualify = (parentUrn: string, type: string): string => {
+        const parentQualified = parentUrn ? qualifiedByUrn.get(parentUrn) : undefined;
+        return parentQualified && parentQualified !== "pulumi:pulumi:Stack" ? `${parentQualified}$${type}` : type;
+    };
+    const engineUrn = (qualified: string, name: string, p = project, s = stack) => `urn:pulumi:${s}::${p}::${qualified}::${name}`;
     monitor.registerResource = (req: any, callback: (err: any, res: any) => void) => {
         register(req, (err: any, response: any) => {
             if (!err) {
@@ -182,10 +197,13 @@ function recordRegistrations(resources: RecordedResource[]): void {
                 namesByUrn.set(urn, req.getName());
                 const raw = req.getObject()?.toJavaScript() ?? {};
                 const parentUrn: string = req.getParent();
+                const qualified = qualify(parentUrn, req.getType());
+                qualifiedByUrn.set(urn, qualified);
                 resources.push({
                     type: req.getType(),
                     name: req.getName(),
                     urn,
+                    engineUrn: engineUrn(qualified, req.getName()),
                     parent: parentUrn ? namesByUrn.get(parentUrn) : undefined,
                     parentUrn: parentUrn || undefined,
                     custom: req.getCustom(),
@@ -196,6 +214,16 @@ function recordRegistrations(resources: RecordedResource[]): void {
                     deleteBeforeReplace: req.getDeletebeforereplace(),
                     protect: Boolean(req.getProtect()),
                     ignoreChanges: req.getIgnorechangesList(),
+                    aliases: [
+                        ...(req.getAliasurnsList?.() ?? []),
+                        ...(req.getAliasesList?.() ?? []).map((alias: any) => {
+                            if (alias.getUrn?.()) return alias.getUrn() as string;
+                            // A spec: the parts it leaves out are the resource's own.
+                            const spec = alias.getSpec();
+                            const aliasParent = spec.getNoparent() ? "" : spec.getParenturn() || parentUrn;
+                            return engineUrn(qualify(aliasParent, spec.getType() || req.getType()), spec.getName() || req.getName(), spec.getProject() || project, spec.getStack() || stack);
+                        }),
+                    ],
                 });
             }
             callback(err, response);

@@ -50,6 +50,8 @@ async function main(): Promise<number> {
             const resources = plan.resources.map((r) => ({
                 type: r.type,
                 name: r.name,
+                urn: r.engineUrn,
+                aliases: r.aliases,
                 parent: r.parent ?? null,
                 inputs: r.maskedInputs,
                 options: { dependsOn: r.dependsOn, deleteBeforeReplace: r.deleteBeforeReplace, protect: r.protect, ignoreChanges: r.ignoreChanges },

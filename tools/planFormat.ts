@@ -34,6 +34,7 @@ export function formatPlan(plan: PlanResult): string {
             resource.deleteBeforeReplace ? "delete-before-replace" : "",
             resource.ignoreChanges.length ? `ignoreChanges=${resource.ignoreChanges.join(",")}` : "",
             resource.dependsOn.length ? `dependsOn=${resource.dependsOn.join(",")}` : "",
+            resource.aliases.length ? `aliases=${resource.aliases.join(",")}` : "",
         ].filter(Boolean);
         lines.push(`${indent}${resource.type}  ${resource.name}${flags.length ? `  [${flags.join("; ")}]` : ""}`);
         for (const [key, value] of Object.entries(resource.maskedInputs)) {
