@@ -1,3 +1,4 @@
+import { s3Keys } from "../config/contract";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { backupScriptChecksums } from "./render/memberEnv";
@@ -18,7 +19,7 @@ export function backupScriptObjects(
                 `${name}-${script}`,
                 {
                     bucket: args.bucketName,
-                    key: `${args.prefix}/node-scripts/${script}`,
+                    key: `${s3Keys.nodeScripts(args.prefix)}/${script}`,
                     content,
                     contentType: "text/x-shellscript",
                     serverSideEncryption: "aws:kms",

@@ -1,10 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
-/** Namespace of the metrics the members publish (node/etcd-backup.sh). */
-export const METRIC_NAMESPACE = "EtcdCluster";
-export const BACKUP_AGE_METRIC = "SecondsSinceLastGoodBackup";
-export const QUOTA_USED_METRIC = "DatabaseQuotaUsedPercent";
+import { METRICS } from "../config/contract";
 
 export interface ClusterAlarmsArgs {
     /** Value of the `Cluster` metric dimension, e.g. `proj/prod/etcd`. */
@@ -29,8 +26,8 @@ export class EtcdClusterAlarms extends pulumi.ComponentResource {
             `${name}-backup-age`,
             {
                 alarmDescription: `etcd ${args.clusterId}: no good snapshot for more than two backup intervals`,
-                namespace: METRIC_NAMESPACE,
-                metricName: BACKUP_AGE_METRIC,
+                namespace: METRICS.namespace,
+                metricName: METRICS.backupAge,
                 dimensions: { Cluster: args.clusterId },
                 statistic: "Minimum",
                 period: periodSeconds,
@@ -48,8 +45,8 @@ export class EtcdClusterAlarms extends pulumi.ComponentResource {
             `${name}-quota`,
             {
                 alarmDescription: `etcd ${args.clusterId}: a member's database passed ${args.quotaAlarmPercent}% of its quota; defragment or raise quotaBackendBytes before writes stop`,
-                namespace: METRIC_NAMESPACE,
-                metricName: QUOTA_USED_METRIC,
+                namespace: METRICS.namespace,
+                metricName: METRICS.quotaUsed,
                 dimensions: { Cluster: args.clusterId },
                 statistic: "Maximum",
                 period: periodSeconds,

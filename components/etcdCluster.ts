@@ -6,12 +6,13 @@ import { EtcdClusterArgs } from "../config/clusterArgs";
 import { KEEPER_CLIENT, resolveSettings, ResolvedSettings } from "../config/settings";
 import { EtcdBackupBucket } from "./backupBucket";
 import { backupScriptObjects } from "./backupScripts";
-import { EtcdClusterAlarms, METRIC_NAMESPACE } from "./clusterAlarms";
+import { clientUrl, initialClusterOf, ssmParameters } from "../config/contract";
+import { EtcdClusterAlarms } from "./clusterAlarms";
 import { healthGate } from "./healthGate";
 import { keeperCertificateParameters, keeperPortForwardCommand, keeperUrls } from "./keeper";
 import { EtcdMember } from "./member";
 import { EtcdPki } from "./pki";
-import { ETCD_PORTS, MemberAddress, MemberRenderInput } from "./render/types";
+import { MemberAddress, MemberRenderInput } from "./render/types";
 import { EtcdSecurityGroup } from "./securityGroup";
 import { EtcdVpc } from "./vpc";
 
@@ -96,7 +97,7 @@ export class EtcdCluster extends pulumi.ComponentResource {
         const project = pulumi.getProject();
         const stack = pulumi.getStack();
         const tags = { ...settings.tags, "etcd:cluster": `${project}/${stack}/${name}`, "managed-by": "pulumi" };
-        const parameterPrefix = `/etcd/${project}/${stack}/${name}`;
+        const parameterPrefix = ssmParameters.prefix(project, stack, name);
         const clusterToken = settings.etcd.clusterToken ?? defaultClusterToken(project, stack, name, settings.backup.restoreFrom);
 
         const region = aws.getRegionOutput({}, parent).region;
@@ -151,7 +152,7 @@ export class EtcdCluster extends pulumi.ComponentResource {
         );
         const caParameter = new aws.ssm.Parameter(
             `${name}-ca`,
-            { name: `${parameterPrefix}/ca.pem`, type: "String", value: pki.caCertPem, description: `etcd ${name}: CA certificate`, tags },
+            { name: ssmParameters.ca(parameterPrefix), type: "String", value: pki.caCertPem, description: `etcd ${name}: CA certificate`, tags },
             parent,
         );
 
@@ -195,7 +196,6 @@ export class EtcdCluster extends pulumi.ComponentResource {
                               prefix: backup.prefix,
                               kmsKeyArn: keyArn,
                               intervalMinutes: settings.backup.intervalMinutes,
-                              metricNamespace: METRIC_NAMESPACE,
                               metricCluster: backup.prefix,
                               defragIntervalHours: settings.backup.defragIntervalHours,
                               restoreFrom: settings.backup.restoreFrom,
@@ -223,7 +223,7 @@ export class EtcdCluster extends pulumi.ComponentResource {
                     protectData: settings.protectData,
                     tags,
                     backup: backup
-                        ? { bucketArn: backup.bucketArn, prefix: backup.prefix, metricNamespace: METRIC_NAMESPACE, restoreFrom: settings.backup.restoreFrom, restoreKmsKeyArn: settings.backup.restoreKmsKeyArn }
+                        ? { bucketArn: backup.bucketArn, prefix: backup.prefix, restoreFrom: settings.backup.restoreFrom, restoreKmsKeyArn: settings.backup.restoreKmsKeyArn }
                         : undefined,
                     keeper: settings.keeper !== undefined,
                     after: [caParameter, ...keeperParameters, ...(backup?.scripts ?? []), ...(previousGate ? [previousGate] : [])],
@@ -234,8 +234,8 @@ export class EtcdCluster extends pulumi.ComponentResource {
             previousGate = this.gate(name, settings, etcdMember, i, { region, ips, pki }) ?? etcdMember.attachment;
         });
 
-        this.clientEndpoints = pulumi.all(ips).apply((all) => all.map((ip) => `https://${ip}:${ETCD_PORTS.client}`));
-        this.initialCluster = addresses.apply((all) => all.map((m) => `${m.name}=https://${m.ip}:${ETCD_PORTS.peer}`).join(","));
+        this.clientEndpoints = pulumi.all(ips).apply((all) => all.map(clientUrl));
+        this.initialCluster = addresses.apply(initialClusterOf);
         this.clusterToken = pulumi.output(clusterToken);
         this.caCertPem = pki.caCertPem;
         this.adminCertPem = pki.clientCerts.admin.certPem;

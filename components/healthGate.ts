@@ -3,10 +3,11 @@ import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import * as path from "path";
 import { HealthGateMode } from "../config/settings";
-import { ETCD_PORTS } from "./render/types";
+import { clientUrl } from "../config/contract";
+import { DEFAULT_NODE_PATHS } from "./render/paths";
 
-/** Where the member's own health check is installed on the node (see node/etcd-health.sh). */
-export const NODE_HEALTH_COMMAND = "/usr/local/sbin/etcd-health";
+/** Where the member's own health check is installed on the node (node/etcd-health.sh, without .sh). */
+export const NODE_HEALTH_COMMAND = `${DEFAULT_NODE_PATHS.sbinDir}/etcd-health`;
 
 /** A file of the package root: the parent of components/ in the source tree, of dist/ when built. */
 function packageFile(...parts: string[]): string {
@@ -19,8 +20,11 @@ function packageFile(...parts: string[]): string {
     throw new Error(`${parts.join("/")} not found above ${__dirname}: the package is incomplete.`);
 }
 
-const GATE_SCRIPT = fs.readFileSync(packageFile("scripts", "health-gate.sh"), "utf8");
-const NODE_HEALTH_SCRIPT_FILE = packageFile("node", "etcd-health.sh");
+/** The gate's script and the node's health check, read on first use (importing the module reads nothing). */
+const scripts = (() => {
+    let loaded: { gate: string; nodeHealth: string } | undefined;
+    return () => (loaded ??= { gate: fs.readFileSync(packageFile("scripts", "health-gate.sh"), "utf8"), nodeHealth: fs.readFileSync(packageFile("node", "etcd-health.sh"), "utf8") });
+})();
 
 export interface HealthGateArgs {
     mode: Exclude<HealthGateMode, "off">;
@@ -64,8 +68,8 @@ export function healthGate(name: string, args: HealthGateArgs, opts: pulumi.Cust
               }
             : {
                   ...common,
-                  GATE_HEALTH_SCRIPT: fs.readFileSync(NODE_HEALTH_SCRIPT_FILE, "utf8"),
-                  ETCDCTL_ENDPOINTS: pulumi.all(args.memberIps).apply((ips) => ips.map((ip) => `https://${ip}:${ETCD_PORTS.client}`).join(",")),
+                  GATE_HEALTH_SCRIPT: scripts().nodeHealth,
+                  ETCDCTL_ENDPOINTS: pulumi.all(args.memberIps).apply((ips) => ips.map(clientUrl).join(",")),
                   GATE_EXPECTED_MEMBERS: String(args.memberIps.length),
                   GATE_CA_PEM: args.caCertPem,
                   GATE_CERT_PEM: args.adminCertPem,
@@ -75,7 +79,7 @@ export function healthGate(name: string, args: HealthGateArgs, opts: pulumi.Cust
         name,
         {
             // The script travels as text (not a path), so the gate does not change between machines.
-            interpreter: ["/bin/bash", "-c", GATE_SCRIPT, "etcd-health-gate"],
+            interpreter: ["/bin/bash", "-c", scripts().gate, "etcd-health-gate"],
             create: "create",
             update: "update",
             environment,

@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { KEEPER_PORTS } from "./render/types";
+import { KEEPER_PORTS, keeperUrl, ssmParameters } from "../config/contract";
 
 /**
  * The etcdkeeper UI's AWS side: its client certificate as SSM parameters the members fetch (the key
@@ -8,20 +8,16 @@ import { KEEPER_PORTS } from "./render/types";
  * rendered into each member's user data (components/render/keeper.ts).
  */
 
-/** SSM path of the UI's certificate, under the cluster's prefix; memberPolicy grants exactly this. */
-export const keeperParameterPath = (parameterPrefix: string) => `${parameterPrefix}/keeper`;
-
 export function keeperCertificateParameters(
     name: string,
     args: { parameterPrefix: string; certPem: pulumi.Output<string>; keyPem: pulumi.Output<string>; kmsKeyArn: pulumi.Input<string>; tags: Record<string, string> },
     opts: pulumi.CustomResourceOptions,
 ): aws.ssm.Parameter[] {
-    const path = keeperParameterPath(args.parameterPrefix);
     return [
-        new aws.ssm.Parameter(`${name}-keeper-cert`, { name: `${path}/etcdkeeper.pem`, type: "String", value: args.certPem, description: `etcd ${name}: etcdkeeper UI client certificate`, tags: args.tags }, opts),
+        new aws.ssm.Parameter(`${name}-keeper-cert`, { name: ssmParameters.keeperCert(args.parameterPrefix), type: "String", value: args.certPem, description: `etcd ${name}: etcdkeeper UI client certificate`, tags: args.tags }, opts),
         new aws.ssm.Parameter(
             `${name}-keeper-key`,
-            { name: `${path}/etcdkeeper-key.pem`, type: "SecureString", keyId: args.kmsKeyArn, value: pulumi.secret(args.keyPem), description: `etcd ${name}: etcdkeeper UI client key`, tags: args.tags },
+            { name: ssmParameters.keeperKey(args.parameterPrefix), type: "SecureString", keyId: args.kmsKeyArn, value: pulumi.secret(args.keyPem), description: `etcd ${name}: etcdkeeper UI client key`, tags: args.tags },
             opts,
         ),
     ];
@@ -29,7 +25,7 @@ export function keeperCertificateParameters(
 
 /** Where the UI answers: through the port forward on the operator's machine, or on each member's address when allow-listed. */
 export function keeperUrls(allowListed: boolean, memberIps: string[]): string[] {
-    return allowListed ? memberIps.map((ip) => `http://${ip}:${KEEPER_PORTS.host}/etcdkeeper/`) : [`http://localhost:${KEEPER_PORTS.host}/etcdkeeper/`];
+    return allowListed ? memberIps.map(keeperUrl) : [keeperUrl("localhost")];
 }
 
 /** The one command that forwards localhost:8888 to the UI on a member's loopback. */

@@ -1,3 +1,4 @@
+import { ssmParameters } from "../config/contract";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { DataVolumeSpec } from "../config/dataVolume";
@@ -27,7 +28,7 @@ export interface EtcdMemberArgs {
     protectData: boolean;
     tags: Record<string, string>;
     /** Where the member writes snapshots; absent when backups are off. */
-    backup?: { bucketArn: pulumi.Input<string>; prefix: string; metricNamespace: string; restoreFrom?: string; restoreKmsKeyArn?: pulumi.Input<string> };
+    backup?: { bucketArn: pulumi.Input<string>; prefix: string; restoreFrom?: string; restoreKmsKeyArn?: pulumi.Input<string> };
     /** The member runs the etcdkeeper UI and may read its certificate. */
     keeper?: boolean;
     /** The instance waits for these: the previous member's health gate makes updates roll one at a time. */
@@ -120,7 +121,7 @@ export class EtcdMember extends pulumi.ComponentResource {
 
     /** The member's certificates in SSM Parameter Store; keys as KMS-encrypted SecureStrings. */
     private certificateParameters(name: string, args: EtcdMemberArgs): aws.ssm.Parameter[] {
-        const prefix = `${args.parameterPrefix}/members/${args.memberName}`;
+        const prefix = ssmParameters.memberDir(args.parameterPrefix, args.memberName);
         const parameter = (file: string, value: pulumi.Output<string>, secret: boolean) =>
             new aws.ssm.Parameter(
                 `${name}-${file}`,
@@ -172,7 +173,7 @@ export class EtcdMember extends pulumi.ComponentResource {
                                 memberName: args.memberName,
                                 keeper: args.keeper,
                                 backup: args.backup
-                                    ? { bucketArn, prefix: args.backup.prefix, metricNamespace: args.backup.metricNamespace, restoreFrom: args.backup.restoreFrom, restoreKmsKeyArn: restoreKmsKeyArn || undefined }
+                                    ? { bucketArn, prefix: args.backup.prefix, restoreFrom: args.backup.restoreFrom, restoreKmsKeyArn: restoreKmsKeyArn || undefined }
                                     : undefined,
                             }),
                         ),

@@ -1,3 +1,5 @@
+import { METRICS, s3Keys, ssmParameters } from "../config/contract";
+
 /**
  * The IAM policy of one member's instance role, as a pure function so tests can read it exactly.
  * A member may read only its own certificate parameters and the cluster's CA, and may decrypt only
@@ -15,12 +17,17 @@ export interface MemberPolicyInput {
     /** The member runs the etcdkeeper UI: it may read the UI's certificate too. */
     keeper?: boolean;
     /** Where the member writes snapshots; absent when backups are off. */
-    backup?: { bucketArn: string; prefix: string; metricNamespace: string; restoreFrom?: string; restoreKmsKeyArn?: string };
+    backup?: { bucketArn: string; prefix: string; restoreFrom?: string; restoreKmsKeyArn?: string };
 }
 
 export function memberParameterArns(input: MemberPolicyInput): string[] {
-    const base = `arn:${input.partition}:ssm:${input.region}:${input.accountId}:parameter${input.parameterPrefix}`;
-    return [`${base}/ca.pem`, `${base}/members/${input.memberName}/*`, ...(input.keeper ? [`${base}/keeper/*`] : [])];
+    const arn = (name: string) => `arn:${input.partition}:ssm:${input.region}:${input.accountId}:parameter${name}`;
+    const prefix = input.parameterPrefix;
+    return [
+        arn(ssmParameters.ca(prefix)),
+        arn(`${ssmParameters.memberDir(prefix, input.memberName)}/*`),
+        ...(input.keeper ? [arn(`${ssmParameters.keeperDir(prefix)}/*`)] : []),
+    ];
 }
 
 export function memberPolicyDocument(input: MemberPolicyInput): object {
@@ -81,7 +88,7 @@ function backupStatements(input: MemberPolicyInput, backup: NonNullable<MemberPo
                   Sid: "ReadRestoreSnapshot",
                   Effect: "Allow",
                   Action: "s3:GetObject",
-                  Resource: [`arn:${input.partition}:s3:::${restoreObject}`, `arn:${input.partition}:s3:::${restoreObject.replace(/\.db$/, "")}.json`],
+                  Resource: [`arn:${input.partition}:s3:::${restoreObject}`, `arn:${input.partition}:s3:::${s3Keys.snapshotManifest(restoreObject)}`],
               },
               ...(backup.restoreKmsKeyArn
                   ? [
@@ -124,7 +131,7 @@ function backupStatements(input: MemberPolicyInput, backup: NonNullable<MemberPo
             Effect: "Allow",
             Action: "cloudwatch:PutMetricData",
             Resource: "*",
-            Condition: { StringEquals: { "cloudwatch:namespace": backup.metricNamespace } },
+            Condition: { StringEquals: { "cloudwatch:namespace": METRICS.namespace } },
         },
     ];
 }

@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { ETCD_PORTS, KEEPER_PORTS } from "./render/types";
+import { ETCD_PORTS, KEEPER_PORTS } from "../config/contract";
 
 export interface EtcdSecurityGroupArgs {
     vpcId: pulumi.Input<string>;

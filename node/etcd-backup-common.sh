@@ -28,7 +28,11 @@ backup_init() {
   BACKUP_SSE="${BACKUP_SSE:-}"
   BACKUP_KMS_KEY_ID="${BACKUP_KMS_KEY_ID:-}"
   BACKUP_METRICS="${BACKUP_METRICS:-on}"
+  # Defaults for running a script outside a member (tests, an operator's shell); member.env sets
+  # all of them from config/contract.ts, and tests/unit/nodeContract.test.ts keeps these equal.
   BACKUP_METRIC_NAMESPACE="${BACKUP_METRIC_NAMESPACE:-EtcdCluster}"
+  BACKUP_AGE_METRIC="${BACKUP_AGE_METRIC:-SecondsSinceLastGoodBackup}"
+  QUOTA_USED_METRIC="${QUOTA_USED_METRIC:-DatabaseQuotaUsedPercent}"
   BACKUP_METRIC_CLUSTER="${BACKUP_METRIC_CLUSTER:-${BACKUP_PREFIX:-$MEMBER_NAME}}"
   AWS_CLI="${AWS_CLI:-aws}"
   AWS_REGION="${AWS_REGION:-${AWS_DEFAULT_REGION:-}}"

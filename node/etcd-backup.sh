@@ -64,7 +64,7 @@ publish_age_of_latest() { # the newest finished backup's age, from the bucket; f
   [[ -n "$latest" ]] || return 1
   epoch="$(key_epoch "$latest")"
   [[ -n "$epoch" ]] || return 1
-  put_metric SecondsSinceLastGoodBackup "$(($(date -u +%s) - epoch))" Seconds
+  put_metric "$BACKUP_AGE_METRIC" "$(($(date -u +%s) - epoch))" Seconds
 }
 
 publish_quota_use() { # the fullest member's database as a percentage of its quota
@@ -76,7 +76,7 @@ publish_quota_use() { # the fullest member's database as a percentage of its quo
   fi
   quota="${quota:-2147483648}"
   pct="$(grep -o '"dbSize":[0-9]*' <<<"$all" | cut -d: -f2 | awk -v q="$quota" 'BEGIN { m = 0 } { if ($1 > m) m = $1 } END { printf "%.1f", 100 * m / q }')"
-  put_metric DatabaseQuotaUsedPercent "$pct" Percent
+  put_metric "$QUOTA_USED_METRIC" "$pct" Percent
 }
 
 if [[ "$mode" == metrics ]]; then
@@ -172,11 +172,11 @@ upload_ms=$((($(date +%s%N) - started) / 1000000))
 log "backup s3://$BACKUP_BUCKET/$key: revision $revision, $size bytes, sha256 $sha (snapshot ${saved_ms} ms, upload ${upload_ms} ms)"
 
 # ---- 5. metrics -------------------------------------------------------------------------------------------
-if ! put_metric SecondsSinceLastGoodBackup 0 Seconds; then
-  log "WARNING: the backup is stored, but publishing SecondsSinceLastGoodBackup failed; the backup-age alarm may fire"
+if ! put_metric "$BACKUP_AGE_METRIC" 0 Seconds; then
+  log "WARNING: the backup is stored, but publishing $BACKUP_AGE_METRIC failed; the backup-age alarm may fire"
 fi
 if [[ "$BACKUP_METRICS" != off ]] && ! publish_quota_use; then
-  log "WARNING: publishing DatabaseQuotaUsedPercent failed"
+  log "WARNING: publishing $QUOTA_USED_METRIC failed"
 fi
 
 # ---- 6. result --------------------------------------------------------------------------------------------

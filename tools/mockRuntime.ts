@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
+import { SECRET_MASK } from "../config/contract";
 
 /**
  * Pulumi's mock runtime, set up the way the offline plan and the tests need it: every resource is
@@ -8,7 +9,6 @@ import { createHash } from "crypto";
  * data-source call cannot slip through unnoticed.
  */
 
-export const SECRET_MASK = "[secret]";
 
 export interface RecordedResource {
     type: string;

@@ -2,9 +2,7 @@
 // structured diff -> markdown a reviewer reads in a pull request comment. No I/O here; the command
 // that produces the two documents from git refs is tools/planDiff.ts.
 import { gunzipSync } from "zlib";
-
-/** The secret mask the plan puts in place of every secret value. */
-export const SECRET_MASK = "[secret]";
+import { SECRET_MASK } from "../config/contract";
 
 /** One resource of a plan document (`npm run plan -- --json`). */
 export interface PlanDocResource {

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
-import { MockRuntime, RecordedResource, SECRET_MASK, startMockRuntime, StateHook } from "./mockRuntime";
+import { SECRET_MASK } from "../config/contract";
+import { MockRuntime, RecordedResource, startMockRuntime, StateHook } from "./mockRuntime";
 import { StackSettings } from "./stackFile";
 
 export interface PlanResult {

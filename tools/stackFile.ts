@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { SECRET_MASK } from "./mockRuntime";
+import { SECRET_MASK } from "../config/contract";
 
 /** A stack's settings as the Pulumi CLI would hand them to the program. */
 export interface StackSettings {

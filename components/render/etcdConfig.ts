@@ -1,15 +1,9 @@
 import { stringify } from "yaml";
+import { clientUrl, initialClusterOf, peerUrl } from "../../config/contract";
+import { etcdLine } from "../../config/etcdReleases";
 import { certFiles, NodePaths, resolveNodePaths } from "./paths";
 import { MemberRenderInput } from "./types";
-import {
-    checkRenderInput,
-    clientListenUrls,
-    clientUrl,
-    etcdLine,
-    initialCluster,
-    metricsListenUrls,
-    peerUrl,
-} from "./urls";
+import { checkRenderInput, clientListenUrls, metricsListenUrls } from "./urls";
 
 export type { NodePaths } from "./paths";
 export { DEFAULT_NODE_PATHS, resolveNodePaths } from "./paths";
@@ -52,7 +46,7 @@ export function etcdConfigObject(
         "listen-client-urls": clientListenUrls(ip).join(","),
         "advertise-client-urls": clientUrl(ip),
         "initial-advertise-peer-urls": peerUrl(ip),
-        "initial-cluster": initialCluster(input.members),
+        "initial-cluster": initialClusterOf(input.members),
         "initial-cluster-token": input.clusterToken,
         "initial-cluster-state": state,
         "client-transport-security": security(certs.memberCert, certs.memberKey),

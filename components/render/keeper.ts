@@ -1,5 +1,6 @@
 import { NodePaths, resolveNodePaths } from "./paths";
-import { KEEPER_PORTS, KeeperRenderInput } from "./types";
+import { KEEPER_PORTS } from "../../config/contract";
+import { KeeperRenderInput } from "./types";
 import { section, unit } from "./unitFile";
 
 /**

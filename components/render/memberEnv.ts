@@ -1,9 +1,11 @@
 import { createHash } from "crypto";
+import { clientUrl, initialClusterOf, keeperUrl, METRICS, peerUrl, s3Keys, ssmParameters } from "../../config/contract";
+import { etcdTarballUrl } from "../../config/etcdReleases";
 import { BACKUP_SCRIPTS, readNodeScript } from "./nodeScripts";
 import { certFiles, configFiles, NodePaths, resolveNodePaths } from "./paths";
 import { keeperCertFiles } from "./keeper";
-import { KEEPER_PORTS, MemberRenderInput } from "./types";
-import { checkRenderInput, clientUrl, initialCluster, peerUrl } from "./urls";
+import { MemberRenderInput } from "./types";
+import { checkRenderInput } from "./urls";
 
 /** The system user etcd runs as; owns the data volume and the certificate files. */
 export const ETCD_USER = "etcd";
@@ -18,8 +20,7 @@ export function ebsDevicePath(volumeId: string): string {
 
 /** The tarball's URL under the mirror: `<mirror>/v<version>/etcd-v<version>-linux-<arch>.tar.gz`. */
 export function releaseUrl(input: Pick<MemberRenderInput, "etcdMirrorUrl" | "etcdVersion" | "arch">): string {
-    const version = input.etcdVersion.replace(/^v/, "");
-    return `${input.etcdMirrorUrl.replace(/\/+$/, "")}/v${version}/etcd-v${version}-linux-${input.arch}.tar.gz`;
+    return etcdTarballUrl(input.etcdMirrorUrl, input.etcdVersion.replace(/^v/, ""), input.arch);
 }
 
 /**
@@ -56,7 +57,7 @@ export function memberEnvVars(input: MemberRenderInput, paths?: Partial<NodePath
         // Local tools talk to the member's own address: its certificate always names it.
         ["LOCAL_CLIENT_URL", clientUrl(input.member.ip)],
         ["CLUSTER_TOKEN", input.clusterToken],
-        ["INITIAL_CLUSTER", initialCluster(input.members)],
+        ["INITIAL_CLUSTER", initialClusterOf(input.members)],
         ["MEMBER_NAMES", input.members.map((m) => m.name).join(",")],
         ["PEER_URLS", input.members.map((m) => peerUrl(m.ip)).join(",")],
         ["CLIENT_URLS", input.members.map((m) => clientUrl(m.ip)).join(",")],
@@ -70,6 +71,8 @@ export function memberEnvVars(input: MemberRenderInput, paths?: Partial<NodePath
         ["DATA_DEVICE", ebsDevicePath(input.dataVolumeId)],
         ["AWS_REGION", input.region],
         ["PARAMETER_PREFIX", input.parameterPrefix],
+        ["CA_PARAMETER", ssmParameters.ca(input.parameterPrefix)],
+        ["MEMBER_PARAMETER_DIR", ssmParameters.memberDir(input.parameterPrefix, input.member.name)],
         ["CERT_SYNC_INTERVAL_MINUTES", String(input.certSyncIntervalMinutes)],
         ["SERVICE_USER", ETCD_USER],
         ["CONFIG_DIR", p.configDir],
@@ -103,7 +106,9 @@ function keeperEnvVars(input: MemberRenderInput, p: NodePaths): Array<[string, s
         ["KEEPER_CA_FILE", files.ca],
         ["KEEPER_CERT_FILE", files.cert],
         ["KEEPER_KEY_FILE", files.key],
-        ["KEEPER_URL", `http://${input.keeper.bindAddress}:${KEEPER_PORTS.host}/etcdkeeper/`],
+        ["KEEPER_URL", keeperUrl(input.keeper.bindAddress)],
+        ["KEEPER_CERT_PARAMETER", ssmParameters.keeperCert(input.parameterPrefix)],
+        ["KEEPER_KEY_PARAMETER", ssmParameters.keeperKey(input.parameterPrefix)],
     ];
 }
 
@@ -134,10 +139,12 @@ function backupEnvVars(input: MemberRenderInput): Array<[string, string]> {
         ["BACKUP_SSE", "aws:kms"],
         ["BACKUP_KMS_KEY_ID", backup.kmsKeyArn],
         ["BACKUP_METRICS", "on"],
-        ["BACKUP_METRIC_NAMESPACE", backup.metricNamespace],
+        ["BACKUP_METRIC_NAMESPACE", METRICS.namespace],
+        ["BACKUP_AGE_METRIC", METRICS.backupAge],
+        ["QUOTA_USED_METRIC", METRICS.quotaUsed],
         ["BACKUP_METRIC_CLUSTER", backup.metricCluster],
         ["RESTORE_FROM", backup.restoreFrom ?? ""],
-        ["BACKUP_SCRIPTS_S3", `s3://${backup.bucket}/${backup.prefix}/node-scripts`],
+        ["BACKUP_SCRIPTS_S3", `s3://${backup.bucket}/${s3Keys.nodeScripts(backup.prefix)}`],
         ["BACKUP_SCRIPTS_SHA256", backupScriptChecksums().map(({ name, sha256 }) => `${name}=${sha256}`).join(",")],
     ];
 }

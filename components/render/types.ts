@@ -2,10 +2,6 @@
 
 export type Arch = "amd64" | "arm64";
 
-/** The well-known ports; fixed so security groups, configs and scripts agree. */
-export const ETCD_PORTS = { client: 2379, peer: 2380, metrics: 2381 } as const;
-/** etcdkeeper: the container's port, published on the host's KEEPER_PORTS.host (as the seed does). */
-export const KEEPER_PORTS = { host: 8888, container: 8080 } as const;
 
 export interface MemberAddress {
     /** etcd member name, e.g. `etcd1`. */
@@ -68,8 +64,7 @@ export interface BackupRenderInput {
     kmsKeyArn: string;
     /** Minutes between backup ticks; every member's timer fires, only the leader backs up. */
     intervalMinutes: number;
-    /** CloudWatch namespace and `Cluster` dimension of the backup-age and quota metrics. */
-    metricNamespace: string;
+    /** The `Cluster` dimension of the backup-age and quota metrics (their names: config/contract.ts METRICS). */
     metricCluster: string;
     /** Hours between defragmentation attempts; members take turns through a lock in etcd. */
     defragIntervalHours: number;

@@ -1,8 +1,6 @@
-import { ETCD_PORTS, MemberAddress, MemberRenderInput } from "./types";
-
-export const peerUrl = (ip: string): string => `https://${ip}:${ETCD_PORTS.peer}`;
-export const clientUrl = (ip: string): string => `https://${ip}:${ETCD_PORTS.client}`;
-export const metricsUrl = (ip: string): string => `http://${ip}:${ETCD_PORTS.metrics}`;
+import { clientUrl, initialClusterOf, metricsUrl } from "../../config/contract";
+import { etcdLine } from "../../config/etcdReleases";
+import { MemberRenderInput } from "./types";
 
 /** A 127.0.0.0/8 address: then the member's own address already serves local clients. */
 export const isLoopback = (ip: string): boolean => /^127\./.test(ip);
@@ -17,24 +15,6 @@ export function clientListenUrls(ip: string): string[] {
 
 export function metricsListenUrls(ip: string): string[] {
     return isLoopback(ip) ? [metricsUrl(ip)] : [metricsUrl(ip), metricsUrl("127.0.0.1")];
-}
-
-/** `initial-cluster`: name=peer URL for every member, in the order given. */
-export function initialCluster(members: MemberAddress[]): string {
-    return members.map((m) => `${m.name}=${peerUrl(m.ip)}`).join(",");
-}
-
-export type EtcdLine = "3.5" | "3.6" | "3.7";
-
-/** The minor line of an exact release; only the lines this package knows how to configure. */
-export function etcdLine(version: string): EtcdLine {
-    const match = /^v?3\.(5|6|7)\.\d+$/.exec(version);
-    if (!match) {
-        throw new Error(
-            `etcdVersion ${JSON.stringify(version)} is not supported: use an exact 3.5.x, 3.6.x or 3.7.x release such as "3.6.14".`,
-        );
-    }
-    return `3.${match[1]}` as EtcdLine;
 }
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
@@ -63,7 +43,7 @@ export function checkRenderInput(input: MemberRenderInput): void {
     const self = input.members.find((m) => m.name === input.member.name);
     if (!self || self.ip !== input.member.ip) {
         throw new Error(
-            `member ${input.member.name} (${input.member.ip}) must appear in members with the same ip; members are ${initialCluster(input.members)}.`,
+            `member ${input.member.name} (${input.member.ip}) must appear in members with the same ip; members are ${initialClusterOf(input.members)}.`,
         );
     }
     etcdLine(input.etcdVersion);

@@ -14,22 +14,15 @@ import { memberFileList } from "../../components/render/memberFiles";
 import { NodePaths } from "../../components/render/paths";
 import { MemberAddress, MemberRenderInput } from "../../components/render/types";
 import { ProcessGroup, run, RunResult, Started, waitFor } from "./processes";
+import { cleanEnv, REPO_ROOT } from "./repo";
+import { localRenderInput } from "./renderInput";
 
-export const repoRoot = path.resolve(__dirname, "../..");
 
 /** A node script of this repository, run in place (`node/<name>.sh`). */
 export function nodeScript(name: string): string {
-    return path.join(repoRoot, "node", `${name}.sh`);
+    return path.join(REPO_ROOT, "node", `${name}.sh`);
 }
 
-/** The test process's environment without etcd, etcdctl or AWS settings an operator may have exported. */
-export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-    const env: NodeJS.ProcessEnv = {};
-    for (const [k, v] of Object.entries(process.env)) {
-        if (!k.startsWith("ETCDCTL_") && !k.startsWith("ETCD_") && !k.startsWith("AWS_") && !k.startsWith("BACKUP_") && !k.startsWith("RESTORE_")) env[k] = v;
-    }
-    return { ...env, ...extra };
-}
 
 export function requireTool(tool: string, install: string): string {
     try {
@@ -39,28 +32,9 @@ export function requireTool(tool: string, install: string): string {
     }
 }
 
-/** A member's render input with test values; only what the renderers check is realistic. */
+/** A member's render input for the tests on real etcd (tests/helpers/renderInput.ts). */
 export function renderInput(member: MemberAddress, members: MemberAddress[], version: string, token: string, overrides: Partial<MemberRenderInput> = {}): MemberRenderInput {
-    return {
-        member,
-        members,
-        clusterToken: token,
-        etcdVersion: version,
-        arch: "amd64",
-        etcdSha256: "0".repeat(64),
-        etcdMirrorUrl: "https://mirror.invalid/etcd",
-        dataVolumeId: "vol-0123456789abcdef0",
-        quotaBackendBytes: 2 * 1024 ** 3,
-        autoCompactionMode: "periodic",
-        autoCompactionRetention: "1h",
-        heartbeatIntervalMs: 100,
-        electionTimeoutMs: 1000,
-        logLevel: "warn",
-        region: "eu-west-1",
-        parameterPrefix: "/etcd/it/test/main",
-        certSyncIntervalMinutes: 60,
-        ...overrides,
-    };
+    return localRenderInput(member, members, version, token, { logLevel: "warn", ...overrides });
 }
 
 /** Quotes a value for a member.env line the way the renderer does. */

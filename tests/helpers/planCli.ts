@@ -1,7 +1,7 @@
 import { spawnSync } from "child_process";
 import * as path from "path";
+import { REPO_ROOT } from "./repo";
 
-export const REPO_ROOT = path.join(__dirname, "..", "..");
 const TSX = path.join(REPO_ROOT, "node_modules", ".bin", "tsx");
 
 /** `npm run plan -- ARGS` as a user runs it: its own process, no AWS or Pulumi settings from the environment. */

@@ -7,7 +7,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as net from "net";
 import * as path from "path";
-import { cleanEnv, repoRoot } from "./etcdCluster";
+import { cleanEnv, REPO_ROOT } from "./repo";
 import { toolPath } from "../../tools/toolchain";
 import { ProcessGroup, run, RunResult, Started, waitFor } from "./processes";
 
@@ -68,7 +68,7 @@ export class S3TestServer {
 
     async start(): Promise<void> {
         S3TestServer.binary();
-        this.proc = this.group.start("s3", path.join(repoRoot, "scripts/s3-test-server.sh"), ["run", "--host", this.options.host, "--dir", this.options.dir, "--bucket", this.bucket], {
+        this.proc = this.group.start("s3", path.join(REPO_ROOT, "scripts/s3-test-server.sh"), ["run", "--host", this.options.host, "--dir", this.options.dir, "--bucket", this.bucket], {
             logFile: path.join(this.options.dir, "s3-server.log"),
             env: cleanEnv(),
         });

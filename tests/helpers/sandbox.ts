@@ -8,20 +8,14 @@ import { inNamespace } from "../../sandbox/namespaces";
 import { stackDir } from "../../sandbox/state";
 import { testEtcdVersion } from "./etcdBinaries";
 import { run, RunResult } from "./processes";
+import { cleanEnv, REPO_ROOT } from "./repo";
 
-export const REPO = path.resolve(__dirname, "../..");
-const TSX = path.join(REPO, "node_modules", ".bin", "tsx");
+const TSX = path.join(REPO_ROOT, "node_modules", ".bin", "tsx");
 
-/** Environment for the sandbox CLI and etcdctl: no etcdctl settings an operator may have exported. */
-export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-    const env: NodeJS.ProcessEnv = {};
-    for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("ETCDCTL_")) env[k] = v;
-    return { ...env, PATH: `${process.env.PATH}:/usr/local/go/bin`, ...extra };
-}
 
 /** `npm run sandbox -- ...` */
 export function sandboxCli(args: string[], options: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<RunResult> {
-    return run(TSX, [path.join(REPO, "sandbox", "cli.ts"), ...args], { env: cleanEnv(options.env), timeoutMs: options.timeoutMs ?? 60_000 });
+    return run(TSX, [path.join(REPO_ROOT, "sandbox", "cli.ts"), ...args], { env: cleanEnv(options.env), timeoutMs: options.timeoutMs ?? 60_000 });
 }
 
 /**

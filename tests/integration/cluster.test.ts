@@ -13,7 +13,8 @@ import { certRequest, generatePrivateKey, locallySignedCert, selfSignedCert } fr
 import { inNamespace } from "../../sandbox/namespaces";
 import { testEtcdVersion } from "../helpers/etcdBinaries";
 import { waitFor } from "../helpers/processes";
-import { REPO, TestSandbox } from "../helpers/sandbox";
+import { TestSandbox } from "../helpers/sandbox";
+import { REPO_ROOT } from "../helpers/repo";
 
 const STACK = "it-cluster";
 const version = testEtcdVersion();
@@ -22,7 +23,7 @@ let tmp: string;
 
 beforeAll(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), "cluster-test-"));
-    sandbox = await TestSandbox.up(STACK, path.join(REPO, "Pulumi.dev.yaml"));
+    sandbox = await TestSandbox.up(STACK, path.join(REPO_ROOT, "Pulumi.dev.yaml"));
     console.log(`etcd ${version}: sandbox up in ${(sandbox.upMs / 1000).toFixed(1)}s`);
 }, 20 * 60_000);
 
@@ -117,13 +118,13 @@ describe(`etcd ${version}: the dev stack's three members`, () => {
 
 describe(`etcd ${version}: the stack's health gate (direct mode) on the sandbox`, () => {
     const gate = (expected: number, timeoutSeconds: number) =>
-        sandbox.inHub(["bash", path.join(REPO, "scripts/health-gate.sh"), "update"], 120_000, {
+        sandbox.inHub(["bash", path.join(REPO_ROOT, "scripts/health-gate.sh"), "update"], 120_000, {
             PATH: `${path.dirname(sandbox.etcdctlPath)}:${process.env.PATH}`,
             GATE_MODE: "direct",
             GATE_MEMBER: "etcd3",
             GATE_TIMEOUT_SECONDS: String(timeoutSeconds),
             GATE_POLL_SECONDS: "2",
-            GATE_HEALTH_SCRIPT: fs.readFileSync(path.join(REPO, "node/etcd-health.sh"), "utf8"),
+            GATE_HEALTH_SCRIPT: fs.readFileSync(path.join(REPO_ROOT, "node/etcd-health.sh"), "utf8"),
             ETCDCTL_ENDPOINTS: sandbox.report.members.map((m) => m.clientUrl).join(","),
             GATE_CA_PEM: fs.readFileSync(sandbox.report.caFile, "utf8"),
             GATE_CERT_PEM: fs.readFileSync(sandbox.report.certFile, "utf8"),
@@ -221,7 +222,7 @@ describe(`etcd ${version}: failures`, () => {
             count,
             deadlineMs,
         };
-        const argv = [...inNamespace(sandbox.report.namespace), process.execPath, "--require", require.resolve("tsx/cjs"), path.join(REPO, "tests/helpers/sandboxWriter.ts"), JSON.stringify(options)];
+        const argv = [...inNamespace(sandbox.report.namespace), process.execPath, "--require", require.resolve("tsx/cjs"), path.join(REPO_ROOT, "tests/helpers/sandboxWriter.ts"), JSON.stringify(options)];
         const child: ChildProcess = spawn(argv[0], argv.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
         const killer = setTimeout(() => child.kill("SIGKILL"), deadlineMs + 30_000);
         const acked: number[] = [];

@@ -7,13 +7,14 @@
  */
 import * as path from "path";
 import { testEtcdVersion } from "../helpers/etcdBinaries";
-import { REPO, TestSandbox } from "../helpers/sandbox";
+import { TestSandbox } from "../helpers/sandbox";
+import { REPO_ROOT } from "../helpers/repo";
 
 const version = testEtcdVersion();
 let sandbox: TestSandbox;
 
 beforeAll(async () => {
-    sandbox = await TestSandbox.up("it-five", path.join(REPO, "tests/fixtures/Pulumi.sandbox5.yaml"), { SANDBOX_STAGGER_SECONDS: "8" });
+    sandbox = await TestSandbox.up("it-five", path.join(REPO_ROOT, "tests/fixtures/Pulumi.sandbox5.yaml"), { SANDBOX_STAGGER_SECONDS: "8" });
     console.log(`etcd ${version}: five-member sandbox up in ${(sandbox.upMs / 1000).toFixed(1)}s`);
 }, 20 * 60_000);
 

@@ -16,35 +16,13 @@ import { gzipUserData, renderUserData } from "../../components/render/userData";
 import { etcdBinDir, testEtcdVersion, testEtcdVersions } from "../helpers/etcdBinaries";
 import { requireTool, TestPki } from "../helpers/etcdCluster";
 import { ProcessGroup, run, RunResult, Started, waitFor } from "../helpers/processes";
+import { cleanEnv } from "../helpers/repo";
+import { localRenderInput } from "../helpers/renderInput";
 
 
-/** The environment of the test process without etcdctl settings an operator may have exported. */
-function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-    const env: NodeJS.ProcessEnv = {};
-    for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("ETCDCTL_") && !k.startsWith("ETCD_")) env[k] = v;
-    return { ...env, ...extra };
-}
 
 function baseInput(member: MemberAddress, members: MemberAddress[], version: string): MemberRenderInput {
-    return {
-        member,
-        members,
-        clusterToken: `it-token-${crypto.randomBytes(4).toString("hex")}`,
-        etcdVersion: version,
-        arch: "amd64",
-        etcdSha256: "0".repeat(64),
-        etcdMirrorUrl: "https://mirror.invalid/etcd",
-        dataVolumeId: "vol-0123456789abcdef0",
-        quotaBackendBytes: 2 * 1024 ** 3,
-        autoCompactionMode: "periodic",
-        autoCompactionRetention: "1h",
-        heartbeatIntervalMs: 100,
-        electionTimeoutMs: 1000,
-        logLevel: "info",
-        region: "eu-west-1",
-        parameterPrefix: "/etcd/it/test/main",
-        certSyncIntervalMinutes: 60,
-    };
+    return localRenderInput(member, members, version, `it-token-${crypto.randomBytes(4).toString("hex")}`);
 }
 
 /** Writes every member file under its (temporary) path, with its mode. */

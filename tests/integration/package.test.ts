@@ -2,14 +2,14 @@ import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { REPO_ROOT } from "../helpers/repo";
 
 // The package as a consumer gets it: `npm pack` (which builds dist/), `npm install <tgz>` into a
 // separate temporary program, a type check of `import { EtcdCluster } from "<package>"` under both
 // module resolutions consumers use, and a run of that program under Pulumi's mocks.
-const ROOT = path.join(__dirname, "..", "..");
-const ROOT_PACKAGE = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
+const ROOT_PACKAGE = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8"));
 const NAME: string = ROOT_PACKAGE.name;
-const TSC = path.join(ROOT, "node_modules", "typescript", "bin", "tsc");
+const TSC = path.join(REPO_ROOT, "node_modules", "typescript", "bin", "tsc");
 
 let tmp: string;
 let consumer: string;
@@ -17,7 +17,7 @@ let tarball: string;
 let packedFiles: string[];
 
 function lockedVersion(pkg: string): string {
-    const lock = JSON.parse(fs.readFileSync(path.join(ROOT, "package-lock.json"), "utf8"));
+    const lock = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package-lock.json"), "utf8"));
     return lock.packages[`node_modules/${pkg}`].version;
 }
 
@@ -29,7 +29,7 @@ function run(command: string, args: string[], cwd: string, timeout = 120000) {
 beforeAll(() => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), "package-test-"));
     // `npm pack` runs prepack (npm run build) first, so dist/ is fresh.
-    const packed = run("npm", ["pack", "--json", "--pack-destination", tmp], ROOT, 170000);
+    const packed = run("npm", ["pack", "--json", "--pack-destination", tmp], REPO_ROOT, 170000);
     if (packed.code !== 0) {
         throw new Error(`npm pack failed:\n${packed.output}`);
     }
@@ -165,7 +165,7 @@ describe("the packed package", () => {
         expect(topLevel).toEqual(["CHANGELOG.md", "LICENSE", "README.md", "dist/", "node/", "package.json", "scripts/"]);
         expect(packedFiles).toEqual(expect.arrayContaining(["dist/lib.js", "dist/lib.d.ts", "dist/components/etcdCluster.js", "dist/components/etcdCluster.d.ts", "dist/config/clusterArgs.d.ts"]));
         expect(packedFiles.filter((f) => f.startsWith("scripts/"))).toEqual(["scripts/health-gate.sh"]);
-        const nodeScripts = fs.readdirSync(path.join(ROOT, "node")).filter((f) => f.endsWith(".sh")).map((f) => `node/${f}`).sort();
+        const nodeScripts = fs.readdirSync(path.join(REPO_ROOT, "node")).filter((f) => f.endsWith(".sh")).map((f) => `node/${f}`).sort();
         expect(packedFiles.filter((f) => f.startsWith("node/"))).toEqual(nodeScripts);
         // no sources, tests, tools or the repository's own program
         expect(packedFiles.filter((f) => /\.ts$/.test(f) && !f.endsWith(".d.ts"))).toEqual([]);
@@ -208,6 +208,6 @@ describe("the packed package", () => {
         expect(JSON.parse(fs.readFileSync(path.join(installed, "package.json"), "utf8")).version).toBe(ROOT_PACKAGE.version);
         // one @pulumi/pulumi for the consumer and the package: resources register with one runtime
         expect(fs.existsSync(path.join(installed, "node_modules", "@pulumi", "pulumi"))).toBe(false);
-        expect(execFileSync("git", ["-C", ROOT, "check-ignore", "dist/lib.js"], { encoding: "utf8" }).trim()).toBe("dist/lib.js");
+        expect(execFileSync("git", ["-C", REPO_ROOT, "check-ignore", "dist/lib.js"], { encoding: "utf8" }).trim()).toBe("dist/lib.js");
     });
 });

@@ -4,6 +4,7 @@ import { createRequire } from "module";
 import * as os from "os";
 import * as path from "path";
 import * as ts from "typescript";
+import { REPO_ROOT } from "../helpers/repo";
 
 // provider/ is a source-based Pulumi plugin package: `pulumi package add <repo>/provider` makes the
 // EtcdCluster component usable from Python, Go, C#, Java and YAML. Without the Pulumi CLI, this
@@ -11,8 +12,7 @@ import * as ts from "typescript";
 // answers GetSchema over gRPC with the component's inputs and outputs; the provider constructs the
 // component from plain inputs; and a fresh copy installs everything it needs with `npm install` in
 // provider/ (what Pulumi runs after fetching a plugin).
-const ROOT = path.join(__dirname, "..", "..");
-const PROVIDER = path.join(ROOT, "provider");
+const PROVIDER = path.join(REPO_ROOT, "provider");
 const TOKEN = "etcd:index:EtcdCluster";
 
 interface Schema {
@@ -41,7 +41,7 @@ function startPlugin(root: string): Promise<{ child: ChildProcess; port: number 
 
 function getSchema(port: number): Promise<Schema> {
     // The gRPC client and messages of the SDK the plugin itself uses.
-    const load = createRequire(path.join(ROOT, "package.json"));
+    const load = createRequire(path.join(REPO_ROOT, "package.json"));
     const grpc = load("@grpc/grpc-js");
     const provrpc = load("@pulumi/pulumi/proto/provider_grpc_pb");
     const provproto = load("@pulumi/pulumi/proto/provider_pb");
@@ -83,7 +83,7 @@ function declaredNames(file: string, name: string, kind: "interface" | "outputs"
 
 let schema: Schema;
 beforeAll(async () => {
-    schema = await schemaOf(ROOT);
+    schema = await schemaOf(REPO_ROOT);
 }, 150000);
 
 describe("provider/ (source-based plugin package)", () => {
@@ -91,22 +91,22 @@ describe("provider/ (source-based plugin package)", () => {
         expect(fs.readFileSync(path.join(PROVIDER, "PulumiPlugin.yaml"), "utf8")).toMatch(/^runtime: nodejs$/m);
         const provider = JSON.parse(fs.readFileSync(path.join(PROVIDER, "package.json"), "utf8"));
         expect(provider.main).toBe("../lib.ts");
-        const library = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
+        const library = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8"));
         expect(provider.name).toBe(TOKEN.split(":")[0]);
         expect(provider.version).toBe(library.version);
-        expect(fs.readFileSync(path.join(ROOT, "components", "etcdCluster.ts"), "utf8")).toContain(`super("${TOKEN}"`);
+        expect(fs.readFileSync(path.join(REPO_ROOT, "components", "etcdCluster.ts"), "utf8")).toContain(`super("${TOKEN}"`);
     });
 
     test("the plugin serves a schema with the EtcdCluster component", () => {
         expect(schema.name).toBe("etcd");
-        expect(schema.version).toBe(JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).version);
+        expect(schema.version).toBe(JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")).version);
         expect(Object.keys(schema.resources)).toEqual([TOKEN]);
         expect(schema.resources[TOKEN].isComponent).toBe(true);
     });
 
     test("every EtcdClusterArgs property is an input, optional, with its documentation", () => {
         const resource = schema.resources[TOKEN];
-        const args = declaredNames(path.join(ROOT, "config", "clusterArgs.ts"), "EtcdClusterArgs", "interface");
+        const args = declaredNames(path.join(REPO_ROOT, "config", "clusterArgs.ts"), "EtcdClusterArgs", "interface");
         expect(Object.keys(resource.inputProperties).sort()).toEqual(args);
         expect(resource.requiredInputs ?? []).toEqual([]);
         expect(resource.inputProperties.memberCount).toMatchObject({ type: "number", optional: true });
@@ -123,7 +123,7 @@ describe("provider/ (source-based plugin package)", () => {
 
     test("every Output field of the class is an output of the schema, with named object types", () => {
         const resource = schema.resources[TOKEN];
-        const outputs = declaredNames(path.join(ROOT, "components", "etcdCluster.ts"), "EtcdCluster", "outputs");
+        const outputs = declaredNames(path.join(REPO_ROOT, "components", "etcdCluster.ts"), "EtcdCluster", "outputs");
         expect(Object.keys(resource.properties).sort()).toEqual(outputs);
         expect(resource.properties.members).toEqual({ type: "array", items: { $ref: "#/types/etcd:index:MemberInfo" } });
         expect(Object.keys(schema.types)).toEqual(expect.arrayContaining(["etcd:index:MemberInfo"]));
@@ -135,8 +135,8 @@ describe("provider/ (source-based plugin package)", () => {
             const script = path.join(dir, "construct.ts");
             fs.writeFileSync(
                 script,
-                `import { ComponentProvider } from ${JSON.stringify(path.join(ROOT, "node_modules", "@pulumi", "pulumi", "provider", "experimental"))};
-import { startMockRuntime } from ${JSON.stringify(path.join(ROOT, "tools", "mockRuntime"))};
+                `import { ComponentProvider } from ${JSON.stringify(path.join(REPO_ROOT, "node_modules", "@pulumi", "pulumi", "provider", "experimental"))};
+import { startMockRuntime } from ${JSON.stringify(path.join(REPO_ROOT, "tools", "mockRuntime"))};
 (async () => {
     const runtime = await startMockRuntime({ project: "consumer", stack: "python" });
     const { EtcdCluster } = require(${JSON.stringify(PROVIDER)});
@@ -149,7 +149,7 @@ import { startMockRuntime } from ${JSON.stringify(path.join(ROOT, "tools", "mock
 })().catch((err) => { process.stderr.write(String(err?.stack ?? err)); process.exit(1); });
 `,
             );
-            const run = spawnSync(path.join(ROOT, "node_modules", ".bin", "tsx"), [script], { cwd: ROOT, encoding: "utf8", timeout: 150000 });
+            const run = spawnSync(path.join(REPO_ROOT, "node_modules", ".bin", "tsx"), [script], { cwd: REPO_ROOT, encoding: "utf8", timeout: 150000 });
             expect(run.stderr).toBe("");
             expect(run.status).toBe(0);
             const result = JSON.parse(run.stdout);
@@ -166,12 +166,12 @@ import { startMockRuntime } from ${JSON.stringify(path.join(ROOT, "tools", "mock
         const copy = fs.mkdtempSync(path.join(os.tmpdir(), "provider-fresh-"));
         try {
             // The working tree as a fresh clone has it: tracked and new files, nothing ignored (no node_modules, no dist).
-            const files = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: ROOT, encoding: "utf8" }).split("\0").filter(Boolean);
+            const files = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: REPO_ROOT, encoding: "utf8" }).split("\0").filter(Boolean);
             for (const file of files) {
-                const stat = fs.lstatSync(path.join(ROOT, file), { throwIfNoEntry: false });
+                const stat = fs.lstatSync(path.join(REPO_ROOT, file), { throwIfNoEntry: false });
                 if (stat?.isFile()) {
                     fs.mkdirSync(path.dirname(path.join(copy, file)), { recursive: true });
-                    fs.copyFileSync(path.join(ROOT, file), path.join(copy, file));
+                    fs.copyFileSync(path.join(REPO_ROOT, file), path.join(copy, file));
                 }
             }
             expect(fs.existsSync(path.join(copy, "node_modules"))).toBe(false);

@@ -3,14 +3,14 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { planCli } from "../helpers/planCli";
+import { REPO_ROOT } from "../helpers/repo";
 
 // `npm run plan -- --stack <env> --diff <git-ref>` as a user runs it: the base in a temporary git
 // worktree, both plans as child processes, markdown on stdout, no credentials.
-const ROOT = path.join(__dirname, "..", "..");
 const plan = (...args: string[]) => planCli(args, 170_000);
 
 function git(args: string[], env: NodeJS.ProcessEnv = process.env, input?: string): string {
-    return execFileSync("git", args, { cwd: ROOT, encoding: "utf8", env, input }).trim();
+    return execFileSync("git", args, { cwd: REPO_ROOT, encoding: "utf8", env, input }).trim();
 }
 
 /**

@@ -13,7 +13,8 @@ import type { BackupReport, RestoreReport } from "../../sandbox/backupCommands";
 import { readState, stackDir } from "../../sandbox/state";
 import { awsCli, hostAws } from "../../sandbox/s3";
 import { testEtcdVersion } from "../helpers/etcdBinaries";
-import { REPO, testStackFile, TestSandbox } from "../helpers/sandbox";
+import { testStackFile, TestSandbox } from "../helpers/sandbox";
+import { REPO_ROOT } from "../helpers/repo";
 
 const STACK = "it-backup";
 const version = testEtcdVersion();
@@ -23,7 +24,7 @@ let tmp: string;
 beforeAll(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), "sandbox-backup-test-"));
     awsCli();
-    sandbox = await TestSandbox.up(STACK, path.join(REPO, "Pulumi.dev.yaml"));
+    sandbox = await TestSandbox.up(STACK, path.join(REPO_ROOT, "Pulumi.dev.yaml"));
     for (let i = 0; i < 30; i++) expect((await sandbox.etcdctl(["put", `/app/key-${i}`, `value-${i}`])).code).toBe(0);
 }, 20 * 60_000);
 
@@ -122,7 +123,7 @@ describe(`etcd ${version}: sandbox restore`, () => {
 
     it("brings up a new cluster from an older snapshot: its keys and revision, a new token and ids, old data kept aside", async () => {
         const before = { token: sandbox.report.clusterToken, ids: (await sandbox.memberList()).map((m) => m.id) };
-        const stackFile = testStackFile(path.join(REPO, "Pulumi.dev.yaml"), tmp);
+        const stackFile = testStackFile(path.join(REPO_ROOT, "Pulumi.dev.yaml"), tmp);
         const result = await sandbox.cli(["restore", "--from", first.snapshot!.uri, "--config-file", stackFile], 20 * 60_000);
         expect({ code: result.code, stderr: result.code === 0 ? "" : result.stderr.slice(-3000) }).toEqual({ code: 0, stderr: "" });
         const restored = JSON.parse(result.stdout) as RestoreReport;

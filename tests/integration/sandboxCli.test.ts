@@ -10,7 +10,8 @@ import * as path from "path";
 import { certRequest, generatePrivateKey, locallySignedCert, selfSignedCert } from "../../sandbox/realTls";
 import { stackDir } from "../../sandbox/state";
 import { run } from "../helpers/processes";
-import { REPO, sandboxCli, TestSandbox } from "../helpers/sandbox";
+import { sandboxCli, TestSandbox } from "../helpers/sandbox";
+import { REPO_ROOT } from "../helpers/repo";
 
 let tmp: string;
 beforeAll(() => {
@@ -73,7 +74,7 @@ describe("real certificates from the tls resources' inputs", () => {
 
 describe("sandbox scripts and CLI", () => {
     it("passes shellcheck: sandbox/node/*.sh and sandbox/*.sh", async () => {
-        const dir = path.join(REPO, "sandbox");
+        const dir = path.join(REPO_ROOT, "sandbox");
         const files = [...fs.readdirSync(path.join(dir, "node")).map((f) => path.join(dir, "node", f)), ...fs.readdirSync(dir).filter((f) => f.endsWith(".sh")).map((f) => path.join(dir, f))];
         const result = await run("shellcheck", ["--shell=bash", "--severity=style", ...files]);
         expect(result.stdout + result.stderr).toBe("");
@@ -110,7 +111,7 @@ describe("loopback mode (no network namespaces), and down", () => {
     }, 180_000);
 
     it("brings the dev stack up on 127.0.x addresses and the printed etcdctl command works", async () => {
-        sandbox = await TestSandbox.up("it-loop", path.join(REPO, "Pulumi.dev.yaml"), { SANDBOX_NETWORK: "loopback" });
+        sandbox = await TestSandbox.up("it-loop", path.join(REPO_ROOT, "Pulumi.dev.yaml"), { SANDBOX_NETWORK: "loopback" });
         expect(sandbox.report.network).toBe("loopback");
         expect(sandbox.report.namespace).toBeUndefined();
         for (const m of sandbox.report.members) expect(m.ip).toMatch(/^127\.0\.\d+\.1[1-3]$/);

@@ -9,14 +9,15 @@ import * as fs from "fs";
 import * as path from "path";
 import { stackDir } from "../../sandbox/state";
 import { testEtcdVersion } from "../helpers/etcdBinaries";
-import { REPO, TestSandbox } from "../helpers/sandbox";
+import { TestSandbox } from "../helpers/sandbox";
+import { REPO_ROOT } from "../helpers/repo";
 
 const STACK = "it-keeper";
 const version = testEtcdVersion();
 let sandbox: TestSandbox;
 
 beforeAll(async () => {
-    sandbox = await TestSandbox.up(STACK, path.join(REPO, "tests", "fixtures", "Pulumi.sandbox-keeper.yaml"));
+    sandbox = await TestSandbox.up(STACK, path.join(REPO_ROOT, "tests", "fixtures", "Pulumi.sandbox-keeper.yaml"));
 }, 20 * 60_000);
 
 afterAll(async () => {

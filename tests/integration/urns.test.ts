@@ -1,6 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
-import { planCli, REPO_ROOT } from "../helpers/planCli";
+import { planCli } from "../helpers/planCli";
+import { REPO_ROOT } from "../helpers/repo";
 
 // An upgrade of the package must never replace a user's resources by renaming them: Pulumi keys
 // state by URN, so a URN that disappears is a delete plus a create. tests/fixtures/urns/<stack>.txt

@@ -1,11 +1,11 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
+import { REPO_ROOT } from "../helpers/repo";
 
 // What each GitHub Actions workflow must do. Their syntax, expressions, action inputs, job graph and
 // `run:` scripts are checked by actionlint in `npm run lint` (scripts/lint.sh).
-const ROOT = path.join(__dirname, "..", "..");
-const WORKFLOWS = path.join(ROOT, ".github", "workflows");
+const WORKFLOWS = path.join(REPO_ROOT, ".github", "workflows");
 
 const workflowFiles = fs.readdirSync(WORKFLOWS).filter((f) => /\.ya?ml$/.test(f)).sort();
 
@@ -24,7 +24,7 @@ function step(job: any, action: string): any {
 }
 
 const STACKS = fs
-    .readdirSync(ROOT)
+    .readdirSync(REPO_ROOT)
     .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
     .filter((s): s is string => Boolean(s));
 

@@ -10,41 +10,16 @@ import { memberFileList, renderMemberFiles } from "../../components/render/membe
 import { NODE_SCRIPTS } from "../../components/render/nodeScripts";
 import { DEFAULT_NODE_PATHS, resolveNodePaths } from "../../components/render/paths";
 import { renderEtcdService, renderSystemdUnits } from "../../components/render/systemd";
-import { MemberAddress, MemberRenderInput } from "../../components/render/types";
+import { MemberRenderInput } from "../../components/render/types";
 import { createHash } from "crypto";
 import { gzipUserData, renderUserData, renderUserDataBase64, USER_DATA_LIMIT_BYTES } from "../../components/render/userData";
+import { FIXTURE_MEMBERS, renderInput } from "../helpers/renderInput";
 
 /** Update only together with a deliberate change of compressor, and say in the changelog that members roll. */
 const PINNED_GZIP_SHA256 = "a4e220c8c0ee727c98a19fabfe95cdb156b315b31c94b710f181f807eae4bf22";
 
-const members: MemberAddress[] = [
-    { name: "etcd1", ip: "10.0.1.10" },
-    { name: "etcd2", ip: "10.0.2.10" },
-    { name: "etcd3", ip: "10.0.3.10" },
-];
-
-function input(overrides: Partial<MemberRenderInput> = {}): MemberRenderInput {
-    return {
-        member: members[1],
-        members,
-        clusterToken: "etcd-myproj-prod-main-7f3a",
-        etcdVersion: "3.6.14",
-        arch: "amd64",
-        etcdSha256: "0123456789abcdef".repeat(4),
-        etcdMirrorUrl: "https://github.com/etcd-io/etcd/releases/download",
-        dataVolumeId: "vol-0123456789abcdef0",
-        quotaBackendBytes: 8 * 1024 ** 3,
-        autoCompactionMode: "periodic",
-        autoCompactionRetention: "1h",
-        heartbeatIntervalMs: 100,
-        electionTimeoutMs: 1000,
-        logLevel: "info",
-        region: "eu-west-1",
-        parameterPrefix: "/etcd/myproj/prod/main",
-        certSyncIntervalMinutes: 60,
-        ...overrides,
-    };
-}
+const members = [...FIXTURE_MEMBERS];
+const input = renderInput;
 
 function sevenMembers(): MemberRenderInput {
     const seven = Array.from({ length: 7 }, (_, i) => ({ name: `etcd-member-${i + 1}`, ip: `10.100.${i}.${200 + i}` }));

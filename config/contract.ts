@@ -1,0 +1,58 @@
+/**
+ * The node contract: every name that the TypeScript program, the IAM policies, the members' shell
+ * scripts and S3 share, defined once. Resources and policies build their names with these
+ * functions; the renderers hand each one to the node through member.env, so a shell script never
+ * retypes a name (tests/unit/nodeContract.test.ts checks the scripts' own defaults against it).
+ * Pure: no Pulumi, no I/O.
+ */
+
+/** The well-known ports; fixed so security groups, configs and scripts agree. */
+export const ETCD_PORTS = Object.freeze({ client: 2379, peer: 2380, metrics: 2381 } as const);
+/** etcdkeeper: the container's port, published on the host's KEEPER_PORTS.host (as the seed does). */
+export const KEEPER_PORTS = Object.freeze({ host: 8888, container: 8080 } as const);
+
+export const peerUrl = (ip: string): string => `https://${ip}:${ETCD_PORTS.peer}`;
+export const clientUrl = (ip: string): string => `https://${ip}:${ETCD_PORTS.client}`;
+export const metricsUrl = (ip: string): string => `http://${ip}:${ETCD_PORTS.metrics}`;
+
+/** `--initial-cluster`: name=peer URL for every member, in bootstrap order. */
+export function initialClusterOf(members: ReadonlyArray<{ name: string; ip: string }>): string {
+    return members.map((m) => `${m.name}=${peerUrl(m.ip)}`).join(",");
+}
+
+/** Where the etcdkeeper UI answers on a host (the path is the UI's own). */
+export const keeperUrl = (host: string): string => `http://${host}:${KEEPER_PORTS.host}/etcdkeeper/`;
+
+/** SSM Parameter Store names of one cluster's certificates. */
+export const ssmParameters = Object.freeze({
+    /** The cluster's prefix: unique per project, stack and component name. */
+    prefix: (project: string, stack: string, name: string): string => `/etcd/${project}/${stack}/${name}`,
+    ca: (prefix: string): string => `${prefix}/ca.pem`,
+    /** A member's own certificates and keys (MEMBER_CERT_FILES below) live under this. */
+    memberDir: (prefix: string, member: string): string => `${prefix}/members/${member}`,
+    /** The etcdkeeper UI's client certificate, readable only by members that run the UI. */
+    keeperDir: (prefix: string): string => `${prefix}/keeper`,
+    keeperCert: (prefix: string): string => `${prefix}/keeper/etcdkeeper.pem`,
+    keeperKey: (prefix: string): string => `${prefix}/keeper/etcdkeeper-key.pem`,
+});
+
+/** The files under ssmParameters.memberDir; the keys are SecureStrings. */
+export const MEMBER_CERT_FILES = Object.freeze(["member.pem", "member-key.pem", "node.pem", "node-key.pem"] as const);
+
+/** S3 keys under a cluster's prefix in the backup bucket. */
+export const s3Keys = Object.freeze({
+    /** The backup, restore and defragmentation scripts, fetched by etcd-fetch-scripts at boot. */
+    nodeScripts: (clusterPrefix: string): string => `${clusterPrefix}/node-scripts`,
+    /** A snapshot's manifest sits beside it: `<name>.db` -> `<name>.json`, written last. */
+    snapshotManifest: (snapshotKey: string): string => `${snapshotKey.replace(/\.db$/, "")}.json`,
+});
+
+/** CloudWatch: the namespace and the metrics the members publish (node/etcd-backup.sh) and the alarms watch. */
+export const METRICS = Object.freeze({
+    namespace: "EtcdCluster",
+    backupAge: "SecondsSinceLastGoodBackup",
+    quotaUsed: "DatabaseQuotaUsedPercent",
+});
+
+/** What the offline plan and its diff print instead of a secret value. */
+export const SECRET_MASK = "[secret]";

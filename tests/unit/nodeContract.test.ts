@@ -1,0 +1,92 @@
+import * as fs from "fs";
+import * as path from "path";
+import { METRICS, s3Keys, ssmParameters } from "../../config/contract";
+import { memberEnvVars } from "../../components/render/memberEnv";
+import { NODE_SCRIPTS, BACKUP_SCRIPTS, KEEPER_SCRIPTS } from "../../components/render/nodeScripts";
+import { configFiles, DEFAULT_NODE_PATHS } from "../../components/render/paths";
+import { REPO_ROOT } from "../helpers/repo";
+import { renderInput } from "../helpers/renderInput";
+
+// The node contract (config/contract.ts) reaches the shell scripts only through member.env. A
+// script may keep a default for running outside a member (tests, an operator's shell); this checks
+// every such literal default against what member.env says, and that no script retypes a name the
+// contract owns.
+
+const scripts = [...NODE_SCRIPTS, ...BACKUP_SCRIPTS, ...KEEPER_SCRIPTS].map((name) => ({
+    name,
+    text: fs.readFileSync(path.join(REPO_ROOT, "node", `${name}.sh`), "utf8"),
+}));
+
+const env = new Map(
+    memberEnvVars(
+        renderInput({
+            backup: { bucket: "b", prefix: "proj/prod/etcd", kmsKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/k", intervalMinutes: 15, metricCluster: "proj/prod/etcd", defragIntervalHours: 72 },
+            keeper: { image: "evildecay/etcdkeeper:v0.7.6", bindAddress: "127.0.0.1" },
+        }),
+    ),
+);
+
+/** member.env's key of a NodePaths field: configDir -> CONFIG_DIR. */
+function envKeyOfPath(field: string): string {
+    return field.replace(/([A-Z])/g, "_$1").toUpperCase();
+}
+
+/** Every `${NAME:-literal}` in a script whose literal is plain text (no expansion inside). */
+function literalDefaults(text: string): Array<{ key: string; value: string }> {
+    return [...text.matchAll(/\$\{([A-Z][A-Z0-9_]*):-([^${}"'`]+)\}/g)].map((m) => ({ key: m[1], value: m[2] }));
+}
+
+describe("the node scripts and member.env agree", () => {
+    // The member.env settings that are the same on every member of every cluster: names and paths the
+    // contract and the node layout own. (Settings such as BACKUP_ENABLED differ by stack; a script's
+    // "off" default for them is no contract.)
+    const constant = new Set(["BACKUP_METRIC_NAMESPACE", "BACKUP_AGE_METRIC", "QUOTA_USED_METRIC", "SERVICE_USER", ...Object.keys(DEFAULT_NODE_PATHS).map(envKeyOfPath), "CONFIG_FILE", "CONFIG_NEW_FILE", "CONFIG_EXISTING_FILE", "KEEPER_CERT_DIR"]);
+    // Defaults that name no place at all cannot contradict the layout: "not there" outside a member.
+    const nowhere = new Set(["/dev/null", "/nonexistent"]);
+
+    test("every literal default of a contract setting equals what member.env sets", () => {
+        const checked: string[] = [];
+        const wrong: string[] = [];
+        for (const { name, text } of scripts) {
+            for (const { key, value } of literalDefaults(text)) {
+                if (!constant.has(key) || nowhere.has(value)) continue;
+                checked.push(`${name}: ${key}`);
+                if (env.get(key) !== value) wrong.push(`${name}: ${key} defaults to ${value}, member.env sets ${env.get(key)}`);
+            }
+        }
+        expect(wrong).toEqual([]);
+        // The check bites: the metric names and the data dir have such defaults.
+        expect(checked).toEqual(expect.arrayContaining(["etcd-backup-common: BACKUP_METRIC_NAMESPACE", "etcd-backup-common: BACKUP_AGE_METRIC", "etcd-backup-common: QUOTA_USED_METRIC", "etcd-backup-common: DATA_DIR"]));
+    });
+
+    test("member.env carries the contract's names", () => {
+        expect(env.get("BACKUP_AGE_METRIC")).toBe(METRICS.backupAge);
+        expect(env.get("QUOTA_USED_METRIC")).toBe(METRICS.quotaUsed);
+        expect(env.get("BACKUP_METRIC_NAMESPACE")).toBe(METRICS.namespace);
+        expect(env.get("CA_PARAMETER")).toBe(ssmParameters.ca("/etcd/myproj/prod/main"));
+        expect(env.get("MEMBER_PARAMETER_DIR")).toBe(ssmParameters.memberDir("/etcd/myproj/prod/main", "etcd2"));
+        expect(env.get("KEEPER_CERT_PARAMETER")).toBe(ssmParameters.keeperCert("/etcd/myproj/prod/main"));
+        expect(env.get("KEEPER_KEY_PARAMETER")).toBe(ssmParameters.keeperKey("/etcd/myproj/prod/main"));
+        expect(env.get("BACKUP_SCRIPTS_S3")).toBe(`s3://b/${s3Keys.nodeScripts("proj/prod/etcd")}`);
+    });
+
+    test("where the scripts find member.env by default is where it is rendered", () => {
+        const memberEnv = configFiles(DEFAULT_NODE_PATHS).memberEnv;
+        const defaults = scripts.flatMap(({ name, text }) => literalDefaults(text).filter((d) => d.key === "ETCD_MEMBER_ENV").map((d) => `${name}: ${d.value}`));
+        expect(defaults.length).toBeGreaterThanOrEqual(NODE_SCRIPTS.length - 1);
+        expect(defaults.filter((d) => !d.endsWith(`: ${memberEnv}`))).toEqual([]);
+    });
+
+    test("no script retypes an SSM path, an S3 key layout or a metric name the contract owns", () => {
+        const owned = ["/members/", "/keeper/", "node-scripts", METRICS.backupAge, METRICS.quotaUsed];
+        const found = scripts.flatMap(({ name, text }) =>
+            text
+                .split("\n")
+                .filter((line) => !/^\s*#/.test(line) && owned.some((o) => line.includes(o)))
+                // A default in the ${NAME:-literal} form is the one place allowed (checked above).
+                .filter((line) => !/\$\{[A-Z_]+:-[^}]+\}/.test(line))
+                .map((line) => `${name}: ${line.trim()}`),
+        );
+        expect(found).toEqual([]);
+    });
+});
