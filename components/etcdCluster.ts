@@ -98,7 +98,7 @@ export class EtcdCluster extends pulumi.ComponentResource {
         const stack = pulumi.getStack();
         const tags = { ...settings.tags, "etcd:cluster": `${project}/${stack}/${name}`, "managed-by": "pulumi" };
         const parameterPrefix = ssmParameters.prefix(project, stack, name);
-        const clusterToken = settings.etcd.clusterToken ?? defaultClusterToken(project, stack, name, settings.backup.restoreFrom);
+        const clusterToken = settings.clusterToken ?? defaultClusterToken(project, stack, name, settings.backup.restoreFrom);
 
         const region = aws.getRegionOutput({}, parent).region;
         const accountId = aws.getCallerIdentityOutput({}, parent).accountId;
@@ -174,19 +174,12 @@ export class EtcdCluster extends pulumi.ComponentResource {
             const render: pulumi.Output<Omit<MemberRenderInput, "dataVolumeId">> = pulumi
                 .all([addresses, region, backup?.bucketName ?? "", kmsKeyArn])
                 .apply(([all, regionName, bucket, keyArn]) => ({
+                    // etcd's settings as the model resolved them, then what is this member's own.
+                    ...settings.etcd,
                     member: all[i],
                     members: all,
                     clusterToken,
-                    etcdVersion: settings.etcd.version,
                     arch: settings.sizing.arch,
-                    etcdSha256: settings.etcd.sha256,
-                    etcdMirrorUrl: settings.etcd.mirrorUrl,
-                    quotaBackendBytes: settings.etcd.quotaBackendBytes,
-                    autoCompactionMode: settings.etcd.autoCompactionMode,
-                    autoCompactionRetention: settings.etcd.autoCompactionRetention,
-                    heartbeatIntervalMs: settings.etcd.heartbeatIntervalMs,
-                    electionTimeoutMs: settings.etcd.electionTimeoutMs,
-                    logLevel: settings.etcd.logLevel,
                     region: regionName,
                     parameterPrefix,
                     certSyncIntervalMinutes: settings.pki.certSyncIntervalMinutes,
@@ -262,7 +255,7 @@ export class EtcdCluster extends pulumi.ComponentResource {
             ),
         );
         this.sizing = pulumi.output(settings.sizing);
-        this.etcdVersion = pulumi.output(settings.etcd.version);
+        this.etcdVersion = pulumi.output(settings.etcd.etcdVersion);
         this.securityGroupId = securityGroup.securityGroupId;
         this.vpcId = pulumi.output(network.vpcId);
         this.kmsKeyArn = kmsKeyArn;

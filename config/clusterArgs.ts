@@ -185,3 +185,68 @@ export interface EtcdClusterArgs {
      */
     keeperAllowedCidrs?: string[];
 }
+
+/** How a setting is written in a stack file (Pulumi.<stack>.yaml). */
+export type SettingKind = "number" | "string" | "boolean" | "list" | "map" | "secret";
+
+/**
+ * Every setting as a stack setting, with how to parse it: a Record over the interface's keys, so a
+ * new setting without its entry here does not compile.
+ */
+export const STACK_SETTINGS: Readonly<Record<keyof EtcdClusterArgs, SettingKind>> = {
+    kubernetesNodeCount: "number",
+    instanceFamily: "string",
+    instanceType: "string",
+    dataVolumeSizeGb: "number",
+    dataVolumeIops: "number",
+    dataVolumeThroughputMBps: "number",
+    memberCount: "number",
+    etcdVersion: "string",
+    etcdSha256: "string",
+    etcdMirrorUrl: "string",
+    quotaBackendBytes: "number",
+    autoCompactionMode: "string",
+    autoCompactionRetention: "string",
+    heartbeatIntervalMs: "number",
+    electionTimeoutMs: "number",
+    logLevel: "string",
+    clusterToken: "string",
+    vpcId: "string",
+    subnetIds: "list",
+    vpcCidr: "string",
+    availabilityZones: "list",
+    natGateway: "boolean",
+    clientCidrs: "list",
+    clientSecurityGroupIds: "list",
+    monitoringCidrs: "list",
+    monitoringSecurityGroupIds: "list",
+    dnsZoneId: "string",
+    dnsDomain: "string",
+    amiId: "string",
+    kmsKeyArn: "string",
+    protectData: "boolean",
+    tags: "map",
+    healthGate: "string",
+    healthGateTimeoutSeconds: "number",
+    keyAlgorithm: "string",
+    caCertPem: "secret",
+    caPrivateKeyPem: "secret",
+    caValidityHours: "number",
+    certValidityHours: "number",
+    certEarlyRenewalHours: "number",
+    clientNames: "list",
+    certSyncIntervalMinutes: "number",
+    backupEnabled: "boolean",
+    backupBucketName: "string",
+    backupIntervalMinutes: "number",
+    backupRetentionDays: "number",
+    backupObjectLock: "boolean",
+    alarmTopicArn: "string",
+    quotaAlarmPercent: "number",
+    defragIntervalHours: "number",
+    restoreFrom: "string",
+    restoreKmsKeyArn: "string",
+    keeperEnabled: "boolean",
+    keeperImage: "string",
+    keeperAllowedCidrs: "list",
+};

@@ -17,25 +17,35 @@ const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 const GIB = 1024 ** 3;
 
 /**
+ * etcd's own settings, named as the node renderers read them: the component spreads this object
+ * into each member's render input, so a new etcd setting is written here, in EtcdClusterArgs and in
+ * the renderer that uses it, and nowhere else.
+ */
+export interface EtcdNodeSettings {
+    /** Exact etcd release, e.g. `3.6.14`. */
+    etcdVersion: string;
+    /** sha256 of the release tarball `etcd-v<version>-linux-<arch>.tar.gz`. */
+    etcdSha256: string;
+    /** Base URL under which `v<version>/etcd-v<version>-linux-<arch>.tar.gz` is found. */
+    etcdMirrorUrl: string;
+    quotaBackendBytes: number;
+    autoCompactionMode: "periodic" | "revision";
+    autoCompactionRetention: string;
+    heartbeatIntervalMs: number;
+    electionTimeoutMs: number;
+    logLevel: (typeof LOG_LEVELS)[number];
+}
+
+/**
  * The validated settings with every default applied. Only the ids and ARNs of other resources may
  * be Outputs (opaque here); everything that shapes the cluster is a plain value.
  */
 export interface ResolvedSettings {
     memberNames: string[];
     sizing: SizingDecision;
-    etcd: {
-        version: string;
-        line: "3.5" | "3.6" | "3.7";
-        sha256: string;
-        mirrorUrl: string;
-        quotaBackendBytes: number;
-        autoCompactionMode: "periodic" | "revision";
-        autoCompactionRetention: string;
-        heartbeatIntervalMs: number;
-        electionTimeoutMs: number;
-        logLevel: (typeof LOG_LEVELS)[number];
-        clusterToken?: string;
-    };
+    etcd: EtcdNodeSettings;
+    /** The user's `--initial-cluster-token`; absent: the component derives one. */
+    clusterToken?: string;
     network: {
         vpcId?: Input<string>;
         subnetIds?: Input<string>[];
@@ -103,17 +113,16 @@ export function resolveSettings(args: EtcdClusterArgs): ResolvedSettings {
         memberNames: Array.from({ length: memberCount }, (_, i) => `etcd${i + 1}`),
         sizing,
         etcd: {
-            version: release.version,
-            line: release.line,
-            sha256: release.sha256,
-            mirrorUrl: mirrorUrl(args.etcdMirrorUrl),
+            etcdVersion: release.version,
+            etcdSha256: release.sha256,
+            etcdMirrorUrl: mirrorUrl(args.etcdMirrorUrl),
             quotaBackendBytes: quotaBackendBytes(args.quotaBackendBytes, sizing.volume.sizeGb),
             autoCompactionMode: oneOf("autoCompactionMode", args.autoCompactionMode ?? "periodic", ["periodic", "revision"] as const),
             autoCompactionRetention: compactionRetention(args.autoCompactionRetention ?? "1h"),
             ...raftTimings(args.heartbeatIntervalMs ?? 100, args.electionTimeoutMs ?? 1000),
             logLevel: oneOf("logLevel", args.logLevel ?? "info", LOG_LEVELS),
-            clusterToken: args.clusterToken === undefined ? undefined : clusterToken(args.clusterToken),
         },
+        clusterToken: args.clusterToken === undefined ? undefined : clusterToken(args.clusterToken),
         network: resolveNetwork(args),
         pki,
         healthGate: {

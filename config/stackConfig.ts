@@ -1,67 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { EtcdClusterArgs } from "./clusterArgs";
+import { EtcdClusterArgs, SettingKind, STACK_SETTINGS } from "./clusterArgs";
 import { ConfigError } from "./errors";
-
-type Kind = "number" | "string" | "boolean" | "list" | "map" | "secret";
-
-/** Every stack setting the program reads, with how to parse it. Keys match EtcdClusterArgs. */
-export const STACK_SETTINGS: Record<keyof EtcdClusterArgs, Kind> = {
-    kubernetesNodeCount: "number",
-    instanceFamily: "string",
-    instanceType: "string",
-    dataVolumeSizeGb: "number",
-    dataVolumeIops: "number",
-    dataVolumeThroughputMBps: "number",
-    memberCount: "number",
-    etcdVersion: "string",
-    etcdSha256: "string",
-    etcdMirrorUrl: "string",
-    quotaBackendBytes: "number",
-    autoCompactionMode: "string",
-    autoCompactionRetention: "string",
-    heartbeatIntervalMs: "number",
-    electionTimeoutMs: "number",
-    logLevel: "string",
-    clusterToken: "string",
-    vpcId: "string",
-    subnetIds: "list",
-    vpcCidr: "string",
-    availabilityZones: "list",
-    natGateway: "boolean",
-    clientCidrs: "list",
-    clientSecurityGroupIds: "list",
-    monitoringCidrs: "list",
-    monitoringSecurityGroupIds: "list",
-    dnsZoneId: "string",
-    dnsDomain: "string",
-    amiId: "string",
-    kmsKeyArn: "string",
-    protectData: "boolean",
-    tags: "map",
-    healthGate: "string",
-    healthGateTimeoutSeconds: "number",
-    keyAlgorithm: "string",
-    caCertPem: "secret",
-    caPrivateKeyPem: "secret",
-    caValidityHours: "number",
-    certValidityHours: "number",
-    certEarlyRenewalHours: "number",
-    clientNames: "list",
-    certSyncIntervalMinutes: "number",
-    backupEnabled: "boolean",
-    backupBucketName: "string",
-    backupIntervalMinutes: "number",
-    backupRetentionDays: "number",
-    backupObjectLock: "boolean",
-    alarmTopicArn: "string",
-    quotaAlarmPercent: "number",
-    defragIntervalHours: "number",
-    restoreFrom: "string",
-    restoreKmsKeyArn: "string",
-    keeperEnabled: "boolean",
-    keeperImage: "string",
-    keeperAllowedCidrs: "list",
-};
 
 /** Settings of the program itself, not of the cluster. */
 const PROGRAM_SETTINGS = ["clusterName"];
@@ -92,7 +31,7 @@ function rejectUnknownKeys(namespace: string): void {
     }
 }
 
-function parse(key: string, kind: Exclude<Kind, "secret">, raw: string | undefined): unknown {
+function parse(key: string, kind: Exclude<SettingKind, "secret">, raw: string | undefined): unknown {
     if (raw === undefined) {
         return undefined;
     }

@@ -1,7 +1,7 @@
 /** What the node-side renderers need to know about one member and its cluster. Plain data only. */
+import type { EtcdNodeSettings } from "../../config/settings";
 
 export type Arch = "amd64" | "arm64";
-
 
 export interface MemberAddress {
     /** etcd member name, e.g. `etcd1`. */
@@ -10,28 +10,17 @@ export interface MemberAddress {
     ip: string;
 }
 
-export interface MemberRenderInput {
+/** etcd's settings (EtcdNodeSettings, from the cluster model as they are) and what is this member's own. */
+export interface MemberRenderInput extends EtcdNodeSettings {
     /** This member. */
     member: MemberAddress;
     /** Every member of the cluster in bootstrap order; becomes `initial-cluster`. */
     members: MemberAddress[];
     /** `initial-cluster-token`, unique per cluster and environment. */
     clusterToken: string;
-    /** Exact etcd release, e.g. `3.6.14`. */
-    etcdVersion: string;
     arch: Arch;
-    /** sha256 of the release tarball `etcd-v<version>-linux-<arch>.tar.gz`. */
-    etcdSha256: string;
-    /** Base URL under which `v<version>/etcd-v<version>-linux-<arch>.tar.gz` is found. */
-    etcdMirrorUrl: string;
     /** EBS volume id of the member's data volume, e.g. `vol-0123456789abcdef0`. */
     dataVolumeId: string;
-    quotaBackendBytes: number;
-    autoCompactionMode: "periodic" | "revision";
-    autoCompactionRetention: string;
-    heartbeatIntervalMs: number;
-    electionTimeoutMs: number;
-    logLevel: "debug" | "info" | "warn" | "error";
     /** AWS region, for the SSM calls the node makes. */
     region: string;
     /**
