@@ -44,6 +44,12 @@ export interface EtcdClusterArgs {
     etcdMirrorUrl?: string;
     /** `--quota-backend-bytes`. @default 8 GiB (etcd's suggested maximum), at most half the data volume */
     quotaBackendBytes?: number;
+    /**
+     * `--max-request-bytes`: the largest request a member accepts, 1-10 MiB (etcd warns above 10).
+     * Raise it for large Kubernetes objects (big CRDs, Secrets); every member buffers that much per request.
+     * @default etcd's own 1.5 MiB (the setting is then not written)
+     */
+    maxRequestBytes?: number;
     /** `--auto-compaction-mode`: "periodic" or "revision". @default "periodic" */
     autoCompactionMode?: string;
     /** `--auto-compaction-retention`. @default "1h" */
@@ -205,6 +211,7 @@ export const STACK_SETTINGS: Readonly<Record<keyof EtcdClusterArgs, SettingKind>
     etcdSha256: "string",
     etcdMirrorUrl: "string",
     quotaBackendBytes: "number",
+    maxRequestBytes: "number",
     autoCompactionMode: "string",
     autoCompactionRetention: "string",
     heartbeatIntervalMs: "number",

@@ -29,6 +29,8 @@ export interface EtcdNodeSettings {
     /** Base URL under which `v<version>/etcd-v<version>-linux-<arch>.tar.gz` is found. */
     etcdMirrorUrl: string;
     quotaBackendBytes: number;
+    /** `--max-request-bytes`; absent: etcd's default, and nothing is rendered. */
+    maxRequestBytes?: number;
     autoCompactionMode: "periodic" | "revision";
     autoCompactionRetention: string;
     heartbeatIntervalMs: number;
@@ -117,6 +119,7 @@ export function resolveSettings(args: EtcdClusterArgs): ResolvedSettings {
             etcdSha256: release.sha256,
             etcdMirrorUrl: mirrorUrl(args.etcdMirrorUrl),
             quotaBackendBytes: quotaBackendBytes(args.quotaBackendBytes, sizing.volume.sizeGb),
+            ...(args.maxRequestBytes === undefined ? {} : { maxRequestBytes: integerIn("maxRequestBytes", args.maxRequestBytes, 1024 ** 2, 10 * 1024 ** 2) }),
             autoCompactionMode: oneOf("autoCompactionMode", args.autoCompactionMode ?? "periodic", ["periodic", "revision"] as const),
             autoCompactionRetention: compactionRetention(args.autoCompactionRetention ?? "1h"),
             ...raftTimings(args.heartbeatIntervalMs ?? 100, args.electionTimeoutMs ?? 1000),

@@ -52,6 +52,7 @@ export function etcdConfigObject(
         "client-transport-security": security(certs.memberCert, certs.memberKey),
         "peer-transport-security": security(certs.memberCert, certs.memberKey),
         "quota-backend-bytes": input.quotaBackendBytes,
+        ...(input.maxRequestBytes === undefined ? {} : { "max-request-bytes": input.maxRequestBytes }),
         "auto-compaction-mode": input.autoCompactionMode,
         "auto-compaction-retention": input.autoCompactionRetention,
         "heartbeat-interval": input.heartbeatIntervalMs,

@@ -247,7 +247,8 @@ describe.each(testEtcdVersions().map((v, i) => [v, i] as const))("etcd %s: three
             const root = path.join(dir, m.name);
             const p: NodePaths = { configDir: `${root}/etc`, certDir: `${root}/ssl`, dataDir: `${root}/volume/data`, mountPoint: `${root}/volume`, binDir, sbinDir: `${root}/sbin`, systemdDir: `${root}/systemd` };
             paths.set(m.name, p);
-            writeMemberFiles({ ...baseInput(m, members, version), clusterToken: token }, p);
+            // 1 MiB, below etcd's own 1.5 MiB, so a test can tell that the rendered limit is the one in force.
+            writeMemberFiles({ ...baseInput(m, members, version), clusterToken: token, maxRequestBytes: 1024 ** 2 }, p);
             fs.mkdirSync(p.mountPoint, { recursive: true });
             pki.issue(m, p.certDir);
         }
@@ -312,6 +313,7 @@ describe.each(testEtcdVersions().map((v, i) => [v, i] as const))("etcd %s: three
             "heartbeat-interval": "100ms",
             "election-timeout": "1s",
             "quota-backend-bytes": 2 * 1024 ** 3,
+            "max-request-bytes": 1024 ** 2,
             "auto-compaction-mode": "periodic",
             "auto-compaction-retention": "1h0m0s",
             "listen-client-urls": [clientUrl(members[0])],
@@ -324,6 +326,23 @@ describe.each(testEtcdVersions().map((v, i) => [v, i] as const))("etcd %s: three
             expect(started["feature-gates"]).toMatch(/(^|,)CompactHashCheck=true(,|$)/);
             expect(started["feature-gates"]).toMatch(/(^|,)InitialCorruptCheck=true(,|$)/);
         }
+    });
+
+    it("enforces the rendered max-request-bytes: a put above it is refused, one below is stored", async () => {
+        const p = memberPaths("etcd1");
+        const put = (bytes: number) =>
+            run(path.join(binDir, "etcdctl"), ["--endpoints", clientUrl(members[0]), "--cacert", `${p.certDir}/ca.pem`, "--cert", `${p.certDir}/node-etcd1.pem`, "--key", `${p.certDir}/node-etcd1-key.pem`, "put", `big-${bytes}`], {
+                env: cleanEnv(),
+                input: "x".repeat(bytes),
+                timeoutMs: 20_000,
+            });
+        const below = await put(900 * 1024);
+        expect(below.stderr).toBe("");
+        expect(below.code).toBe(0);
+        // 1.2 MiB: etcd's default limit (1.5 MiB) would take it; the rendered 1 MiB does not.
+        const above = await put(1200 * 1024);
+        expect(above.stderr).toContain("request is too large");
+        expect(above.code).not.toBe(0);
     });
 
     it("refuses clients without a certificate of its CA (client-cert-auth is on)", async () => {

@@ -157,6 +157,8 @@ describe("refused inputs create nothing", () => {
         ["admin listed as a consumer", { clientNames: ["admin"] }, /clientNames: got "admin"\. admin is always issued/],
         ["a plain-http mirror", { etcdMirrorUrl: "http://mirror.local/etcd" }, /etcdMirrorUrl: got "http:\/\/mirror\.local\/etcd"\. Use an https:\/\/ URL/],
         ["a quota larger than half the volume", { quotaBackendBytes: 40e9 }, /quotaBackendBytes: got 40000000000\. .*half the 50 GB data volume/],
+        ["a request limit above etcd's recommended 10 MiB", { maxRequestBytes: 16 * 1024 ** 2 }, /maxRequestBytes: got 16777216\. Use a whole number from 1048576 to 10485760\./],
+        ["a request limit under 1 MiB", { maxRequestBytes: 4096 }, /maxRequestBytes: got 4096\./],
         ["early renewal not shorter than validity", { certValidityHours: 100, certEarlyRenewalHours: 100 }, /certEarlyRenewalHours: got 100\. Must be less than certValidityHours/],
         ["a malformed AMI id", { amiId: "latest" }, /amiId: got "latest"\. Use an AMI id like ami-/],
         ["a restore key without an s3:// restoreFrom", { restoreFrom: "latest", restoreKmsKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/abc" }, /restoreKmsKeyArn: got "arn:aws:kms:eu-west-1:123456789012:key\/abc"\. .*give it only with restoreFrom: s3:\/\//],

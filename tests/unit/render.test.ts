@@ -112,6 +112,11 @@ describe("renderEtcdConfig", () => {
         expect(config["listen-metrics-urls"]).toBe("http://127.0.0.11:2381");
     });
 
+    it("writes max-request-bytes only when the setting is given (etcd's own default otherwise)", () => {
+        expect(parse(renderEtcdConfig(input({ maxRequestBytes: 4 * 1024 ** 2 }), "new"))["max-request-bytes"]).toBe(4194304);
+        expect(renderEtcdConfig(input(), "new")).not.toContain("max-request-bytes");
+    });
+
     it("refuses an unsupported etcd line", () => {
         expect(() => renderEtcdConfig(input({ etcdVersion: "3.4.30" }), "new")).toThrow(/3\.4\.30.*not supported/);
     });
