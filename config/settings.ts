@@ -63,7 +63,6 @@ export interface ResolvedSettings {
     };
     pki: {
         keyAlgorithm: KeyAlgorithm;
-        bringsOwnCa: boolean;
         caValidityHours: number;
         certValidityHours: number;
         certEarlyRenewalHours: number;
@@ -261,7 +260,6 @@ function resolvePki(args: EtcdClusterArgs): ResolvedSettings["pki"] {
     }
     return {
         keyAlgorithm: oneOf("keyAlgorithm", args.keyAlgorithm ?? "ECDSA", KEY_ALGORITHMS),
-        bringsOwnCa: args.caCertPem !== undefined,
         caValidityHours: integerIn("caValidityHours", args.caValidityHours ?? 87600, certValidityHours, 175200),
         certValidityHours,
         certEarlyRenewalHours,

@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
-import { OS_LEVEL_SCRIPTS } from "../components/render/nodeScripts";
+import { KEEPER_SCRIPTS, NODE_SCRIPTS } from "../components/render/nodeScripts";
 import { PlannedMember, SandboxPlan } from "./sandboxPlan";
 import { writeFile } from "./state";
 
@@ -19,8 +19,9 @@ import { writeFile } from "./state";
 export const SUBSTITUTED_SCRIPTS = ["etcd-install", "etcd-prepare-volume", "etcd-start", "etcd-keeper-start"] as const;
 /** Substituted when the user data has them (the etcdkeeper UI is optional). */
 const OPTIONAL_SCRIPTS: ReadonlySet<string> = new Set(["etcd-keeper-start"]);
+const shipped: readonly string[] = [...NODE_SCRIPTS, ...KEEPER_SCRIPTS];
 for (const s of SUBSTITUTED_SCRIPTS) {
-    if (!OS_LEVEL_SCRIPTS.includes(s)) throw new Error(`${s} is no longer an OS-level node script; update the sandbox`);
+    if (!shipped.includes(s)) throw new Error(`${s} is no longer a node script; update the sandbox`);
 }
 
 const SANDBOX_NODE = path.join(__dirname, "node");

@@ -31,8 +31,3 @@ export function memberFileList(input: MemberRenderInput, paths?: Partial<NodePat
     }
     return files;
 }
-
-/** Path on the node -> content, for everything the user data writes. */
-export function renderMemberFiles(input: MemberRenderInput, paths?: Partial<NodePaths>): Record<string, string> {
-    return Object.fromEntries(memberFileList(input, paths).map((f) => [f.path, f.content]));
-}

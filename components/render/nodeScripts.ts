@@ -31,8 +31,6 @@ export const BACKUP_SCRIPTS = [
 export const KEEPER_SCRIPTS = ["etcd-keeper-start"] as const;
 export type NodeScript = (typeof NODE_SCRIPTS)[number] | (typeof BACKUP_SCRIPTS)[number] | (typeof KEEPER_SCRIPTS)[number];
 
-/** The scripts a local sandbox replaces: they touch the OS (package install, block devices, SSM, systemd, Docker). */
-export const OS_LEVEL_SCRIPTS: readonly NodeScript[] = ["etcd-install", "etcd-prepare-volume", "etcd-fetch-certs", "etcd-start", "etcd-keeper-start"];
 
 /**
  * Where the node scripts live: `node/` at the package root, found from this file both in the source

@@ -6,9 +6,9 @@ import { gunzipSync } from "zlib";
 import { parse } from "yaml";
 import { etcdConfigObject, renderEtcdConfig } from "../../components/render/etcdConfig";
 import { ebsDevicePath, memberEnvVars, renderMemberEnv, shellQuote } from "../../components/render/memberEnv";
-import { memberFileList, renderMemberFiles } from "../../components/render/memberFiles";
+import { memberFileList } from "../../components/render/memberFiles";
 import { NODE_SCRIPTS } from "../../components/render/nodeScripts";
-import { DEFAULT_NODE_PATHS, resolveNodePaths } from "../../components/render/paths";
+import { DEFAULT_NODE_PATHS, NodePaths, resolveNodePaths } from "../../components/render/paths";
 import { renderEtcdService, renderSystemdUnits } from "../../components/render/systemd";
 import { MemberRenderInput } from "../../components/render/types";
 import { createHash } from "crypto";
@@ -20,6 +20,9 @@ const PINNED_GZIP_SHA256 = "a4e220c8c0ee727c98a19fabfe95cdb156b315b31c94b710f181
 
 const members = [...FIXTURE_MEMBERS];
 const input = renderInput;
+
+/** Path on the node -> content, for everything the user data writes. */
+const filesByPath = (i: MemberRenderInput, paths?: Partial<NodePaths>) => Object.fromEntries(memberFileList(i, paths).map((f) => [f.path, f.content]));
 
 function sevenMembers(): MemberRenderInput {
     const seven = Array.from({ length: 7 }, (_, i) => ({ name: `etcd-member-${i + 1}`, ip: `10.100.${i}.${200 + i}` }));
@@ -256,7 +259,7 @@ describe("member files and user data", () => {
     it("places files under overridden paths", () => {
         const root = "/tmp/sandbox/etcd2";
         const paths = { configDir: `${root}/etc`, certDir: `${root}/ssl`, dataDir: `${root}/data`, mountPoint: root, binDir: `${root}/bin`, sbinDir: `${root}/sbin`, systemdDir: `${root}/systemd` };
-        expect(Object.keys(renderMemberFiles(input(), paths)).every((p) => p.startsWith(`${root}/`))).toBe(true);
+        expect(Object.keys(filesByPath(input(), paths)).every((p) => p.startsWith(`${root}/`))).toBe(true);
         expect(DEFAULT_NODE_PATHS.configDir).toBe("/etc/etcd");
     });
 
@@ -264,7 +267,7 @@ describe("member files and user data", () => {
         const text = renderUserData(input());
         expect(text.startsWith("#cloud-config\n")).toBe(true);
         const doc = parse(text);
-        const files = renderMemberFiles(input());
+        const files = filesByPath(input());
         expect(Object.fromEntries(doc.write_files.map((f: { path: string; content: string }) => [f.path, f.content]))).toEqual(files);
         expect(doc.runcmd).toEqual([["env", "ETCD_MEMBER_ENV=/etc/etcd/member.env", "/usr/local/sbin/etcd-bootstrap"]]);
         expect(doc.users[1]).toMatchObject({ name: "etcd", system: true });
