@@ -3,6 +3,7 @@ import * as ipaddr from "ipaddr.js";
 import { EtcdClusterArgs } from "./clusterArgs";
 import { ConfigError } from "./errors";
 import { DEFAULT_ETCD_MIRROR, DEFAULT_ETCD_VERSION, resolveEtcdRelease } from "./etcdReleases";
+import { DEFAULT_INSTANCE_FAMILY } from "./instanceTypes";
 import { decideSizing, SizingDecision } from "./sizingDecision";
 
 export const ALLOWED_MEMBER_COUNTS = [3, 5, 7];
@@ -229,7 +230,7 @@ function resolveKeeper(args: EtcdClusterArgs, arch: string): ResolvedSettings["k
         throw new ConfigError(
             "keeperImage",
             image,
-            `The upstream etcdkeeper image is built for amd64 only and the members are ${arch} (instanceFamily ${args.instanceFamily ?? "m7g"}). Use an x86 instanceFamily such as m7i, or give keeperImage an ${arch} build (e.g. your own mirror in ECR).`,
+            `The upstream etcdkeeper image is built for amd64 only and the members are ${arch} (instanceFamily ${args.instanceFamily ?? DEFAULT_INSTANCE_FAMILY}). Use an x86 instanceFamily such as m7i, or give keeperImage an ${arch} build (e.g. your own mirror in ECR).`,
         );
     }
     return { image, allowedCidrs: ingressCidrs("keeperAllowedCidrs", args.keeperAllowedCidrs ?? []) };

@@ -176,7 +176,7 @@ etcd_running_reason() {
   fi
   local fd pid own_mnt
   # One find over every process's open files (a readlink per descriptor would fork thousands of times).
-  # A process in another mount namespace (a container, another sandbox member) shows paths of ITS
+  # A process in another mount namespace (a container, another etcd on the same host) shows paths of ITS
   # file system: a same-named data dir there is not ours.
   own_mnt="$(readlink /proc/self/ns/mnt 2>/dev/null || true)"
   while IFS= read -r fd; do

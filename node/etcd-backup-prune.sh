@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# etcd-backup-prune: retention for buckets without a lifecycle rule (the local sandbox, an operator's
+# etcd-backup-prune: retention for buckets without a lifecycle rule (a test bucket, an operator's
 # own bucket). On AWS the bucket's lifecycle expires snapshots and members may not delete at all.
 #
 #   etcd-backup-prune --keep N [--orphan-min-age-minutes M] [--dry-run]

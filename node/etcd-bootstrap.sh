@@ -3,7 +3,7 @@
 #   etcd-install -> etcd-prepare-volume -> etcd-fetch-certs -> etcd-fetch-scripts [-> etcd-restore --bootstrap]
 #   -> etcd-choose-state -> etcd-start [-> etcd-keeper-start]
 # Every step is idempotent, so running it again (or on a reboot) is safe. The steps are looked up in
-# SBIN_DIR, so a local sandbox can substitute the OS-level ones (install, volume, certs, start).
+# SBIN_DIR (member.env), never by a fixed path.
 set -euo pipefail
 
 ETCD_MEMBER_ENV="${ETCD_MEMBER_ENV:-/etc/etcd/member.env}"

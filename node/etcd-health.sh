@@ -5,7 +5,7 @@
 #   - every one reports the same leader, which is one of them.
 # Prints a one-line JSON summary on stdout either way, and the reason on stderr when unhealthy.
 # Talks to the local member with the node client certificate unless ETCDCTL_ENDPOINTS,
-# ETCDCTL_CACERT, ETCDCTL_CERT and ETCDCTL_KEY say otherwise (an operator, a sandbox).
+# ETCDCTL_CACERT, ETCDCTL_CERT and ETCDCTL_KEY say otherwise (an operator, a test).
 set -euo pipefail
 
 ETCD_MEMBER_ENV="${ETCD_MEMBER_ENV:-/etc/etcd/member.env}"

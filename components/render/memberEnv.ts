@@ -149,10 +149,13 @@ function backupEnvVars(input: MemberRenderInput): Array<[string, string]> {
     ];
 }
 
-/** sha256 of each backup script as shipped; the node refuses a fetched script that differs. */
+let checksums: Array<{ name: string; sha256: string; content: string }> | undefined;
+
+/** sha256 of each backup script as shipped (hashed once per process); the node refuses a fetched script that differs. */
 export function backupScriptChecksums(): Array<{ name: string; sha256: string; content: string }> {
-    return BACKUP_SCRIPTS.map((name) => {
+    checksums ??= BACKUP_SCRIPTS.map((name) => {
         const content = readNodeScript(name);
         return { name, sha256: createHash("sha256").update(content).digest("hex"), content };
     });
+    return checksums;
 }

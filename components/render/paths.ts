@@ -1,6 +1,6 @@
 /**
- * Every path the rendered files and node scripts use on a member. One object so a local sandbox can
- * run the very same configs and scripts with all of them under a temporary directory.
+ * Every path the rendered files and node scripts use on a member. One object, so the very same
+ * configs and scripts can also run with all of them under another root (the tests do).
  */
 export interface NodePaths {
     /** etcd configs (`etcd.new.yaml`, `etcd.existing.yaml`, the chosen `etcd.yaml`) and `member.env`. */

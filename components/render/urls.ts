@@ -7,7 +7,8 @@ export const isLoopback = (ip: string): boolean => /^127\./.test(ip);
 
 /**
  * etcd also listens on 127.0.0.1 for tools on the machine, unless the member's own address is a
- * loopback one (a local sandbox runs several members on 127.0.0.x, which could not all bind 127.0.0.1).
+ * loopback one already: then that address serves them, and several members on one host's loopback
+ * range cannot all bind 127.0.0.1.
  */
 export function clientListenUrls(ip: string): string[] {
     return isLoopback(ip) ? [clientUrl(ip)] : [clientUrl(ip), clientUrl("127.0.0.1")];

@@ -111,6 +111,11 @@ describe("provider/ (source-based plugin package)", () => {
         expect(resource.requiredInputs ?? []).toEqual([]);
         expect(resource.inputProperties.memberCount).toMatchObject({ type: "number", optional: true });
         expect(resource.inputProperties.memberCount.description).toMatch(/3, 5 or 7/);
+        // Ids are Inputs in TypeScript; every schema input accepts another resource's output, so they are plain strings here.
+        expect(resource.inputProperties.vpcId).toMatchObject({ type: "string" });
+        expect(resource.inputProperties.subnetIds).toMatchObject({ type: "array", items: { type: "string" } });
+        expect(resource.inputProperties.kmsKeyArn).toMatchObject({ type: "string" });
+        expect(resource.inputProperties.maxRequestBytes).toMatchObject({ type: "number" });
     });
 
     test("inputs are flat: strings, numbers, booleans, and lists or maps of them", () => {
