@@ -77,7 +77,7 @@ export function resolveEtcdRelease(version: string, arch: "amd64" | "arm64", exp
     const line = etcdLine(version);
     const tarball = `etcd-v${version}-linux-${arch}.tar.gz`;
     const explicit = explicitSha256 === undefined ? undefined : checkedSha256(explicitSha256, tarball);
-    const shipped = Object.hasOwn(ETCD_RELEASE_CHECKSUMS, version) ? ETCD_RELEASE_CHECKSUMS[version][arch] : undefined;
+    const shipped = Object.prototype.hasOwnProperty.call(ETCD_RELEASE_CHECKSUMS, version) ? ETCD_RELEASE_CHECKSUMS[version][arch] : undefined;
 
     if (shipped !== undefined && explicit !== undefined && explicit !== shipped) {
         throw new ConfigError(

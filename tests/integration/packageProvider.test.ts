@@ -22,10 +22,14 @@ interface Schema {
     types: Record<string, any>;
 }
 
-/** Starts the plugin like pulumi-language-nodejs: `node @pulumi/pulumi/cmd/run-plugin <dir>`; resolves with its port. */
-function startPlugin(root: string): Promise<{ child: ChildProcess; port: number }> {
+/**
+ * Starts the plugin like pulumi-language-nodejs: `node @pulumi/pulumi/cmd/run-plugin <dir>`; resolves
+ * with its port. `cwd` is where the language host runs: a consumer program's directory, which has
+ * no tsconfig of ours (run-plugin then compiles with its own defaults).
+ */
+function startPlugin(root: string, cwd: string): Promise<{ child: ChildProcess; port: number }> {
     const runPlugin = path.join(root, "node_modules", "@pulumi", "pulumi", "cmd", "run-plugin", "index.js");
-    const child = spawn(process.execPath, [runPlugin, "."], { cwd: path.join(root, "provider"), stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, PULUMI_NODEJS_TYPESCRIPT: "true" } });
+    const child = spawn(process.execPath, [runPlugin, path.join(root, "provider")], { cwd, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, PULUMI_NODEJS_TYPESCRIPT: "true" } });
     let stdout = "";
     let stderr = "";
     return new Promise((resolve, reject) => {
@@ -55,8 +59,8 @@ function getSchema(port: number): Promise<Schema> {
     });
 }
 
-async function schemaOf(root: string): Promise<Schema> {
-    const { child, port } = await startPlugin(root);
+async function schemaOf(root: string, cwd = path.join(root, "provider")): Promise<Schema> {
+    const { child, port } = await startPlugin(root, cwd);
     try {
         return await getSchema(port);
     } finally {
@@ -82,9 +86,13 @@ function declaredNames(file: string, name: string, kind: "interface" | "outputs"
 }
 
 let schema: Schema;
+let consumerDir: string;
 beforeAll(async () => {
-    schema = await schemaOf(REPO_ROOT);
+    // From an empty directory, as for `pulumi package add` in a consumer program elsewhere.
+    consumerDir = fs.mkdtempSync(path.join(os.tmpdir(), "consumer-program-"));
+    schema = await schemaOf(REPO_ROOT, consumerDir);
 }, 150000);
+afterAll(() => fs.rmSync(consumerDir, { recursive: true, force: true }));
 
 describe("provider/ (source-based plugin package)", () => {
     test("PulumiPlugin.yaml declares the Node.js runtime; the package is named for the component's type token, versioned with the library, and loads the library's entry point", () => {
@@ -96,6 +104,11 @@ describe("provider/ (source-based plugin package)", () => {
         expect(provider.version).toBe(library.version);
         expect(fs.readFileSync(path.join(REPO_ROOT, "components", "etcdCluster.ts"), "utf8")).toContain(`super("${TOKEN}"`);
     });
+
+    test("serves the same schema from provider/ as from a consumer's empty directory", async () => {
+        expect(fs.readdirSync(consumerDir)).toEqual([]);
+        expect(await schemaOf(REPO_ROOT)).toEqual(schema);
+    }, 150000);
 
     test("the plugin serves a schema with the EtcdCluster component", () => {
         expect(schema.name).toBe("etcd");
