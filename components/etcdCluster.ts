@@ -115,7 +115,8 @@ export class EtcdCluster extends pulumi.ComponentResource {
         const network = this.network(name, settings, tags);
         const securityGroup = new EtcdSecurityGroup(
             `${name}-members`,
-            { vpcId: network.vpcId, ...settings.network, keeperCidrs: settings.keeper?.allowedCidrs ?? [], tags },
+            // The network's VPC last: settings.network.vpcId is undefined when the component makes the VPC.
+            { ...settings.network, vpcId: network.vpcId, keeperCidrs: settings.keeper?.allowedCidrs ?? [], tags },
             parent,
         );
 

@@ -1,4 +1,4 @@
-import { ssmParameters } from "../config/contract";
+import { MEMBER_CERT_FILES, ssmParameters } from "../config/contract";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { DataVolumeSpec } from "../config/dataVolume";
@@ -136,10 +136,10 @@ export class EtcdMember extends pulumi.ComponentResource {
                 { parent: this },
             );
         return [
-            parameter("member.pem", args.certs.member.certPem, false),
-            parameter("member-key.pem", args.certs.member.keyPem, true),
-            parameter("node.pem", args.certs.node.certPem, false),
-            parameter("node-key.pem", args.certs.node.keyPem, true),
+            parameter(MEMBER_CERT_FILES.memberCert, args.certs.member.certPem, false),
+            parameter(MEMBER_CERT_FILES.memberKey, args.certs.member.keyPem, true),
+            parameter(MEMBER_CERT_FILES.nodeCert, args.certs.node.certPem, false),
+            parameter(MEMBER_CERT_FILES.nodeKey, args.certs.node.keyPem, true),
         ];
     }
 

@@ -36,8 +36,11 @@ export const ssmParameters = Object.freeze({
     keeperKey: (prefix: string): string => `${prefix}/keeper/etcdkeeper-key.pem`,
 });
 
-/** The files under ssmParameters.memberDir; the keys are SecureStrings. */
-export const MEMBER_CERT_FILES = Object.freeze(["member.pem", "member-key.pem", "node.pem", "node-key.pem"] as const);
+/**
+ * The parameters under ssmParameters.memberDir: the member's server+peer pair and its node (client)
+ * pair for the tools on the machine. The keys are SecureStrings.
+ */
+export const MEMBER_CERT_FILES = Object.freeze({ memberCert: "member.pem", memberKey: "member-key.pem", nodeCert: "node.pem", nodeKey: "node-key.pem" } as const);
 
 /** S3 keys under a cluster's prefix in the backup bucket. */
 export const s3Keys = Object.freeze({

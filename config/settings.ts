@@ -1,4 +1,4 @@
-import type { Input } from "@pulumi/pulumi";
+import { Input, output } from "@pulumi/pulumi";
 import * as ipaddr from "ipaddr.js";
 import { EtcdClusterArgs } from "./clusterArgs";
 import { ConfigError } from "./errors";
@@ -348,11 +348,12 @@ function integerIn(setting: string, value: number, min: number, max: number): nu
 }
 
 /**
- * An id or ARN of another resource: a plain string is checked now; an Output (or a promise) is
- * passed through unread, since its value exists only during the deployment, where AWS checks it.
+ * An id or ARN of another resource: a plain string is checked now, before anything is created; an
+ * Output (or a promise) is checked when its value arrives during the deployment, so what depends on
+ * it fails with the same message (AWS would accept some wrong values, e.g. an alias ARN in a policy).
  */
 function idInput(setting: string, value: Input<string>, pattern: RegExp, what: string): Input<string> {
-    if (typeof value === "object" && value !== null) return value;
+    if (typeof value === "object" && value !== null) return output(value).apply((known) => matching(setting, known, pattern, what));
     return matching(setting, value as string, pattern, what);
 }
 

@@ -21,6 +21,8 @@ shopt -s inherit_errexit
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cache_root="${PULUMI_ETCD_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/pulumi-etcd-cluster}"
+# Absolute: builds run in a temporary directory.
+cache_root="$(realpath -m -- "$cache_root")"
 export PATH="$PATH:/usr/local/go/bin"
 
 # Pinned versions of the built tools (etcd's come from the stack or ETCD_TEST_VERSIONS).
@@ -29,33 +31,53 @@ actionlint_version="${ACTIONLINT_VERSION:-1.7.12}"
 # Oldest Go that builds all of them (etcd 3.6 and actionlint 1.7 declare go 1.24 in go.mod).
 go_minimum="1.24"
 
-# Debian packages by profile, each for the commands named beside it.
+# Debian packages by profile, as PACKAGE:COMMAND. A package counts as there when dpkg has it or its
+# command is on PATH from elsewhere (an AWS CLI from AWS's installer, say); only then is apt asked.
 packages_sandbox=(
-  iproute2        # ip netns, veth, bridge: the members' network
-  util-linux      # nsenter, unshare, mount: the members' namespaces
-  openssl         # the node scripts' certificate checks
-  curl            # etcd-health and the health gate
-  awscli          # the members' S3 calls and the host's look at the sandbox's bucket
-  ca-certificates
+  iproute2:ip          # ip netns, veth, bridge: the members' network
+  util-linux:nsenter   # nsenter, unshare, mount: the members' namespaces
+  openssl:openssl      # the node scripts' certificate checks
+  curl:curl            # etcd-health and the health gate
+  awscli:aws           # the members' S3 calls and the host's look at the sandbox's bucket
+  ca-certificates:     # (no command)
 )
 packages_test=(
   "${packages_sandbox[@]}"
-  shellcheck      # every shell script
-  cloud-init      # its schema check of the rendered user data
+  cloud-init:cloud-init  # its schema check of the rendered user data
 )
 packages_bench=("${packages_sandbox[@]}")
-packages_lint=(shellcheck)
+packages_lint=(
+  shellcheck:shellcheck  # every shell script
+  iproute2:ip            # tools.sh's own check that a build can reach the Go module proxy
+)
 
-die() { echo "tools: $*" >&2; exit 1; }
+# A refusal (die) says why in one line; tools/toolchain.ts shows the last "tools:" line as the reason.
+# A step that fails without a die (a failed mv, a timeout) says which, once, through the ERR trap;
+# the mark file keeps it quiet when a die in a subshell already said why.
+set -E
+if [[ -z "${TOOLS_FAILURE_MARK:-}" ]]; then
+  TOOLS_FAILURE_MARK="$(mktemp)"
+  export TOOLS_FAILURE_MARK
+  trap 'rm -f "$TOOLS_FAILURE_MARK"' EXIT
+fi
+die() { echo "tools: $*" >&2; echo x >>"$TOOLS_FAILURE_MARK"; exit 1; }
+on_error() {
+  [[ -s "$TOOLS_FAILURE_MARK" ]] && return
+  echo x >>"$TOOLS_FAILURE_MARK"
+  echo "tools: failed: $1 (scripts/tools.sh line $2)" >&2
+}
+trap 'on_error "$BASH_COMMAND" "$LINENO"' ERR
 log() { echo "tools: $*" >&2; }
 
 usage() { sed -n '6,13p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 # --- Debian packages ---------------------------------------------------------------------------
 
-missing_packages() {
-  local pkg
-  for pkg in "$@"; do
+missing_packages() { # PACKAGE:COMMAND...
+  local entry pkg cmd
+  for entry in "$@"; do
+    pkg="${entry%%:*}" cmd="${entry#*:}"
+    [[ -n "$cmd" ]] && command -v "$cmd" >/dev/null && continue
     [[ "$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null)" == "install ok installed" ]] || echo "$pkg"
   done | sort -u
 }
@@ -127,6 +149,7 @@ require_go() {
 
 # A sandbox network namespace has no route out, so a build there would fail on its first download.
 require_route_out() {
+  command -v ip >/dev/null || return 0 # cannot tell; let the build try
   ip -4 route show default 2>/dev/null | grep -q . || ip -6 route show default 2>/dev/null | grep -q . \
     || die "cannot build $1 here: this network namespace has no route to the Go module proxy; run 'bash scripts/tools.sh install sandbox' on the host first"
 }
@@ -253,7 +276,7 @@ install_profiles() {
   for profile in "$@"; do
     case "$profile" in
       sandbox) tools+=(etcd s3) ;;
-      test) tools+=(etcd s3 actionlint) ;;
+      test) tools+=(etcd s3) ;;
       bench) tools+=(etcd s3 benchmark) ;;
       lint) tools+=(actionlint) ;;
       all) tools+=(etcd s3 actionlint benchmark) ;;

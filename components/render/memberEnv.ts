@@ -1,5 +1,5 @@
 import { createHash } from "crypto";
-import { clientUrl, initialClusterOf, keeperUrl, METRICS, peerUrl, s3Keys, ssmParameters } from "../../config/contract";
+import { clientUrl, initialClusterOf, keeperUrl, MEMBER_CERT_FILES, METRICS, peerUrl, s3Keys, ssmParameters } from "../../config/contract";
 import { etcdTarballUrl } from "../../config/etcdReleases";
 import { BACKUP_SCRIPTS, readNodeScript } from "./nodeScripts";
 import { certFiles, configFiles, NodePaths, resolveNodePaths } from "./paths";
@@ -72,7 +72,7 @@ export function memberEnvVars(input: MemberRenderInput, paths?: Partial<NodePath
         ["AWS_REGION", input.region],
         ["PARAMETER_PREFIX", input.parameterPrefix],
         ["CA_PARAMETER", ssmParameters.ca(input.parameterPrefix)],
-        ["MEMBER_PARAMETER_DIR", ssmParameters.memberDir(input.parameterPrefix, input.member.name)],
+        ...memberParameters(input),
         ["CERT_SYNC_INTERVAL_MINUTES", String(input.certSyncIntervalMinutes)],
         ["SERVICE_USER", ETCD_USER],
         ["CONFIG_DIR", p.configDir],
@@ -92,6 +92,17 @@ export function memberEnvVars(input: MemberRenderInput, paths?: Partial<NodePath
         ["NODE_KEY_FILE", certs.nodeKey],
         ...backupEnvVars(input),
         ...keeperEnvVars(input, p),
+    ];
+}
+
+/** The SSM names of this member's certificate and key parameters, for etcd-fetch-certs. */
+function memberParameters(input: MemberRenderInput): Array<[string, string]> {
+    const dir = ssmParameters.memberDir(input.parameterPrefix, input.member.name);
+    return [
+        ["MEMBER_CERT_PARAMETER", `${dir}/${MEMBER_CERT_FILES.memberCert}`],
+        ["MEMBER_KEY_PARAMETER", `${dir}/${MEMBER_CERT_FILES.memberKey}`],
+        ["NODE_CERT_PARAMETER", `${dir}/${MEMBER_CERT_FILES.nodeCert}`],
+        ["NODE_KEY_PARAMETER", `${dir}/${MEMBER_CERT_FILES.nodeKey}`],
     ];
 }
 

@@ -38,11 +38,14 @@ describe("the workflows", () => {
         }
     });
 
-    test("CI runs npm ci, lint, typecheck and npm test on pushes and pull requests, and can be called by the deployment", () => {
+    test("CI runs .ci/run (fresh install, the sandbox, lint, typecheck, npm test) on pushes and pull requests, and can be called by the deployment", () => {
         const ci = workflow("ci.yml");
         expect(Object.keys(ci.on).sort()).toEqual(["pull_request", "push", "workflow_call"]);
         const runs = steps(ci.jobs.test).map((s) => s.run).filter(Boolean);
-        expect(runs).toEqual(["npm ci --no-audit --no-fund", "npm run lint", "npm run typecheck", "npm test"]);
+        expect(runs).toEqual(["sudo --preserve-env=PATH bash .ci/run"]);
+        expect(ci.jobs.test["timeout-minutes"]).toBe(90);
+        const script = fs.readFileSync(path.join(REPO_ROOT, ".ci", "run"), "utf8");
+        for (const command of ["npm ci", "sandbox -- up", "npm run lint", "npm run typecheck", "npm test"]) expect(script).toContain(command);
         expect(step(ci.jobs.test, "actions/setup-node").with["node-version"]).toBe(20);
     });
 

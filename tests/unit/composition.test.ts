@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { EtcdCluster } from "../../components/etcdCluster";
 import { ConfigError } from "../../config/errors";
+import { resolveSettings } from "../../config/settings";
 import { mockRuntime, ofCluster, RecordedResource, resolve, settled } from "../helpers/mockCluster";
 import { refusal } from "../helpers/refusal";
 
@@ -94,7 +95,7 @@ describe("ids from other resources' outputs", () => {
     });
 });
 
-describe("a plain id is still checked before anything is created; an output is not read", () => {
+describe("a plain id is checked before anything is created; an output when its value arrives", () => {
     test("a malformed plain subnet id is refused, next to an output vpc id", async () => {
         await mockRuntime();
         const error = refusal(() => new EtcdCluster("badsubnet", { vpcId: pulumi.output("vpc-0a1b2c3d4e5f60718"), subnetIds: ["subnet-XYZ"] }));
@@ -108,8 +109,19 @@ describe("a plain id is still checked before anything is created; an output is n
         expect(error.message).toBe("Invalid setting vpcId: got another resource's output. Give vpcId and subnetIds together to use an existing VPC, or neither to create one.");
     });
 
-    test("a key ARN given as an output is passed on unread (AWS checks it during the deployment)", async () => {
+    test("an output is checked when its value arrives: an alias ARN as restoreKmsKeyArn fails the deployment, not the restore", async () => {
         await mockRuntime();
-        expect(() => new EtcdCluster("opaquekey", { kmsKeyArn: pulumi.output("not-an-arn"), backupEnabled: false })).not.toThrow();
+        /** The checked Output's value; every internal promise of the Output is observed, as Pulumi's runtime does. */
+        const settle = (value: unknown): Promise<unknown> => {
+            const o = value as any;
+            for (const p of [o.isKnown, o.isSecret, o.allResources?.()]) p?.catch?.(() => undefined);
+            return o.promise();
+        };
+        const bad = resolveSettings({ restoreFrom: "s3://old-bucket/old/snapshots/x.db", restoreKmsKeyArn: pulumi.output("arn:aws:kms:eu-west-1:123456789012:alias/old") });
+        await expect(settle(bad.backup.restoreKmsKeyArn)).rejects.toThrow(
+            /Invalid setting restoreKmsKeyArn: got "arn:aws:kms:eu-west-1:123456789012:alias\/old"\. Use the key ARN \(not an alias\)/,
+        );
+        const good = resolveSettings({ restoreFrom: "s3://old-bucket/old/snapshots/x.db", restoreKmsKeyArn: pulumi.output("arn:aws:kms:eu-west-1:123456789012:key/abc") });
+        await expect(settle(good.backup.restoreKmsKeyArn)).resolves.toBe("arn:aws:kms:eu-west-1:123456789012:key/abc");
     });
 });

@@ -164,6 +164,13 @@ describe("security group rules", () => {
     const ingress = () => byType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").map((r) => r.inputs);
     const sgId = () => byType("aws:ec2/securityGroup:SecurityGroup")[0].id;
 
+    test("the group is in the VPC the component made (else AWS puts it in the default VPC, where no member is)", () => {
+        const vpcs = byType("aws:ec2/vpc:Vpc");
+        expect(vpcs).toHaveLength(1);
+        expect(vpcs[0].id).toMatch(/^vpc-/);
+        expect(byType("aws:ec2/securityGroup:SecurityGroup")[0].inputs.vpcId).toBe(vpcs[0].id);
+    });
+
     test("no ingress from 0.0.0.0/0 and no SSH", () => {
         for (const rule of ingress()) {
             expect(rule.cidrIpv4).not.toBe("0.0.0.0/0");

@@ -64,7 +64,8 @@ describe("the node scripts and member.env agree", () => {
         expect(env.get("QUOTA_USED_METRIC")).toBe(METRICS.quotaUsed);
         expect(env.get("BACKUP_METRIC_NAMESPACE")).toBe(METRICS.namespace);
         expect(env.get("CA_PARAMETER")).toBe(ssmParameters.ca("/etcd/myproj/prod/main"));
-        expect(env.get("MEMBER_PARAMETER_DIR")).toBe(ssmParameters.memberDir("/etcd/myproj/prod/main", "etcd2"));
+        expect(env.get("MEMBER_KEY_PARAMETER")).toBe(`${ssmParameters.memberDir("/etcd/myproj/prod/main", "etcd2")}/member-key.pem`);
+        expect(env.get("NODE_CERT_PARAMETER")).toBe(`${ssmParameters.memberDir("/etcd/myproj/prod/main", "etcd2")}/node.pem`);
         expect(env.get("KEEPER_CERT_PARAMETER")).toBe(ssmParameters.keeperCert("/etcd/myproj/prod/main"));
         expect(env.get("KEEPER_KEY_PARAMETER")).toBe(ssmParameters.keeperKey("/etcd/myproj/prod/main"));
         expect(env.get("BACKUP_SCRIPTS_S3")).toBe(`s3://b/${s3Keys.nodeScripts("proj/prod/etcd")}`);
@@ -78,13 +79,14 @@ describe("the node scripts and member.env agree", () => {
     });
 
     test("no script retypes an SSM path, an S3 key layout or a metric name the contract owns", () => {
-        const owned = ["/members/", "/keeper/", "node-scripts", METRICS.backupAge, METRICS.quotaUsed];
+        const owned = ["/members/", "/keeper/", "node-scripts", "member.pem", "member-key.pem", "node.pem", "node-key.pem", METRICS.backupAge, METRICS.quotaUsed];
         const found = scripts.flatMap(({ name, text }) =>
             text
                 .split("\n")
-                .filter((line) => !/^\s*#/.test(line) && owned.some((o) => line.includes(o)))
-                // A default in the ${NAME:-literal} form is the one place allowed (checked above).
-                .filter((line) => !/\$\{[A-Z_]+:-[^}]+\}/.test(line))
+                .filter((line) => !/^\s*#/.test(line))
+                // A default in the ${NAME:-literal} form is the one place allowed (checked above): blank it out.
+                .map((line) => line.replace(/\$\{[A-Z][A-Z0-9_]*:-[^}]*\}/g, ""))
+                .filter((line) => owned.some((o) => line.includes(o)))
                 .map((line) => `${name}: ${line.trim()}`),
         );
         expect(found).toEqual([]);
