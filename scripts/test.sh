@@ -12,7 +12,8 @@ export PATH="$PATH:/usr/local/go/bin"
 results="$(mktemp -d)"
 trap 'rm -rf "$results"' EXIT
 status=0
-npx jest --selectProjects unit --passWithNoTests --json --outputFile="$results/unit.json" "$@" || status=$?
+# Unit tests are CPU-bound (Pulumi mock registrations): both cores. Integration tests share ports and namespaces: in band.
+npx jest --selectProjects unit --maxWorkers=2 --passWithNoTests --json --outputFile="$results/unit.json" "$@" || status=$?
 npx jest --selectProjects integration --runInBand --passWithNoTests --json --outputFile="$results/integration.json" "$@" || status=$?
 
 node scripts/test-summary.js "$results/unit.json" "$results/integration.json" || status=1
