@@ -9,7 +9,7 @@ const common = {
 module.exports = {
     testTimeout: 180000,
     projects: [
-        { ...common, displayName: "unit", testMatch: ["<rootDir>/tests/unit/**/*.test.ts"] },
+        { ...common, displayName: "unit", testMatch: ["<rootDir>/tests/unit/**/*.test.ts"], setupFiles: ["<rootDir>/tests/helpers/fastStacks.ts"] },
         { ...common, displayName: "integration", testMatch: ["<rootDir>/tests/integration/**/*.test.ts"] },
     ],
 };
