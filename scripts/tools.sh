@@ -22,7 +22,7 @@ shopt -s inherit_errexit
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cache_root="${PULUMI_ETCD_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/pulumi-etcd-cluster}"
 # Absolute: builds run in a temporary directory.
-cache_root="$(realpath -m -- "$cache_root")"
+cache_root="$(realpath -m -s -- "$cache_root")"
 export PATH="$PATH:/usr/local/go/bin"
 
 # Pinned versions of the built tools (etcd's come from the stack or ETCD_TEST_VERSIONS).

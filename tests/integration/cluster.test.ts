@@ -82,7 +82,10 @@ describe(`etcd ${version}: the dev stack's three members`, () => {
             expect(m.clientUrl).toBe(`https://${m.ip}:2379`);
             expect(m.pid).toBeGreaterThan(0);
             expect(fs.existsSync(path.join(m.dataDir, "member"))).toBe(true);
+            // `up` prints each member's own health check, as `status` does.
+            expect(m.health).toMatchObject({ healthy: true, reason: "" });
         }
+        expect(new Set(report.members.map((m) => m.health?.leader)).size).toBe(1);
 
         const status = await sandbox.endpointStatus();
         expect(status).toHaveLength(3);
