@@ -1,4 +1,4 @@
-import { MEMBER_CERT_FILES, ssmParameters } from "../config/contract";
+import { MEMBER_CERT_FILES, MemberCertFile, ssmParameters } from "../config/contract";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { DataVolumeSpec } from "../config/dataVolume";
@@ -121,12 +121,11 @@ export class EtcdMember extends pulumi.ComponentResource {
 
     /** The member's certificates in SSM Parameter Store; keys as KMS-encrypted SecureStrings. */
     private certificateParameters(name: string, args: EtcdMemberArgs): aws.ssm.Parameter[] {
-        const prefix = ssmParameters.memberDir(args.parameterPrefix, args.memberName);
-        const parameter = (file: string, value: pulumi.Output<string>, secret: boolean) =>
+        const parameter = (file: MemberCertFile, value: pulumi.Output<string>, secret: boolean) =>
             new aws.ssm.Parameter(
                 `${name}-${file}`,
                 {
-                    name: `${prefix}/${file}`,
+                    name: ssmParameters.memberFile(args.parameterPrefix, args.memberName, file),
                     type: secret ? "SecureString" : "String",
                     keyId: secret ? args.kmsKeyArn : undefined,
                     value: secret ? pulumi.secret(value) : value,

@@ -23,24 +23,29 @@ export function initialClusterOf(members: ReadonlyArray<{ name: string; ip: stri
 /** Where the etcdkeeper UI answers on a host (the path is the UI's own). */
 export const keeperUrl = (host: string): string => `http://${host}:${KEEPER_PORTS.host}/etcdkeeper/`;
 
-/** SSM Parameter Store names of one cluster's certificates. */
-export const ssmParameters = Object.freeze({
-    /** The cluster's prefix: unique per project, stack and component name. */
-    prefix: (project: string, stack: string, name: string): string => `/etcd/${project}/${stack}/${name}`,
-    ca: (prefix: string): string => `${prefix}/ca.pem`,
-    /** A member's own certificates and keys (MEMBER_CERT_FILES below) live under this. */
-    memberDir: (prefix: string, member: string): string => `${prefix}/members/${member}`,
-    /** The etcdkeeper UI's client certificate, readable only by members that run the UI. */
-    keeperDir: (prefix: string): string => `${prefix}/keeper`,
-    keeperCert: (prefix: string): string => `${prefix}/keeper/etcdkeeper.pem`,
-    keeperKey: (prefix: string): string => `${prefix}/keeper/etcdkeeper-key.pem`,
-});
-
 /**
  * The parameters under ssmParameters.memberDir: the member's server+peer pair and its node (client)
  * pair for the tools on the machine. The keys are SecureStrings.
  */
 export const MEMBER_CERT_FILES = Object.freeze({ memberCert: "member.pem", memberKey: "member-key.pem", nodeCert: "node.pem", nodeKey: "node-key.pem" } as const);
+export type MemberCertFile = (typeof MEMBER_CERT_FILES)[keyof typeof MEMBER_CERT_FILES];
+
+/** A member's own certificates and keys (MEMBER_CERT_FILES) live under this. */
+const memberDir = (prefix: string, member: string): string => `${prefix}/members/${member}`;
+/** The etcdkeeper UI's client certificate, readable only by members that run the UI. */
+const keeperDir = (prefix: string): string => `${prefix}/keeper`;
+
+/** SSM Parameter Store names of one cluster's certificates. */
+export const ssmParameters = Object.freeze({
+    /** The cluster's prefix: unique per project, stack and component name. */
+    prefix: (project: string, stack: string, name: string): string => `/etcd/${project}/${stack}/${name}`,
+    ca: (prefix: string): string => `${prefix}/ca.pem`,
+    memberDir,
+    memberFile: (prefix: string, member: string, file: MemberCertFile): string => `${memberDir(prefix, member)}/${file}`,
+    keeperDir,
+    keeperCert: (prefix: string): string => `${keeperDir(prefix)}/etcdkeeper.pem`,
+    keeperKey: (prefix: string): string => `${keeperDir(prefix)}/etcdkeeper-key.pem`,
+});
 
 /** S3 keys under a cluster's prefix in the backup bucket. */
 export const s3Keys = Object.freeze({

@@ -67,7 +67,6 @@ export function startS3(s3: SandboxS3): void {
     execFileSync(argv[0], argv.slice(1), {
         encoding: "utf8",
         stdio: ["ignore", "pipe", "pipe"],
-        env: { ...process.env, PATH: `${process.env.PATH}:/usr/local/go/bin` },
         timeout: 10 * 60_000,
     });
 }

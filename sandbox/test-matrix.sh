@@ -5,7 +5,6 @@
 # Usage: npm run test:matrix [-- jest args]   (ETCD_MATRIX="3.5.33 3.6.14 3.7.3" to choose)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export PATH="$PATH:/usr/local/go/bin"
 
 read -r -a versions <<<"${ETCD_MATRIX:-3.5.33 3.6.14 3.7.3}"
 ETCD_TEST_VERSIONS="${versions[*]}" bash scripts/tools.sh install test

@@ -8,7 +8,6 @@
 # list-objects-v2, delete. No authentication, no encryption,
 # no versioning or lifecycle: those are AWS's part and are tested on the Pulumi side.
 #
-#   s3-test-server.sh binary                                   build if needed (tools.sh), print its path
 #   s3-test-server.sh run   --host 127.0.0.x:PORT --dir DIR [--bucket NAME]   in the foreground (exec)
 #   s3-test-server.sh start --host 127.0.0.x:PORT --dir DIR [--bucket NAME]   in the background; waits
 #                            until it answers, prints the endpoint URL; its pid goes to DIR/s3-server.pid
@@ -19,7 +18,7 @@ set -euo pipefail
 tools="$(dirname "${BASH_SOURCE[0]}")/tools.sh"
 
 log() { echo "s3-test-server: $*" >&2; }
-usage() { sed -n '11,16p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '11,15p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 command="${1:-}"
 [[ -n "$command" ]] || usage
@@ -50,9 +49,6 @@ server_args() {
 }
 
 case "$command" in
-  binary)
-    bash "$tools" path s3
-    ;;
   run)
     server_args
     bin="$(bash "$tools" path --no-build s3)"

@@ -7,7 +7,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/tools.sh install test
-export PATH="$PATH:/usr/local/go/bin"
 
 results="$(mktemp -d)"
 trap 'rm -rf "$results"' EXIT

@@ -15,7 +15,6 @@ export type ToolProfile = "sandbox" | "test" | "bench" | "lint" | "all";
 /** A prerequisite is missing or a build failed; the message is tools.sh's one line with the fix. */
 export class ToolError extends Error {}
 
-const TOOLS_ENV = () => ({ ...process.env, PATH: `${process.env.PATH ?? "/usr/bin:/bin"}:/usr/local/go/bin` });
 const TIMEOUT_MS = 30 * 60_000;
 const PREFIX = "tools: ";
 
@@ -31,7 +30,7 @@ function outcome(args: string[], code: number | null, stdout: string, stderr: st
 
 /** Runs tools.sh; its progress lines ("tools: ...") go to `log` afterwards, the build's chatter only into errors. */
 function runTools(args: string[], log?: (line: string) => void): string {
-    const r = spawnSync("bash", [TOOLS_SCRIPT, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env: TOOLS_ENV(), timeout: TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024 });
+    const r = spawnSync("bash", [TOOLS_SCRIPT, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env: process.env, timeout: TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024 });
     const result = outcome(args, r.status, r.stdout ?? "", r.stderr ?? "", r.error);
     if (log) (r.stderr ?? "").split("\n").filter((l) => l.startsWith(PREFIX)).forEach((l) => log(l.slice(PREFIX.length)));
     return result;
@@ -40,7 +39,7 @@ function runTools(args: string[], log?: (line: string) => void): string {
 /** The same, with the progress lines passed to `log` as they come (a first build takes minutes). */
 function runToolsLive(args: string[], log: (line: string) => void): Promise<string> {
     return new Promise((resolve, reject) => {
-        const child = spawn("bash", [TOOLS_SCRIPT, ...args], { stdio: ["ignore", "pipe", "pipe"], env: TOOLS_ENV(), timeout: TIMEOUT_MS });
+        const child = spawn("bash", [TOOLS_SCRIPT, ...args], { stdio: ["ignore", "pipe", "pipe"], env: process.env, timeout: TIMEOUT_MS });
         let stdout = "";
         let stderr = "";
         let partial = "";

@@ -1,5 +1,5 @@
 import { createHash } from "crypto";
-import { clientUrl, initialClusterOf, keeperUrl, MEMBER_CERT_FILES, METRICS, peerUrl, s3Keys, ssmParameters } from "../../config/contract";
+import { clientUrl, initialClusterOf, keeperUrl, MEMBER_CERT_FILES, MemberCertFile, METRICS, peerUrl, s3Keys, ssmParameters } from "../../config/contract";
 import { etcdTarballUrl } from "../../config/etcdReleases";
 import { BACKUP_SCRIPTS, readNodeScript } from "./nodeScripts";
 import { certFiles, configFiles, NodePaths, resolveNodePaths } from "./paths";
@@ -97,12 +97,12 @@ export function memberEnvVars(input: MemberRenderInput, paths?: Partial<NodePath
 
 /** The SSM names of this member's certificate and key parameters, for etcd-fetch-certs. */
 function memberParameters(input: MemberRenderInput): Array<[string, string]> {
-    const dir = ssmParameters.memberDir(input.parameterPrefix, input.member.name);
+    const name = (file: MemberCertFile) => ssmParameters.memberFile(input.parameterPrefix, input.member.name, file);
     return [
-        ["MEMBER_CERT_PARAMETER", `${dir}/${MEMBER_CERT_FILES.memberCert}`],
-        ["MEMBER_KEY_PARAMETER", `${dir}/${MEMBER_CERT_FILES.memberKey}`],
-        ["NODE_CERT_PARAMETER", `${dir}/${MEMBER_CERT_FILES.nodeCert}`],
-        ["NODE_KEY_PARAMETER", `${dir}/${MEMBER_CERT_FILES.nodeKey}`],
+        ["MEMBER_CERT_PARAMETER", name(MEMBER_CERT_FILES.memberCert)],
+        ["MEMBER_KEY_PARAMETER", name(MEMBER_CERT_FILES.memberKey)],
+        ["NODE_CERT_PARAMETER", name(MEMBER_CERT_FILES.nodeCert)],
+        ["NODE_KEY_PARAMETER", name(MEMBER_CERT_FILES.nodeKey)],
     ];
 }
 

@@ -1,11 +1,9 @@
 import { DEFAULT_ETCD_VERSION } from "../../config/etcdReleases";
 import { toolPath } from "../../tools/toolchain";
 
-/** The etcd release tests run against unless ETCD_TEST_VERSION says otherwise: the package's default. */
-export const DEFAULT_TEST_ETCD_VERSION = DEFAULT_ETCD_VERSION;
-
+/** The etcd release tests run against: ETCD_TEST_VERSION, else the package's default. */
 export function testEtcdVersion(): string {
-    return process.env.ETCD_TEST_VERSION || DEFAULT_TEST_ETCD_VERSION;
+    return process.env.ETCD_TEST_VERSION || DEFAULT_ETCD_VERSION;
 }
 
 /** Versions listed in ETCD_TEST_VERSIONS (comma or space separated), else just the default test version. */

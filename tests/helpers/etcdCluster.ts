@@ -32,11 +32,6 @@ export function requireTool(tool: string, install: string): string {
     }
 }
 
-/** A member's render input for the tests on real etcd (tests/helpers/renderInput.ts). */
-export function renderInput(member: MemberAddress, members: MemberAddress[], version: string, token: string, overrides: Partial<MemberRenderInput> = {}): MemberRenderInput {
-    return localRenderInput(member, members, version, token, { logLevel: "warn", ...overrides });
-}
-
 /** Quotes a value for a member.env line the way the renderer does. */
 function envLine(key: string, value: string): string {
     return `${key}='${value.replace(/'/g, `'\\''`)}'`;
@@ -121,7 +116,7 @@ export class TestCluster {
                 systemdDir: `${root}/systemd`,
             };
             this.paths.set(m.name, p);
-            const input = renderInput(m, this.members, options.version, this.token, options.input);
+            const input = localRenderInput(m, this.members, options.version, this.token, { logLevel: "warn", ...options.input });
             for (const file of memberFileList(input, p)) {
                 if (file.kind === "script" || file.kind === "systemd-unit") continue;
                 fs.mkdirSync(path.dirname(file.path), { recursive: true });
