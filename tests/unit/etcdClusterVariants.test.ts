@@ -1,21 +1,7 @@
 import { EtcdCluster } from "../../components/etcdCluster";
 import { EtcdClusterArgs } from "../../config/clusterArgs";
 import { ConfigError } from "../../config/errors";
-import { countByType, mockRuntime, ofCluster, RecordedResource, resolve, settled } from "../helpers/mockCluster";
-
-async function build(name: string, args: EtcdClusterArgs): Promise<{ cluster: EtcdCluster; resources: RecordedResource[] }> {
-    const rt = await mockRuntime();
-    const cluster = new EtcdCluster(name, args);
-    await resolve(cluster.members);
-    await settled();
-    return { cluster, resources: ofCluster(rt.resources, name) };
-}
-
-const one = (resources: RecordedResource[], type: string, name: string) => {
-    const found = resources.filter((r) => r.type === type && r.name === name);
-    expect(found).toHaveLength(1);
-    return found[0];
-};
+import { buildCluster as build, countByType, mockRuntime, RecordedResource, resolve, settled, theResource as one } from "../helpers/mockCluster";
 
 describe("an existing VPC, five members, pinned AMI, DNS names", () => {
     let resources: RecordedResource[];
@@ -63,15 +49,31 @@ describe("an existing VPC, five members, pinned AMI, DNS names", () => {
     });
 });
 
-describe("options that change the shape", () => {
-    test("healthGate off: no commands, and each instance still waits for the previous member", async () => {
-        const { resources } = await build("nogate", { healthGate: "off" });
-        expect(resources.filter((r) => r.type === "command:local:Command")).toHaveLength(0);
-        expect(one(resources, "aws:ec2/instance:Instance", "nogate-etcd2").dependsOn).toContain("nogate-etcd1-data");
+// Options that do not touch the same resources share a build: a whole cluster is the costly part
+// of the unit tests.
+describe("options that change the shape: no gate and unprotected volumes", () => {
+    let resources: RecordedResource[];
+    beforeAll(async () => {
+        ({ resources } = await build("devlike", { healthGate: "off", protectData: false }));
     });
 
-    test("healthGate direct: the gate gets endpoints and the admin key as a secret", async () => {
-        const { resources } = await build("direct", { healthGate: "direct" });
+    test("healthGate off: no commands, and each instance still waits for the previous member", () => {
+        expect(resources.filter((r) => r.type === "command:local:Command")).toHaveLength(0);
+        expect(one(resources, "aws:ec2/instance:Instance", "devlike-etcd2").dependsOn).toContain("devlike-etcd1-data");
+    });
+
+    test("protectData false leaves volumes unprotected", () => {
+        expect(resources.filter((r) => r.type === "aws:ebs/volume:Volume").map((v) => v.protect)).toEqual([false, false, false]);
+    });
+});
+
+describe("options that change the shape: a direct gate and RSA keys", () => {
+    let resources: RecordedResource[];
+    beforeAll(async () => {
+        ({ resources } = await build("direct", { healthGate: "direct", keyAlgorithm: "RSA" }));
+    });
+
+    test("healthGate direct: the gate gets endpoints and the admin key as a secret", () => {
         const gate = one(resources, "command:local:Command", "direct-etcd1-health");
         const env = gate.maskedInputs.environment as Record<string, string>;
         expect(env.GATE_MODE).toBe("direct");
@@ -81,63 +83,22 @@ describe("options that change the shape", () => {
         expect(env.GATE_EXPECTED_MEMBERS).toBe("3");
     });
 
+    test("RSA keys when asked", () => {
+        const keys = resources.filter((r) => r.type === "tls:index/privateKey:PrivateKey");
+        expect(keys.length).toBeGreaterThan(3);
+        for (const key of keys) {
+            expect(key.inputs).toMatchObject({ algorithm: "RSA", rsaBits: 2048 });
+        }
+    });
+});
+
+describe("options that change the shape: a brought CA", () => {
     test("a brought CA signs every certificate and no CA is created", async () => {
         const { resources } = await build("byoca", { caCertPem: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", caPrivateKeyPem: "KEY" });
         expect(resources.filter((r) => r.type === "tls:index/selfSignedCert:SelfSignedCert")).toHaveLength(0);
         const signed = one(resources, "tls:index/locallySignedCert:LocallySignedCert", "byoca-pki-member-etcd1");
         expect(signed.inputs.caCertPem).toContain("MIIB");
         expect(signed.maskedInputs.caPrivateKeyPem).toBe("[secret]");
-    });
-
-    test("RSA keys when asked", async () => {
-        const { resources } = await build("rsa", { keyAlgorithm: "RSA" });
-        for (const key of resources.filter((r) => r.type === "tls:index/privateKey:PrivateKey")) {
-            expect(key.inputs).toMatchObject({ algorithm: "RSA", rsaBits: 2048 });
-        }
-    });
-
-    test("protectData false leaves volumes unprotected", async () => {
-        const { resources } = await build("devlike", { protectData: false });
-        expect(resources.filter((r) => r.type === "aws:ebs/volume:Volume").map((v) => v.protect)).toEqual([false, false, false]);
-    });
-});
-
-describe("disaster recovery from another cluster's snapshot", () => {
-    const from = "s3://old-cluster-backups/proj/prod/main/snapshots/2026/11/01/20261101T000000Z-r42.db";
-    const oldKey = "arn:aws:kms:eu-west-1:123456789012:key/0a1b2c3d-0000-4000-8000-000000000001";
-
-    async function restoreStatements(name: string, args: EtcdClusterArgs) {
-        const { resources } = await build(name, { restoreFrom: from, ...args });
-        const policy = JSON.parse(String(one(resources, "aws:iam/rolePolicy:RolePolicy", `${name}-etcd1-policy`).inputs.policy));
-        return policy.Statement.filter((s: { Sid: string }) => /Restore/.test(s.Sid));
-    }
-
-    test("members may read exactly that snapshot and its manifest, and decrypt with its key only through S3", async () => {
-        expect(await restoreStatements("dr", { restoreKmsKeyArn: oldKey })).toEqual([
-            {
-                Sid: "ReadRestoreSnapshot",
-                Effect: "Allow",
-                Action: "s3:GetObject",
-                Resource: [`arn:aws:s3:::${from.slice(5)}`, `arn:aws:s3:::${from.slice(5).replace(/\.db$/, ".json")}`],
-            },
-            { Sid: "DecryptRestoreSnapshot", Effect: "Allow", Action: "kms:Decrypt", Resource: oldKey, Condition: { StringEquals: { "kms:ViaService": "s3.eu-west-1.amazonaws.com" } } },
-        ]);
-    });
-
-    test("without restoreKmsKeyArn no other key is granted", async () => {
-        expect((await restoreStatements("drnokey", {})).map((s: { Sid: string }) => s.Sid)).toEqual(["ReadRestoreSnapshot"]);
-    });
-});
-
-describe("two clusters in one stack", () => {
-    test("share no resource name, parameter path or token", async () => {
-        const a = await build("left", {});
-        const b = await build("right", {});
-        const names = [...a.resources, ...b.resources].map((r) => `${r.type}/${r.name}`);
-        expect(new Set(names).size).toBe(names.length);
-        const paramNames = [...a.resources, ...b.resources].filter((r) => r.type === "aws:ssm/parameter:Parameter").map((r) => r.inputs.name);
-        expect(new Set(paramNames).size).toBe(paramNames.length);
-        expect(await resolve(a.cluster.clusterToken)).not.toBe(await resolve(b.cluster.clusterToken));
     });
 });
 

@@ -3,18 +3,10 @@ import { keeperDockerArgs } from "../../components/render/keeper";
 import { EtcdClusterArgs } from "../../config/clusterArgs";
 import { resolveSettings } from "../../config/settings";
 import { decodeUserData, decodeWriteFiles } from "../../tools/memberFiles";
-import { mockRuntime, ofCluster, RecordedResource, resolve, settled } from "../helpers/mockCluster";
+import { buildCluster as build, RecordedResource, resolve } from "../helpers/mockCluster";
 import { refusal } from "../helpers/refusal";
 
 const X86 = { instanceFamily: "m7i" };
-
-async function build(name: string, args: EtcdClusterArgs) {
-    const rt = await mockRuntime();
-    const cluster = new EtcdCluster(name, args);
-    await resolve(cluster.members);
-    await settled();
-    return { cluster, resources: ofCluster(rt.resources, name) };
-}
 
 const ofType = (resources: RecordedResource[], type: string) => resources.filter((r) => r.type === type);
 const userDataFiles = (resources: RecordedResource[]) => ofType(resources, "aws:ec2/instance:Instance").map((i) => decodeWriteFiles(decodeUserData(i.inputs)));
