@@ -2,7 +2,7 @@
 // Everything else lives in the importable library (lib.ts).
 import * as pulumi from "@pulumi/pulumi";
 import { EtcdCluster } from "./components/etcdCluster";
-import { readStackConfig } from "./config/stackConfig";
+import { readStackConfig } from "./components/stackConfig";
 
 const config = new pulumi.Config();
 const cluster = new EtcdCluster(config.get("clusterName") ?? "etcd", readStackConfig(config));

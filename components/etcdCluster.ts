@@ -3,7 +3,7 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
 import { EtcdClusterArgs } from "../config/clusterArgs";
-import { KEEPER_CLIENT, resolveSettings, ResolvedSettings } from "../config/settings";
+import { CheckWhenKnown, KEEPER_CLIENT, resolveSettings, ResolvedSettings } from "../config/settings";
 import { EtcdBackupBucket } from "./backupBucket";
 import { backupScriptObjects } from "./backupScripts";
 import { clientUrl, initialClusterOf, ssmParameters } from "../config/contract";
@@ -56,6 +56,9 @@ export interface MemberInfo {
     shellCommand: string;
 }
 
+/** An id that is another resource's output is checked when its value arrives, in the deployment. */
+export const checkIdWhenKnown: CheckWhenKnown = (id, check) => pulumi.output(id).apply(check);
+
 /**
  * A production etcd cluster on AWS: right-sized members spread over availability zones, each with
  * its own network interface (fixed IP) and encrypted gp3 data volume, mutual TLS on client and peer
@@ -91,9 +94,10 @@ export class EtcdCluster extends pulumi.ComponentResource {
 
     constructor(name: string, args: EtcdClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         // Validate before registering anything, so a bad setting never leaves a half-made cluster.
-        const settings = resolveSettings(args);
+        const settings = resolveSettings(args, checkIdWhenKnown);
         super("etcd:index:EtcdCluster", name, {}, opts);
         const parent = { parent: this };
+        for (const warning of settings.warnings) pulumi.log.warn(warning, this);
         const project = pulumi.getProject();
         const stack = pulumi.getStack();
         const tags = { ...settings.tags, "etcd:cluster": `${project}/${stack}/${name}`, "managed-by": "pulumi" };

@@ -1,4 +1,4 @@
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 
 /**
  * Everything a user can say about an etcd cluster. Flat and serializable (no unions of objects, no

@@ -1,10 +1,10 @@
-import { Input, output } from "@pulumi/pulumi";
+import type { Input } from "@pulumi/pulumi";
 import * as ipaddr from "ipaddr.js";
 import { EtcdClusterArgs } from "./clusterArgs";
 import { ConfigError } from "./errors";
 import { DEFAULT_ETCD_MIRROR, DEFAULT_ETCD_VERSION, resolveEtcdRelease } from "./etcdReleases";
 import { DEFAULT_INSTANCE_FAMILY } from "./instanceTypes";
-import { decideSizing, SizingDecision } from "./sizingDecision";
+import { SizingDecision, sizingWithWarnings } from "./sizingDecision";
 
 export const ALLOWED_MEMBER_COUNTS = [3, 5, 7];
 /** etcdkeeper's pinned image and the client certificate it connects with. */
@@ -89,13 +89,30 @@ export interface ResolvedSettings {
     kmsKeyArn?: Input<string>;
     protectData: boolean;
     tags: Record<string, string>;
+    /** Allowed but worth a reviewer's attention; the component logs each as a Pulumi warning. */
+    warnings: string[];
 }
+
+/**
+ * How an id whose value is not known yet (another resource's Output) gets its check. The model
+ * never touches Pulumi's runtime: the component passes Pulumi's `output(value).apply(check)`, so
+ * what depends on the id fails with the same message once the value arrives. Without it (offline
+ * tools) such an id is taken as given.
+ */
+export type CheckWhenKnown = (value: Input<string>, check: (known: string) => string) => Input<string>;
+
+const takenAsGiven: CheckWhenKnown = (value) => value;
+
+/** Checks one id setting: a plain string now, anything else when its value is known. */
+type IdCheck = (setting: string, value: Input<string>, pattern: RegExp, what: string) => Input<string>;
 
 /**
  * Validates every setting and applies defaults. Throws ConfigError on the first mistake, before any
  * resource exists, so a bad setting can never leave a half-made cluster.
  */
-export function resolveSettings(args: EtcdClusterArgs): ResolvedSettings {
+export function resolveSettings(args: EtcdClusterArgs, checkWhenKnown: CheckWhenKnown = takenAsGiven): ResolvedSettings {
+    const id: IdCheck = (setting, value, pattern, what) =>
+        typeof value === "object" && value !== null ? checkWhenKnown(value, (known) => matching(setting, known, pattern, what)) : matching(setting, value as string, pattern, what);
     const memberCount = args.memberCount ?? 3;
     if (!ALLOWED_MEMBER_COUNTS.includes(memberCount)) {
         const why =
@@ -104,7 +121,7 @@ export function resolveSettings(args: EtcdClusterArgs): ResolvedSettings {
                 : "";
         throw new ConfigError("memberCount", memberCount, `${why} Use 3, 5 or 7.`.trim());
     }
-    const sizing = decideSizing(args);
+    const { decision: sizing, warnings } = sizingWithWarnings(args);
     const release = resolveEtcdRelease(args.etcdVersion ?? DEFAULT_ETCD_VERSION, sizing.arch, args.etcdSha256);
     const keeper = resolveKeeper(args, sizing.arch);
     const pki = resolvePki(args);
@@ -126,22 +143,23 @@ export function resolveSettings(args: EtcdClusterArgs): ResolvedSettings {
             logLevel: oneOf("logLevel", args.logLevel ?? "info", LOG_LEVELS),
         },
         clusterToken: args.clusterToken === undefined ? undefined : clusterToken(args.clusterToken),
-        network: resolveNetwork(args),
+        network: resolveNetwork(args, id),
         pki,
         healthGate: {
             mode: oneOf("healthGate", args.healthGate ?? "ssm", HEALTH_GATE_MODES),
             timeoutSeconds: integerIn("healthGateTimeoutSeconds", args.healthGateTimeoutSeconds ?? 900, 60, 7200),
         },
-        backup: resolveBackup(args),
+        backup: resolveBackup(args, id),
         ...(keeper ? { keeper } : {}),
         amiId: args.amiId === undefined ? undefined : matching("amiId", args.amiId, /^ami-[0-9a-f]{8,17}$/, "an AMI id like ami-0123456789abcdef0"),
-        kmsKeyArn: args.kmsKeyArn === undefined ? undefined : kmsKeyArn("kmsKeyArn", args.kmsKeyArn),
+        kmsKeyArn: args.kmsKeyArn === undefined ? undefined : id("kmsKeyArn", args.kmsKeyArn, /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/.+$/, "a KMS key ARN like arn:aws:kms:eu-west-1:123456789012:key/<id>"),
         protectData: args.protectData ?? true,
         tags: args.tags ?? {},
+        warnings,
     };
 }
 
-function resolveNetwork(args: EtcdClusterArgs): ResolvedSettings["network"] {
+function resolveNetwork(args: EtcdClusterArgs, id: IdCheck): ResolvedSettings["network"] {
     if ((args.vpcId === undefined) !== (args.subnetIds === undefined)) {
         throw new ConfigError(
             args.vpcId === undefined ? "subnetIds" : "vpcId",
@@ -153,8 +171,6 @@ function resolveNetwork(args: EtcdClusterArgs): ResolvedSettings["network"] {
         if (args.subnetIds.length === 0) {
             throw new ConfigError("subnetIds", args.subnetIds, "List at least one subnet id, ideally one per availability zone.");
         }
-        args.subnetIds.forEach((id) => idInput("subnetIds", id, /^subnet-[0-9a-f]{8,17}$/, "subnet ids like subnet-0123456789abcdef0"));
-        idInput("vpcId", args.vpcId!, /^vpc-[0-9a-f]{8,17}$/, "a VPC id like vpc-0123456789abcdef0");
     }
     if ((args.dnsZoneId === undefined) !== (args.dnsDomain === undefined)) {
         throw new ConfigError(
@@ -169,50 +185,46 @@ function resolveNetwork(args: EtcdClusterArgs): ResolvedSettings["network"] {
         throw new ConfigError("vpcCidr", vpcCidr, "Use a prefix between /16 and /24 so there is room for one subnet per zone.");
     }
     return {
-        vpcId: args.vpcId,
-        subnetIds: args.subnetIds,
+        vpcId: args.vpcId === undefined ? undefined : id("vpcId", args.vpcId, /^vpc-[0-9a-f]{8,17}$/, "a VPC id like vpc-0123456789abcdef0"),
+        subnetIds: args.subnetIds?.map((subnet) => id("subnetIds", subnet, /^subnet-[0-9a-f]{8,17}$/, "subnet ids like subnet-0123456789abcdef0")),
         vpcCidr,
         availabilityZones: args.availabilityZones,
         natGateway: args.natGateway ?? true,
         clientCidrs: ingressCidrs("clientCidrs", args.clientCidrs ?? []),
-        clientSecurityGroupIds: securityGroupIds("clientSecurityGroupIds", args.clientSecurityGroupIds ?? []),
+        clientSecurityGroupIds: securityGroupIds("clientSecurityGroupIds", args.clientSecurityGroupIds ?? [], id),
         monitoringCidrs: ingressCidrs("monitoringCidrs", args.monitoringCidrs ?? []),
-        monitoringSecurityGroupIds: securityGroupIds("monitoringSecurityGroupIds", args.monitoringSecurityGroupIds ?? []),
+        monitoringSecurityGroupIds: securityGroupIds("monitoringSecurityGroupIds", args.monitoringSecurityGroupIds ?? [], id),
         dnsZoneId: args.dnsZoneId,
         dnsDomain: args.dnsDomain === undefined ? undefined : matching("dnsDomain", args.dnsDomain, /^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$/, "a lower-case domain like etcd.internal.example.com"),
     };
 }
 
-function resolveBackup(args: EtcdClusterArgs): ResolvedSettings["backup"] {
+function resolveBackup(args: EtcdClusterArgs, id: IdCheck): ResolvedSettings["backup"] {
     const enabled = args.backupEnabled ?? true;
     if (!enabled && args.restoreFrom === "latest") {
         throw new ConfigError("restoreFrom", args.restoreFrom, "latest means the newest snapshot of this cluster's backups, which are off; give an s3://bucket/key URI or set backupEnabled: true.");
     }
     return {
         enabled,
-        bucketName: args.backupBucketName === undefined ? undefined : idInput("backupBucketName", args.backupBucketName, /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "an S3 bucket name"),
+        bucketName: args.backupBucketName === undefined ? undefined : id("backupBucketName", args.backupBucketName, /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "an S3 bucket name"),
         intervalMinutes: integerIn("backupIntervalMinutes", args.backupIntervalMinutes ?? 15, 5, 30),
         retentionDays: integerIn("backupRetentionDays", args.backupRetentionDays ?? 30, 1, 3650),
         objectLock: args.backupObjectLock ?? false,
-        alarmTopicArn: args.alarmTopicArn === undefined ? undefined : idInput("alarmTopicArn", args.alarmTopicArn, /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+$/, "an SNS topic ARN like arn:aws:sns:eu-west-1:123456789012:etcd-alarms"),
+        alarmTopicArn: args.alarmTopicArn === undefined ? undefined : id("alarmTopicArn", args.alarmTopicArn, /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+$/, "an SNS topic ARN like arn:aws:sns:eu-west-1:123456789012:etcd-alarms"),
         quotaAlarmPercent: integerIn("quotaAlarmPercent", args.quotaAlarmPercent ?? 80, 10, 99),
         defragIntervalHours: integerIn("defragIntervalHours", args.defragIntervalHours ?? 72, 1, 24 * 90),
         restoreFrom: args.restoreFrom === undefined ? undefined : matching("restoreFrom", args.restoreFrom, /^(latest|s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/\S+)$/, "latest or a snapshot's s3://bucket/key URI"),
-        restoreKmsKeyArn: restoreKmsKeyArn(args),
+        restoreKmsKeyArn: restoreKmsKeyArn(args, id),
     };
 }
 
 /** A key of another cluster's snapshot: only meaningful for an s3:// restoreFrom, and always a key ARN (IAM cannot scope an alias). */
-function restoreKmsKeyArn(args: EtcdClusterArgs): Input<string> | undefined {
+function restoreKmsKeyArn(args: EtcdClusterArgs, id: IdCheck): Input<string> | undefined {
     if (args.restoreKmsKeyArn === undefined) return undefined;
     if (!args.restoreFrom?.startsWith("s3://")) {
         throw new ConfigError("restoreKmsKeyArn", args.restoreKmsKeyArn, "It is the key of another cluster's snapshot: give it only with restoreFrom: s3://bucket/key.db (latest is this cluster's own snapshot and key).");
     }
-    return idInput("restoreKmsKeyArn", args.restoreKmsKeyArn, /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/.+$/, "the key ARN (not an alias) like arn:aws:kms:eu-west-1:123456789012:key/<id> of the snapshot's bucket key");
-}
-
-function kmsKeyArn(setting: string, value: Input<string>): Input<string> {
-    return idInput(setting, value, /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/.+$/, "a KMS key ARN like arn:aws:kms:eu-west-1:123456789012:key/<id>");
+    return id("restoreKmsKeyArn", args.restoreKmsKeyArn, /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/.+$/, "the key ARN (not an alias) like arn:aws:kms:eu-west-1:123456789012:key/<id> of the snapshot's bucket key");
 }
 
 function resolveKeeper(args: EtcdClusterArgs, arch: string): ResolvedSettings["keeper"] {
@@ -321,9 +333,8 @@ function ingressCidrs(setting: string, cidrs: string[]): string[] {
     return cidrs;
 }
 
-function securityGroupIds(setting: string, ids: Input<string>[]): Input<string>[] {
-    ids.forEach((id) => idInput(setting, id, /^sg-[0-9a-f]{8,17}$/, "security group ids like sg-0123456789abcdef0"));
-    return ids;
+function securityGroupIds(setting: string, ids: Input<string>[], id: IdCheck): Input<string>[] {
+    return ids.map((group) => id(setting, group, /^sg-[0-9a-f]{8,17}$/, "security group ids like sg-0123456789abcdef0"));
 }
 
 function parseCidr(setting: string, cidr: string): [ipaddr.IPv4 | ipaddr.IPv6, number] {
@@ -345,16 +356,6 @@ function integerIn(setting: string, value: number, min: number, max: number): nu
         throw new ConfigError(setting, value, `Use a whole number from ${min} to ${max}.`);
     }
     return value;
-}
-
-/**
- * An id or ARN of another resource: a plain string is checked now, before anything is created; an
- * Output (or a promise) is checked when its value arrives during the deployment, so what depends on
- * it fails with the same message (AWS would accept some wrong values, e.g. an alias ARN in a policy).
- */
-function idInput(setting: string, value: Input<string>, pattern: RegExp, what: string): Input<string> {
-    if (typeof value === "object" && value !== null) return output(value).apply((known) => matching(setting, known, pattern, what));
-    return matching(setting, value as string, pattern, what);
 }
 
 function matching(setting: string, value: string, pattern: RegExp, what: string): string {

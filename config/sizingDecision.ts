@@ -1,4 +1,3 @@
-import * as pulumi from "@pulumi/pulumi";
 import { EtcdClusterArgs } from "./clusterArgs";
 import { DataVolumeSpec, dataVolumeSpec } from "./dataVolume";
 import { ConfigError } from "./errors";
@@ -25,6 +24,15 @@ const LARGEST_TIER = SIZING_TIERS[SIZING_TIERS.length - 1];
 
 /** Picks instance and data volume from etcd's table, letting explicit settings win. */
 export function decideSizing(args: EtcdClusterArgs): SizingDecision {
+    return sizingWithWarnings(args).decision;
+}
+
+/**
+ * The sizing decision and what a reviewer should be warned of: an explicit instance type below
+ * etcd's guidance is allowed (an explicit choice wins) but said. The model only returns the words;
+ * the component logs them.
+ */
+export function sizingWithWarnings(args: EtcdClusterArgs): { decision: SizingDecision; warnings: string[] } {
     const nodeCount = args.kubernetesNodeCount ?? DEFAULT_KUBERNETES_NODE_COUNT;
     const tier = tierOrCustom(nodeCount, args);
     const volume = dataVolumeSpec(tier, {
@@ -42,6 +50,10 @@ export function decideSizing(args: EtcdClusterArgs): SizingDecision {
     const instance = args.instanceType
         ? explicitInstance(args.instanceType, need)
         : chooseInstanceType(args.instanceFamily ?? DEFAULT_INSTANCE_FAMILY, need);
+    const warnings =
+        instance.vcpu < need.vcpu || instance.memoryGib < need.memoryGib
+            ? [`instanceType ${instance.type} (${instance.vcpu} vCPU, ${instance.memoryGib} GiB) is below etcd's guidance of ${need.vcpu} vCPU / ${need.memoryGib} GiB for this cluster size.`]
+            : [];
 
     const reasons = [
         tier.name === "custom"
@@ -52,7 +64,7 @@ export function decideSizing(args: EtcdClusterArgs): SizingDecision {
             : `${instance.type} is the smallest ${instance.family} type with ${need.vcpu} vCPU, ${need.memoryGib} GiB and baseline EBS of ${need.iops} IOPS / ${need.throughputMBps} MB/s.`,
         `Data volume: gp3 ${volume.sizeGb} GB, ${volume.iops} IOPS, ${volume.throughputMBps} MB/s, encrypted.`,
     ];
-    return {
+    const decision: SizingDecision = {
         kubernetesNodeCount: nodeCount,
         tier: tier.name,
         instanceType: instance.type,
@@ -62,6 +74,7 @@ export function decideSizing(args: EtcdClusterArgs): SizingDecision {
         volume,
         reasons,
     };
+    return { decision, warnings };
 }
 
 function tierOrCustom(nodeCount: number, args: EtcdClusterArgs): SizingTier {
@@ -102,12 +115,6 @@ function explicitInstance(
             "instanceType",
             type,
             `${type} sustains ${facts.ebsBaselineIops} IOPS / ${facts.ebsBaselineMBps} MB/s of EBS at baseline but the data volume needs ${need.iops} IOPS / ${need.throughputMBps} MB/s; choose a larger type or lower dataVolumeIops / dataVolumeThroughputMBps.`,
-        );
-    }
-    if (facts.vcpu < need.vcpu || facts.memoryGib < need.memoryGib) {
-        // An explicit choice wins, but a reviewer should see that it is below etcd's guidance.
-        pulumi.log.warn(
-            `instanceType ${type} (${facts.vcpu} vCPU, ${facts.memoryGib} GiB) is below etcd's guidance of ${need.vcpu} vCPU / ${need.memoryGib} GiB for this cluster size.`,
         );
     }
     return facts;

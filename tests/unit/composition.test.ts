@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { EtcdCluster } from "../../components/etcdCluster";
+import { checkIdWhenKnown, EtcdCluster } from "../../components/etcdCluster";
 import { ConfigError } from "../../config/errors";
 import { resolveSettings } from "../../config/settings";
 import { mockRuntime, ofCluster, RecordedResource, resolve, settled } from "../helpers/mockCluster";
@@ -9,6 +9,13 @@ import { refusal } from "../helpers/refusal";
 // The component composes with the resources that make its ids: a consumer program creates the VPC,
 // subnets, a client security group, a KMS key, an SNS topic, a hosted zone and a bucket with
 // @pulumi/aws and passes their outputs in, the way `new awsx.ec2.Vpc(...)` users do.
+
+/** A checked Output's value; every internal promise of the Output is observed, as Pulumi's runtime does. */
+function settleOutput(value: unknown): Promise<unknown> {
+    const o = value as any;
+    for (const p of [o.isKnown, o.isSecret, o.allResources?.()]) p?.catch?.(() => undefined);
+    return o.promise();
+}
 
 async function resolvedAll(values: pulumi.Input<string>[]): Promise<string[]> {
     return resolve(pulumi.all(values));
@@ -109,19 +116,26 @@ describe("a plain id is checked before anything is created; an output when its v
         expect(error.message).toBe("Invalid setting vpcId: got another resource's output. Give vpcId and subnetIds together to use an existing VPC, or neither to create one.");
     });
 
+    test("every id given as an output is the checked one: a malformed subnet output fails when it arrives, a good one passes", async () => {
+        await mockRuntime();
+        const settings = resolveSettings(
+            { vpcId: pulumi.output("vpc-0a1b2c3d4e5f60718"), subnetIds: [pulumi.output("subnet-0a1b2c3d4e5f60001"), pulumi.output("subnet-XYZ")], clientSecurityGroupIds: [pulumi.output("sg-nope")] },
+            checkIdWhenKnown,
+        );
+        const [good, bad] = settings.network.subnetIds!;
+        await expect(settleOutput(good)).resolves.toBe("subnet-0a1b2c3d4e5f60001");
+        await expect(settleOutput(bad)).rejects.toThrow('Invalid setting subnetIds: got "subnet-XYZ". Use subnet ids like subnet-0123456789abcdef0.');
+        await expect(settleOutput(settings.network.clientSecurityGroupIds[0])).rejects.toThrow(/Invalid setting clientSecurityGroupIds: got "sg-nope"/);
+        await expect(settleOutput(settings.network.vpcId)).resolves.toBe("vpc-0a1b2c3d4e5f60718");
+    });
+
     test("an output is checked when its value arrives: an alias ARN as restoreKmsKeyArn fails the deployment, not the restore", async () => {
         await mockRuntime();
-        /** The checked Output's value; every internal promise of the Output is observed, as Pulumi's runtime does. */
-        const settle = (value: unknown): Promise<unknown> => {
-            const o = value as any;
-            for (const p of [o.isKnown, o.isSecret, o.allResources?.()]) p?.catch?.(() => undefined);
-            return o.promise();
-        };
-        const bad = resolveSettings({ restoreFrom: "s3://old-bucket/old/snapshots/x.db", restoreKmsKeyArn: pulumi.output("arn:aws:kms:eu-west-1:123456789012:alias/old") });
-        await expect(settle(bad.backup.restoreKmsKeyArn)).rejects.toThrow(
+        const bad = resolveSettings({ restoreFrom: "s3://old-bucket/old/snapshots/x.db", restoreKmsKeyArn: pulumi.output("arn:aws:kms:eu-west-1:123456789012:alias/old") }, checkIdWhenKnown);
+        await expect(settleOutput(bad.backup.restoreKmsKeyArn)).rejects.toThrow(
             /Invalid setting restoreKmsKeyArn: got "arn:aws:kms:eu-west-1:123456789012:alias\/old"\. Use the key ARN \(not an alias\)/,
         );
-        const good = resolveSettings({ restoreFrom: "s3://old-bucket/old/snapshots/x.db", restoreKmsKeyArn: pulumi.output("arn:aws:kms:eu-west-1:123456789012:key/abc") });
-        await expect(settle(good.backup.restoreKmsKeyArn)).resolves.toBe("arn:aws:kms:eu-west-1:123456789012:key/abc");
+        const good = resolveSettings({ restoreFrom: "s3://old-bucket/old/snapshots/x.db", restoreKmsKeyArn: pulumi.output("arn:aws:kms:eu-west-1:123456789012:key/abc") }, checkIdWhenKnown);
+        await expect(settleOutput(good.backup.restoreKmsKeyArn)).resolves.toBe("arn:aws:kms:eu-west-1:123456789012:key/abc");
     });
 });

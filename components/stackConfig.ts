@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { EtcdClusterArgs, SettingKind, STACK_SETTINGS } from "./clusterArgs";
-import { ConfigError } from "./errors";
+import { EtcdClusterArgs, SettingKind, STACK_SETTINGS } from "../config/clusterArgs";
+import { ConfigError } from "../config/errors";
 
 /** Settings of the program itself, not of the cluster. */
 const PROGRAM_SETTINGS = ["clusterName"];

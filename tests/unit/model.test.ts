@@ -1,0 +1,67 @@
+import * as pulumi from "@pulumi/pulumi";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import * as ts from "typescript";
+import { ConfigError } from "../../config/errors";
+import { resolveSettings } from "../../config/settings";
+import { decideSizing, sizingWithWarnings } from "../../config/sizingDecision";
+import { REPO_ROOT } from "../helpers/repo";
+
+// The model (config/) is pure: what it needs at run time is itself and plain libraries, never
+// Pulumi's runtime, the AWS wiring or the file system.
+
+const CONFIG_DIR = join(REPO_ROOT, "config");
+const modelFiles = readdirSync(CONFIG_DIR).filter((f) => f.endsWith(".ts"));
+
+/** The modules a file requires once compiled: type-only imports are gone by then. */
+function runtimeImports(file: string): string[] {
+    const js = ts.transpileModule(readFileSync(join(CONFIG_DIR, file), "utf8"), { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } }).outputText;
+    return [...js.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]);
+}
+
+describe("the model", () => {
+    test("has files to check", () => {
+        expect(modelFiles).toEqual(expect.arrayContaining(["settings.ts", "clusterArgs.ts", "errors.ts", "contract.ts", "sizingDecision.ts"]));
+    });
+
+    test.each(modelFiles)("%s needs neither Pulumi nor anything outside config/ at run time", (file) => {
+        const imports = runtimeImports(file);
+        expect(imports.filter((m) => m.startsWith("@pulumi/") || m.startsWith("node:") || m === "fs" || m === "child_process")).toEqual([]);
+        expect(imports.filter((m) => m.startsWith(".") && !m.startsWith("./"))).toEqual([]);
+    });
+
+    test("the check sees a runtime import when there is one (the test can fail)", () => {
+        const js = ts.transpileModule('import * as pulumi from "@pulumi/pulumi";\nexport const x = pulumi.output(1);\n', { compilerOptions: { module: ts.ModuleKind.CommonJS } }).outputText;
+        expect(js).toContain('require("@pulumi/pulumi")');
+    });
+});
+
+describe("ConfigError", () => {
+    const error = new ConfigError("memberCount", 4, "Use 3, 5 or 7.");
+
+    test("is recognised by Pulumi as a run error, so `pulumi up` prints its message without a stack", () => {
+        expect(pulumi.RunError.isInstance(error)).toBe(true);
+        expect(error).toBeInstanceOf(Error);
+        expect(error.message).toBe("Invalid setting memberCount: got 4. Use 3, 5 or 7.");
+    });
+
+    test("names an output or a promise as such, and never dumps it", () => {
+        expect(new ConfigError("vpcId", pulumi.output("vpc-1"), "Fix.").message).toBe("Invalid setting vpcId: got another resource's output. Fix.");
+        expect(new ConfigError("vpcId", Promise.resolve("vpc-1"), "Fix.").message).toBe("Invalid setting vpcId: got another resource's output. Fix.");
+        expect(new ConfigError("x", { a: 1 }, "Fix.").message).toBe('Invalid setting x: got {"a":1}. Fix.');
+    });
+});
+
+describe("warnings are the model's words, logged by the component", () => {
+    test("an explicit instance type below etcd's guidance is allowed, and said", () => {
+        const { decision, warnings } = sizingWithWarnings({ kubernetesNodeCount: 800, instanceType: "m7g.xlarge", dataVolumeIops: 3000, dataVolumeThroughputMBps: 125 });
+        expect(decision.instanceType).toBe("m7g.xlarge");
+        expect(warnings).toEqual(["instanceType m7g.xlarge (4 vCPU, 16 GiB) is below etcd's guidance of 8 vCPU / 32 GiB for this cluster size."]);
+        expect(decideSizing({ kubernetesNodeCount: 800, instanceType: "m7g.xlarge", dataVolumeIops: 3000, dataVolumeThroughputMBps: 125 })).toEqual(decision);
+    });
+
+    test("the table's own choice warns of nothing", () => {
+        expect(resolveSettings({ kubernetesNodeCount: 800 }).warnings).toEqual([]);
+        expect(resolveSettings({ kubernetesNodeCount: 800, instanceType: "m7g.xlarge", dataVolumeIops: 3000, dataVolumeThroughputMBps: 125 }).warnings).toHaveLength(1);
+    });
+});
