@@ -11,6 +11,8 @@ export interface EtcdRelease {
     sha256: string;
     /** File name of the official tarball, as listed in the release's SHA256SUMS. */
     tarball: string;
+    /** Set when the checksum is the user's own build's, not the published one (own mirror only). */
+    ownBuild?: true;
 }
 
 /** The newest 3.6 patch whose published checksum could be verified offline; Kubernetes 1.35/1.36 ship with 3.6. */
@@ -71,19 +73,23 @@ export function etcdLine(version: string): EtcdLine {
 
 /**
  * The release to install and the checksum to verify it with. A shipped checksum is used unless the
- * user gives one; a user's checksum that contradicts a shipped one is refused, never preferred.
+ * user gives one; a user's checksum that contradicts a shipped one is refused, never preferred,
+ * with one exception: from a mirror of the user's own (`ownMirror`), a build of their own (patched,
+ * FIPS, or made from source) is allowed under its own checksum, marked `ownBuild`, and the plan
+ * warns. Members still check that checksum before unpacking anything.
  */
-export function resolveEtcdRelease(version: string, arch: "amd64" | "arm64", explicitSha256?: string): EtcdRelease {
+export function resolveEtcdRelease(version: string, arch: "amd64" | "arm64", explicitSha256?: string, ownMirror = false): EtcdRelease {
     const line = etcdLine(version);
     const tarball = `etcd-v${version}-linux-${arch}.tar.gz`;
     const explicit = explicitSha256 === undefined ? undefined : checkedSha256(explicitSha256, tarball);
     const shipped = Object.prototype.hasOwnProperty.call(ETCD_RELEASE_CHECKSUMS, version) ? ETCD_RELEASE_CHECKSUMS[version][arch] : undefined;
 
     if (shipped !== undefined && explicit !== undefined && explicit !== shipped) {
+        if (ownMirror) return { version, line, sha256: explicit, tarball, ownBuild: true };
         throw new ConfigError(
             "etcdSha256",
             explicitSha256,
-            `${tarball} is published with sha256 ${shipped}; a different value means a typo or a tampered mirror. Remove etcdSha256 to use the published checksum, or correct it.`,
+            `${tarball} is published with sha256 ${shipped}; a different value means a typo or a tampered mirror. Remove etcdSha256 to use the published checksum, or correct it (a build of your own is allowed only from your own etcdMirrorUrl).`,
         );
     }
     const sha256 = explicit ?? shipped;

@@ -122,7 +122,11 @@ export function resolveSettings(args: EtcdClusterArgs, checkWhenKnown: CheckWhen
         throw new ConfigError("memberCount", memberCount, `${why} Use 3, 5 or 7.`.trim());
     }
     const { decision: sizing, warnings } = sizingWithWarnings(args);
-    const release = resolveEtcdRelease(args.etcdVersion ?? DEFAULT_ETCD_VERSION, sizing.arch, args.etcdSha256);
+    const ownMirror = args.etcdMirrorUrl !== undefined && mirrorUrl(args.etcdMirrorUrl) !== mirrorUrl(undefined);
+    const release = resolveEtcdRelease(args.etcdVersion ?? DEFAULT_ETCD_VERSION, sizing.arch, args.etcdSha256, ownMirror);
+    if (release.ownBuild) {
+        warnings.push(`etcdSha256 is not the published checksum of ${release.tarball}: members install your own build from ${mirrorUrl(args.etcdMirrorUrl)}, checked against that sha256.`);
+    }
     const keeper = resolveKeeper(args, sizing.arch);
     const pki = resolvePki(args);
     // The UI's own consumer certificate; listed once even when clientNames names it too.

@@ -25,7 +25,9 @@ files=(
   "$NODE_KEY_PARAMETER|$NODE_KEY_FILE|0600|$SERVICE_USER|PRIVATE KEY"
 )
 
-mkdir -p "$CERT_DIR"
+# Parents made here (/etc/ssl/etcd on a fresh instance) must be traversable by etcd: umask 077 above
+# would make them root-only, and etcd could open none of its certificates.
+(umask 022 && mkdir -p "$CERT_DIR")
 chmod 0755 "$CERT_DIR"
 if [[ "${KEEPER_ENABLED:-}" == true ]]; then
   files+=(

@@ -1,5 +1,6 @@
 import { backupNow, backups, restore } from "./backupCommands";
-import { down, memberCommand, status, up } from "./sandbox";
+import { spawnSync } from "child_process";
+import { down, execArgv, memberCommand, status, up } from "./sandbox";
 import { checkStackName } from "./state";
 
 const USAGE = `usage: npm run sandbox -- <command> [--stack dev] [--config-file FILE]
@@ -10,6 +11,9 @@ const USAGE = `usage: npm run sandbox -- <command> [--stack dev] [--config-file 
   stop|start MEMBER   systemctl stop/start etcd on a member
   kill MEMBER         SIGKILL the member's etcd (it restarts as etcd.service says)
   isolate|heal MEMBER take the member's network link down / up (network namespaces only)
+  exec MEMBER -- CMD...
+                      run CMD inside the member's machine (nspawn machines), like docker exec; exits
+                      with its status
   backup              run every member's etcd-backup.service now, as its timer does (only the leader
                       takes the snapshot), into the sandbox's S3; print the snapshot as JSON
   backups             the finished backups in the sandbox's bucket, newest first (JSON)
@@ -22,8 +26,13 @@ async function main(argv: string[]): Promise<number> {
     let configFile: string | undefined;
     let from: string | undefined;
     const positional: string[] = [];
+    let command: string[] = [];
     for (let i = 0; i < argv.length; i++) {
         const arg = argv[i];
+        if (arg === "--") {
+            command = argv.slice(i + 1);
+            break;
+        }
         if (arg === "--stack" || arg === "-s") stack = argv[++i] ?? "";
         else if (arg.startsWith("--stack=")) stack = arg.slice(8);
         else if (arg === "--config-file") configFile = argv[++i];
@@ -37,9 +46,15 @@ async function main(argv: string[]): Promise<number> {
         else positional.push(arg);
     }
     checkStackName(stack);
-    const [command, member] = positional;
+    const [verb, member] = positional;
     const print = (value: unknown) => process.stdout.write(JSON.stringify(value, null, 2) + "\n");
-    switch (command) {
+    switch (verb) {
+        case "exec": {
+            if (!member || command.length === 0) throw new UsageError("exec needs a member and a command: exec MEMBER -- CMD...");
+            const argvIn = execArgv(stack, member, command);
+            const result = spawnSync(argvIn[0], argvIn.slice(1), { stdio: "inherit" });
+            return result.status ?? 1;
+        }
         case "up":
             print(await up({ stack, configFile }));
             return 0;
@@ -60,8 +75,8 @@ async function main(argv: string[]): Promise<number> {
         case "kill":
         case "isolate":
         case "heal":
-            if (!member) throw new UsageError(`${command} needs a member name`);
-            print(await memberCommand(stack, command, member));
+            if (!member) throw new UsageError(`${verb} needs a member name`);
+            print(await memberCommand(stack, verb, member));
             return 0;
         case "backup": {
             const result = await backupNow(stack);
@@ -77,7 +92,7 @@ async function main(argv: string[]): Promise<number> {
             print(await restore({ stack, from, configFile }));
             return 0;
         default:
-            throw new UsageError(command ? `unknown command ${command}` : "no command given");
+            throw new UsageError(verb ? `unknown command ${verb}` : "no command given");
     }
 }
 

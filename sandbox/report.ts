@@ -2,14 +2,18 @@ import { NodeHealth } from "./health";
 import { inNamespace } from "./namespaces";
 import { SandboxState } from "./state";
 import { etcdPid } from "./supervisor";
+import { machineBootId, machineEtcdPid } from "./machines";
 
 export interface MemberReport {
     name: string;
     ip: string;
     clientUrl: string;
     peerUrl: string;
-    /** etcd's pid, null while it is not running. */
+    /** etcd's pid (on the host), null while it is not running. */
     pid: number | null;
+    /** nspawn machines: the machine's name and the id of its current boot (new after a reboot or replace). */
+    machine?: string;
+    bootId?: string;
     dataDir: string;
     namespace?: string;
     health?: { healthy: boolean; leader: string; reason: string };
@@ -49,7 +53,8 @@ export function report(state: SandboxState, health?: Map<string, NodeHealth>): S
                 ip: m.ip,
                 clientUrl: m.clientUrl,
                 peerUrl: m.peerUrl,
-                pid: etcdPid(m) ?? null,
+                pid: (state.machines ? machineEtcdPid(m.dir) : etcdPid(m)) ?? null,
+                ...(state.machines ? { machine: m.name, bootId: machineBootId(m.dir) } : {}),
                 dataDir: m.dataDir,
                 ...(m.namespace ? { namespace: m.namespace } : {}),
                 ...(h ? { health: { healthy: h.healthy, leader: h.leader, reason: h.reason } } : {}),

@@ -10,6 +10,11 @@ import type { SandboxPlan } from "./sandboxPlan";
 import { ensureTool, installPackages } from "../tools/toolchain";
 import { forgetMountPoints, MachineEnv, MemberState, readMountPoints, readState, recordedStacks, recordMountPoints, SandboxState, stackDir, writeState } from "./state";
 import { bootstrapFailed, isAlive, machinePid, signalEtcd, startEtcd, startMachine, stopEtcd, stopMachine } from "./supervisor";
+import { attachVolume, bootMachine, destroyMachine, freshRoot, inMachine, MachineSetup, seedMachine } from "./machines";
+import { prepareMirror, startMirror } from "./mirror";
+import { HUB_ADDRESS } from "./addresses";
+import { decideSizing } from "../config/sizingDecision";
+import { DEFAULT_ETCD_VERSION } from "../config/etcdReleases";
 
 const REPO = path.resolve(__dirname, "..");
 
@@ -55,30 +60,46 @@ export async function up(options: UpOptions): Promise<SandboxReport> {
     const settings = readStackSettings(REPO, options.stack, options.configFile && path.resolve(options.configFile));
     if (options.restoreFrom) settings.config[`${settings.project}:restoreFrom`] = options.restoreFrom;
     const mode = networkMode();
-    log(`planning stack ${options.stack} (${mode} network)`);
-    const plan = await planSandbox(settings, mode);
-    log(`etcd ${plan.etcdVersion}: ${plan.members.map((m) => `${m.name}=${m.ip}`).join(" ")}`);
-    const binDir = await ensureTool("etcd", plan.etcdVersion, log);
-
+    const machines = machinesMode(mode);
     const dir = stackDir(options.stack);
     fs.rmSync(dir, { recursive: true, force: true });
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    let machineSetup: Omit<MachineSetup, "ssmDir" | "metricsDir" | "awsStandIn" | "s3Endpoint"> | undefined;
+    let mirror: ReturnType<typeof prepareMirror> | undefined;
+    if (machines) {
+        // The members download the locally built release from the sandbox's own mirror and check
+        // its sha256, so the stack is planned with that mirror and that checksum.
+        const release = stackRelease(settings);
+        const image = await ensureTool("image", undefined, log);
+        const etcdBinDir = await ensureTool("etcd", release.version, log);
+        mirror = prepareMirror(path.join(dir, "mirror"), etcdBinDir, release.version, release.arch, HUB_ADDRESS);
+        settings.config[`${settings.project}:etcdMirrorUrl`] = mirror.url;
+        settings.config[`${settings.project}:etcdSha256`] = mirror.sha256;
+        machineSetup = { image, trustPem: mirror.caPem };
+    }
+    log(`planning stack ${options.stack} (${mode} network${machines ? ", nspawn machines" : ""})`);
+    const plan = await planSandbox(settings, mode);
+    log(`etcd ${plan.etcdVersion}: ${plan.members.map((m) => `${m.name}=${m.ip}`).join(" ")}`);
+    const binDir = await ensureTool("etcd", plan.etcdVersion, log);
     const store = writeParameterStore(plan, dir);
     const s3 = sandboxS3(plan, mode, options.stack, dir);
     if (s3) await ensureTool("s3", undefined, log);
+    const metricsDir = path.join(dir, "metrics");
+    fs.mkdirSync(metricsDir, { recursive: true });
     const machineEnv: MachineEnv = {
         etcdBinDir: binDir,
         ssmDir: store.ssmDir,
         standInDir: store.standInDir,
-        metricsFile: path.join(dir, "cloudwatch-metrics.jsonl"),
+        metricsFile: path.join(metricsDir, "cloudwatch-metrics.jsonl"),
         ...(s3 ? { s3Endpoint: s3.endpoint, awsCli: awsCli() } : {}),
     };
     const clients = writeClientCertificates(plan, dir);
     const members: MemberState[] = [];
     const mountTargets = new Set<string>();
     for (const m of plan.members) {
-        const laid = layOutMember(m, path.join(dir, m.name));
-        laid.mountTargets.forEach((t) => mountTargets.add(t));
+        const laid = machines ? { dir: path.join(dir, m.name), dataDir: m.env.DATA_DIR, unitFile: "/etc/systemd/system/etcd.service" } : layOutMember(m, path.join(dir, m.name));
+        if ("mountTargets" in laid) laid.mountTargets.forEach((t) => mountTargets.add(t));
+        fs.mkdirSync(laid.dir, { recursive: true });
         members.push({
             name: m.name,
             ip: m.ip,
@@ -107,6 +128,7 @@ export async function up(options: UpOptions): Promise<SandboxReport> {
         machineEnv,
         ...(s3 ? { s3 } : {}),
         ...(options.restoreFrom ? { restoredFrom: options.restoreFrom } : {}),
+        ...(machines ? { machines } : {}),
         startedAt: new Date().toISOString(),
     };
     // Recorded before anything starts, so `down` can always clean up.
@@ -123,20 +145,32 @@ export async function up(options: UpOptions): Promise<SandboxReport> {
         // Machines boot together; SANDBOX_STAGGER_SECONDS=N boots them N seconds apart, as EC2 does
         // when the instances are created one after another.
         const stagger = Number(process.env.SANDBOX_STAGGER_SECONDS ?? 0);
+        if (mirror && machineSetup) {
+            state.mirrorPid = startMirror(mirror, state.hubNamespace!, path.join(dir, "mirror.log"));
+            writeState(state);
+        }
         for (const [i, m] of members.entries()) {
             if (i > 0 && stagger > 0) await new Promise((r) => setTimeout(r, stagger * 1000));
-            startMachine(m, machineEnv);
+            if (machineSetup) {
+                const setup: MachineSetup = { ...machineSetup, ssmDir: store.ssmDir, metricsDir, awsStandIn: path.join(store.standInDir, "aws"), s3Endpoint: s3?.endpoint };
+                freshRoot(m.dir, setup.image);
+                seedMachine(plan.members[i], m.dir, setup);
+                await bootMachine(plan.members[i], m.dir, m.namespace!, attachVolume(m.dir), setup);
+            } else {
+                startMachine(m, machineEnv);
+            }
         }
         log(`started ${members.length} machines; waiting for the node health check`);
         const last = members[members.length - 1];
         const health = await waitHealthy(last, options.timeoutMs ?? 180_000, () => {
             const dead = members.find((m) => bootstrapFailed(m) || !isAlive(machinePid(m)));
-            return dead && `member ${dead.name} failed to boot; see ${path.join(dead.dir, "machine.log")}:\n${tail(path.join(dead.dir, "machine.log"))}`;
+            const log = path.join(dead?.dir ?? "", machines ? "console.log" : "machine.log");
+            return dead && `member ${dead.name} failed to boot; see ${log}:\n${tail(log)}`;
         });
         log(`healthy in ${((Date.now() - started) / 1000).toFixed(1)}s: leader ${health.leader}`);
         return withHealth(state);
     } catch (error) {
-        for (const m of members) log(`--- ${m.name} machine.log (last lines)\n${tail(path.join(m.dir, "machine.log"))}`);
+        for (const m of members) log(`--- ${m.name} ${machines ? "console.log" : "machine.log"} (last lines)\n${tail(path.join(m.dir, machines ? "console.log" : "machine.log"))}`);
         // A bucket handed in (restore) goes back where it came from: `down` must never take backups with it.
         if (s3 && options.s3Data) {
             stopS3(s3);
@@ -163,7 +197,8 @@ async function withHealth(state: SandboxState): Promise<SandboxReport> {
 export async function down(stack: string): Promise<void> {
     const state = readState(stack);
     if (state) {
-        await Promise.all(state.members.map((m) => stopMachine(m)));
+        await Promise.all(state.members.map((m) => (state.machines ? destroyMachine(m.dir) : stopMachine(m))));
+        if (state.mirrorPid && isAlive(state.mirrorPid)) process.kill(state.mirrorPid, "SIGKILL");
         if (state.s3) stopS3(state.s3);
         deleteNetwork([...state.members.map((m) => m.namespace).filter((n): n is string => !!n), ...(state.hubNamespace ? [state.hubNamespace] : [])]);
     } else {
@@ -198,6 +233,46 @@ export async function memberCommand(stack: string, command: "stop" | "start" | "
             setMemberLink(state.hubNamespace, name, command === "heal");
             return { member: name, link: command === "heal" ? "up" : "down" };
     }
+}
+
+/**
+ * nspawn machines when SANDBOX_MACHINES=nspawn says so; they need root and network namespaces.
+ * Otherwise the emulated node.
+ */
+function machinesMode(mode: NetworkMode): "nspawn" | undefined {
+    const wanted = process.env.SANDBOX_MACHINES;
+    if (!wanted || wanted === "emulated") return undefined;
+    if (wanted !== "nspawn") throw new Error(`SANDBOX_MACHINES must be nspawn or emulated, got ${wanted}`);
+    if (mode !== "netns") throw new Error("nspawn machines need root and network namespaces (systemd-nspawn, loop devices and ip netns); run the sandbox as root");
+    return "nspawn";
+}
+
+/**
+ * The etcd release and architecture the stack's members install, read from its settings before
+ * the plan (Pulumi's mock runtime runs once per process, and the plan must carry the mirror).
+ */
+function stackRelease(settings: { project: string; config: Record<string, string> }): { version: string; arch: "amd64" | "arm64" } {
+    const get = (key: string) => settings.config[`${settings.project}:${key}`];
+    const num = (key: string) => (get(key) === undefined ? undefined : Number(get(key)));
+    const sizing = decideSizing({
+        kubernetesNodeCount: num("kubernetesNodeCount"),
+        instanceType: get("instanceType"),
+        instanceFamily: get("instanceFamily"),
+        dataVolumeSizeGb: num("dataVolumeSizeGb"),
+        dataVolumeIops: num("dataVolumeIops"),
+        dataVolumeThroughputMBps: num("dataVolumeThroughputMBps"),
+    });
+    return { version: (get("etcdVersion") ?? DEFAULT_ETCD_VERSION).replace(/^v/, ""), arch: sizing.arch };
+}
+
+/** The argv that runs a command inside a member's machine (nspawn machines), as `docker exec` does. */
+export function execArgv(stack: string, name: string, command: string[]): string[] {
+    const state = readState(stack);
+    if (!isRunning(state)) throw new Error(`no running sandbox for stack ${stack}; run \`npm run sandbox -- up --stack ${stack}\``);
+    if (!state.machines) throw new Error("sandbox exec needs nspawn machines (SANDBOX_MACHINES=nspawn)");
+    const member = state.members.find((m) => m.name === name);
+    if (!member) throw new Error(`no member ${name}; members are ${state.members.map((m) => m.name).join(", ")}`);
+    return inMachine(machinePid(member)!, command);
 }
 
 /** The stack's backup bucket in the sandbox's S3, when its members back up (member.env BACKUP_ENABLED). */

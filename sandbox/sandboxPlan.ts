@@ -24,6 +24,10 @@ export interface PlannedMember {
     env: Record<string, string>;
     /** System users cloud-init creates (name and home). */
     users: Array<{ name: string; home: string }>;
+    /** The plan's instance id: a machine's cloud-init instance-id. */
+    instanceId: string;
+    /** The instance's user data exactly as EC2 receives it (gzip included), base64. */
+    userDataBase64: string;
 }
 
 /** What the sandbox takes from one run of the Pulumi program. */
@@ -64,7 +68,7 @@ export async function planSandbox(settings: StackSettings, mode: NetworkMode): P
         const ips = new Map<string, string>((out.members as Array<{ name: string; ip: string }>).map((m) => [m.name, m.ip]));
         const members = plan.resources
             .filter((r) => r.type === "aws:ec2/instance:Instance")
-            .map((instance) => plannedMember(instance.inputs, ips));
+            .map((instance) => plannedMember(instance.inputs, ips, instance.id ?? `i-${instance.name}`));
         const config = YAML.parse(members[0].files.find((f) => f.path === members[0].env.CONFIG_NEW_FILE)?.content ?? "{}");
         return {
             stack: settings.stack,
@@ -86,7 +90,7 @@ export async function planSandbox(settings: StackSettings, mode: NetworkMode): P
     }
 }
 
-function plannedMember(inputs: Record<string, unknown>, ips: Map<string, string>): PlannedMember {
+function plannedMember(inputs: Record<string, unknown>, ips: Map<string, string>, instanceId: string): PlannedMember {
     const userData = decodeUserData(inputs);
     const document = YAML.parse(userData) ?? {};
     const contents = decodeWriteFiles(userData);
@@ -104,7 +108,8 @@ function plannedMember(inputs: Record<string, unknown>, ips: Map<string, string>
     const users = (document.users ?? [])
         .filter((u: unknown): u is { name: string; homedir?: string } => typeof u === "object" && u !== null)
         .map((u: { name: string; homedir?: string }) => ({ name: u.name, home: u.homedir ?? `/home/${u.name}` }));
-    return { name, ip: env.MEMBER_IP, files, runcmd, env, users };
+    const userDataBase64 = typeof inputs.userDataBase64 === "string" ? inputs.userDataBase64 : Buffer.from(userData).toString("base64");
+    return { name, ip: env.MEMBER_IP, files, runcmd, env, users, instanceId, userDataBase64 };
 }
 
 /** member.env's `KEY='value'` lines (single-quoted, `'\''` for a quote), as bash reads them. */

@@ -59,6 +59,13 @@ export interface SandboxState {
     machineEnv: MachineEnv;
     /** The sandbox's S3 with the backup bucket; absent when the stack has backups off. */
     s3?: SandboxS3;
+    /**
+     * How members run: "nspawn" machines (sandbox/machines.ts: real systemd and cloud-init on a real
+     * block device), or absent: the emulated node of sandbox/node/machine.sh.
+     */
+    machines?: "nspawn";
+    /** The etcd release mirror's server (nspawn machines). */
+    mirrorPid?: number;
     /** The snapshot this cluster was restored from (`sandbox restore`). */
     restoredFrom?: string;
     startedAt: string;

@@ -40,6 +40,9 @@ packages_sandbox=(
   curl:curl            # etcd-health and the health gate
   awscli:aws           # the members' S3 calls and the host's look at the sandbox's bucket
   ca-certificates:     # (no command)
+  debootstrap:debootstrap              # the members' machine image
+  systemd-container:systemd-nspawn     # the members' machines
+  xfsprogs:mkfs.xfs                    # (in the image too) an image's volumes are checked on the host
 )
 packages_test=(
   "${packages_sandbox[@]}"
@@ -49,6 +52,18 @@ packages_bench=("${packages_sandbox[@]}")
 packages_lint=(
   shellcheck:shellcheck  # every shell script
   iproute2:ip            # tools.sh's own check that a build can reach the Go module proxy
+)
+
+# The members' machine image: Debian from the mirror apt already uses, with real systemd and
+# cloud-init and what the node scripts call (etcd-install's curl and sha256sum, etcd-prepare-volume's
+# blkid and mkfs.xfs, the AWS CLI, jq). Changing this list (or the setup below) makes a new image.
+image_suite="${IMAGE_SUITE:-bookworm}"
+image_packages=(
+  systemd-sysv dbus libpam-systemd udev   # systemd as PID 1, logind for a clean shutdown
+  cloud-init python3-cffi-backend locales # cloud-init (debootstrap misses its virtual dependency)
+  xfsprogs util-linux                     # the data volume
+  iproute2 curl openssl ca-certificates   # network, the release download, certificate checks
+  awscli jq procps less                   # the node scripts' AWS calls and JSON; ps for operators
 )
 
 # A refusal (die) says why in one line; tools/toolchain.ts shows the last "tools:" line as the reason.
@@ -189,6 +204,63 @@ go_build() {
   log "built $name in $(($(date +%s) - started)) s: $out_dir"
 }
 
+# --- The machine image ---------------------------------------------------------------------------
+
+# What the image is made of; its hash names the cached image, so a changed recipe builds a new one.
+image_recipe_id() {
+  { echo "$image_suite"; printf '%s\n' "${image_packages[@]}"; declare -f build_image; } | sha256sum | cut -c1-12
+}
+
+# The mirror apt already uses (deb822 sources first, then the one-line format).
+debian_mirror() {
+  local uri
+  uri="$(sed -n 's/^URIs: *\([^ ]*\).*/\1/p' /etc/apt/sources.list.d/*.sources 2>/dev/null | grep -v security | head -n 1 || true)"
+  [[ -n "$uri" ]] || uri="$(awk '$1 == "deb" && $0 !~ /security/ { print $2; exit }' /etc/apt/sources.list 2>/dev/null || true)"
+  [[ -n "$uri" ]] || die "no Debian mirror in /etc/apt/sources.list.d/*.sources or /etc/apt/sources.list; the machine image is debootstrapped from it"
+  echo "$uri"
+}
+
+# build_image OUT_DIR: OUT_DIR/root, a Debian root the sandbox's members boot with systemd-nspawn.
+build_image() {
+  local out_dir="$1" mirror started
+  [[ "$(id -u)" == 0 ]] || die "building the machine image needs root (debootstrap): run 'sudo bash scripts/tools.sh path image'"
+  command -v debootstrap >/dev/null || die "debootstrap is missing: run 'sudo bash scripts/tools.sh packages sandbox'"
+  require_route_out "the machine image"
+  mirror="$(debian_mirror)"
+  started="$(date +%s)"
+  log "building the machine image: debootstrap $image_suite from $mirror (first time only; minutes)"
+  rm -rf "$out_dir.tmp"
+  mkdir -p "$out_dir.tmp"
+  local include
+  include="$(IFS=,; echo "${image_packages[*]}")"
+  debootstrap --variant=minbase --include="$include" "$image_suite" "$out_dir.tmp/root" "$mirror" >"$out_dir.tmp/debootstrap.log" 2>&1 \
+    || { tail -n 20 "$out_dir.tmp/debootstrap.log" >&2; die "debootstrap $image_suite from $mirror failed"; }
+  local root="$out_dir.tmp/root"
+  # cloud-init reads only the NoCloud seed the sandbox writes, and leaves the network alone: the
+  # sandbox gives each machine its address from outside, as the VPC does.
+  cat >"$root/etc/cloud/cloud.cfg.d/90-sandbox.cfg" <<'CFG'
+datasource_list: [NoCloud, None]
+network: {config: disabled}
+CFG
+  # Timers that would disturb a test (apt, dpkg backups, filesystem scrubs), and units that wait for
+  # hardware a container has not.
+  local unit
+  for unit in apt-daily.timer apt-daily-upgrade.timer dpkg-db-backup.timer e2scrub_all.timer fstrim.timer \
+    systemd-networkd-wait-online.service getty@tty1.service console-getty.service; do
+    ln -sf /dev/null "$root/etc/systemd/system/$unit"
+  done
+  # cloud-init's locale module sets en_US.UTF-8 unless told otherwise, as on Amazon Linux.
+  echo "en_US.UTF-8 UTF-8" >"$root/etc/locale.gen"
+  chroot "$root" locale-gen >/dev/null 2>&1 || die "locale-gen failed in the machine image"
+  : >"$root/etc/machine-id" # each boot makes its own
+  rm -f "$root/etc/hostname"
+  rm -rf "$root/var/cache/apt/archives/"*.deb "$root/var/lib/apt/lists/"*
+  mv "$out_dir.tmp/debootstrap.log" "$out_dir.tmp/build.log"
+  rm -rf "$out_dir"
+  mv "$out_dir.tmp" "$out_dir"
+  log "built the machine image in $(($(date +%s) - started)) s: $out_dir/root ($(du -sm "$out_dir/root" | cut -f1) MB)"
+}
+
 default_etcd_version() {
   # The package's own default (config/etcdReleases.ts owns it), read through the TypeScript runner.
   (cd "$repo" && node_modules/.bin/tsx -e 'console.log(require("./config/etcdReleases").DEFAULT_ETCD_VERSION)') \
@@ -222,7 +294,12 @@ tool_path() {
       out_dir="$cache_root/etcd-benchmark/${version#v}"
       check="$out_dir/benchmark"
       ;;
-    *) die "unknown tool '$tool': use etcd, s3, actionlint or benchmark" ;;
+    image)
+      version="$(image_recipe_id)"
+      out_dir="$cache_root/image/$version"
+      check="$out_dir/root/usr/bin/cloud-init"
+      ;;
+    *) die "unknown tool '$tool': use etcd, s3, actionlint, benchmark or image" ;;
   esac
   if [[ ! -x "$check" ]]; then
     [[ "$build" == yes ]] || die "$tool ${version} is not built yet: run 'bash scripts/tools.sh path $tool $version' on the host"
@@ -248,6 +325,7 @@ tool_path() {
             "github.com/rhysd/actionlint/cmd/actionlint@v${version#v}" -- \
             github.com/rhysd/actionlint/cmd/actionlint=actionlint
           ;;
+        image) build_image "$out_dir" ;;
         benchmark)
           # tools/benchmark of the etcd repository lives in the root module go.etcd.io/etcd/v3.
           go_build "etcd's benchmark tool ${version#v}" "$out_dir" \
@@ -258,7 +336,11 @@ tool_path() {
     fi
     exec 9>&-
   fi
-  if [[ "$tool" == etcd ]]; then echo "$out_dir"; else echo "$check"; fi
+  case "$tool" in
+    etcd) echo "$out_dir" ;;
+    image) echo "$out_dir/root" ;;
+    *) echo "$check" ;;
+  esac
 }
 
 etcd_versions() {

@@ -10,6 +10,13 @@
 # Anything else fails loudly.
 set -euo pipefail
 
+# On a machine (sandbox/machines.ts) the settings come with the machine, as AWS's come with the
+# instance: nothing the caller's environment says can point it elsewhere.
+if [[ -f /etc/sandbox/aws.env ]]; then
+  # shellcheck source=/dev/null
+  source /etc/sandbox/aws.env
+fi
+
 # Global options may come before the service (`aws --region R s3 cp ...`).
 argv=("$@")
 i=0

@@ -150,6 +150,12 @@ describe("resolveEtcdRelease", () => {
         expect(error.message).toContain("tampered mirror");
     });
 
+    test("accepts a build of one's own under its own checksum only from one's own mirror, marked as such", () => {
+        expect(resolveEtcdRelease("3.6.14", "amd64", SOME_SHA, true)).toEqual({ version: "3.6.14", line: "3.6", sha256: SOME_SHA, tarball: "etcd-v3.6.14-linux-amd64.tar.gz", ownBuild: true });
+        expect(resolveEtcdRelease("3.6.14", "amd64", AMD64_3_6_14, true).ownBuild).toBeUndefined();
+        expect(refusal(() => resolveEtcdRelease("3.6.14", "amd64", SOME_SHA, false)).message).toContain("only from your own etcdMirrorUrl");
+    });
+
     test("refuses the arm64 checksum given for amd64: differs from the shipped checksum", () => {
         expect(refusal(() => resolveEtcdRelease("3.6.14", "amd64", ARM64_3_6_14)).setting).toBe("etcdSha256");
     });

@@ -64,4 +64,13 @@ describe("warnings are the model's words, logged by the component", () => {
         expect(resolveSettings({ kubernetesNodeCount: 800 }).warnings).toEqual([]);
         expect(resolveSettings({ kubernetesNodeCount: 800, instanceType: "m7g.xlarge", dataVolumeIops: 3000, dataVolumeThroughputMBps: 125 }).warnings).toHaveLength(1);
     });
+
+    test("an own build from an own mirror is allowed and said; from the default mirror it is refused", () => {
+        const sha = "a".repeat(64);
+        expect(resolveSettings({ etcdMirrorUrl: "https://artifacts.example.com/etcd", etcdSha256: sha }).warnings).toEqual([
+            "etcdSha256 is not the published checksum of etcd-v3.6.14-linux-arm64.tar.gz: members install your own build from https://artifacts.example.com/etcd, checked against that sha256.",
+        ]);
+        expect(() => resolveSettings({ etcdMirrorUrl: "https://github.com/etcd-io/etcd/releases/download", etcdSha256: sha })).toThrow(/tampered mirror/);
+        expect(() => resolveSettings({ etcdSha256: sha })).toThrow(/tampered mirror/);
+    });
 });

@@ -1,0 +1,264 @@
+import { execFileSync, spawn, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { PlannedMember } from "./sandboxPlan";
+import { writeFile } from "./state";
+
+/**
+ * Members as real machines: each boots the machine image (scripts/tools.sh `path image`, a Debian
+ * root with systemd and cloud-init) with systemd-nspawn, in its own network namespace, from its
+ * instance's real user data through cloud-init's NoCloud seed, with its data volume a real block
+ * device (a loop device over one file). systemd runs the rendered units; nothing of the node is
+ * emulated. The host runs no systemd, hence `--keep-unit --register=no`.
+ *
+ * Under `.sandbox/<stack>/<member>/`:
+ *   upper/, work/   the machine's copy-on-write layer over the image (a replace starts a new one)
+ *   root/           the overlay mount the machine boots
+ *   volume.img      the data volume (sparse); run/loop names its loop device
+ *   run/            nspawn.pid (the nspawn process), machine.pid (the machine's systemd)
+ *   console.log     the machine's console
+ */
+
+/** Size of each sandbox data volume: the plan's would be sparse too, but XFS metadata grows with it. */
+const VOLUME_BYTES = Number(process.env.SANDBOX_VOLUME_MB ?? 1024) * 1024 * 1024;
+
+export interface MachineSetup {
+    /** The image root (read-only lower layer). */
+    image: string;
+    /** The host directory with the plan's SSM parameters (bound read-only). */
+    ssmDir: string;
+    /** The host directory the machines' CloudWatch metrics go to. */
+    metricsDir: string;
+    /** The aws stand-in script. */
+    awsStandIn: string;
+    s3Endpoint?: string;
+    /** Extra CA certificate the machines trust (the release mirror's). */
+    trustPem: string;
+}
+
+const run = (dir: string) => path.join(dir, "run");
+
+function sh(argv: string[]): string {
+    const result = spawnSync(argv[0], argv.slice(1), { encoding: "utf8", timeout: 60_000 });
+    if (result.status !== 0) throw new Error(`${argv.join(" ")} failed: ${(result.stderr || result.error?.message || "").trim()}`);
+    return result.stdout;
+}
+
+/** A new root for the member: an empty copy-on-write layer over the image, mounted at root/. */
+export function freshRoot(dir: string, image: string): void {
+    unmountRoot(dir);
+    for (const d of ["upper", "work"]) fs.rmSync(path.join(dir, d), { recursive: true, force: true });
+    for (const d of ["upper", "work", "root"]) fs.mkdirSync(path.join(dir, d), { recursive: true });
+    sh(["mount", "-t", "overlay", "overlay", "-o", `lowerdir=${image},upperdir=${path.join(dir, "upper")},workdir=${path.join(dir, "work")}`, path.join(dir, "root")]);
+}
+
+export function unmountRoot(dir: string): void {
+    const root = path.join(dir, "root");
+    if (isMountPoint(root)) sh(["umount", root]);
+}
+
+function isMountPoint(target: string): boolean {
+    return fs.readFileSync("/proc/self/mountinfo", "utf8").split("\n").some((line) => line.split(" ")[4] === target);
+}
+
+/**
+ * What EC2 gives an instance before it boots, written into its root: the NoCloud seed (the user
+ * data exactly as the instance receives it, and the plan's instance id), the aws stand-in and its
+ * settings, and the mirror's CA in the trust store.
+ */
+export function seedMachine(member: PlannedMember, dir: string, setup: MachineSetup): void {
+    const root = path.join(dir, "root");
+    const seed = path.join(root, "var/lib/cloud/seed/nocloud");
+    writeFile(path.join(seed, "meta-data"), `instance-id: ${member.instanceId}\nlocal-hostname: ip-${member.ip.replace(/\./g, "-")}\n`);
+    fs.writeFileSync(path.join(seed, "user-data"), Buffer.from(member.userDataBase64, "base64"));
+    writeFile(path.join(root, "usr/local/bin/aws"), fs.readFileSync(setup.awsStandIn, "utf8"), 0o755);
+    const settings = [
+        `SANDBOX_SSM_DIR=${SSM_IN_MACHINE}`,
+        `SANDBOX_METRICS_FILE=${METRICS_IN_MACHINE}/cloudwatch-metrics.jsonl`,
+        ...(setup.s3Endpoint ? [`SANDBOX_S3_ENDPOINT=${setup.s3Endpoint}`, "SANDBOX_AWS_CLI=/usr/bin/aws"] : []),
+    ];
+    writeFile(path.join(root, "etc/sandbox/aws.env"), settings.join("\n") + "\n");
+    const bundle = path.join(root, "etc/ssl/certs/ca-certificates.crt");
+    fs.appendFileSync(bundle, `\n${setup.trustPem.trim()}\n`);
+}
+
+const SSM_IN_MACHINE = "/var/lib/sandbox/ssm";
+const METRICS_IN_MACHINE = "/var/lib/sandbox/metrics";
+
+/** The member's data volume: a loop device over volume.img, made blank on first use. */
+export function attachVolume(dir: string): string {
+    const file = path.join(dir, "volume.img");
+    if (!fs.existsSync(file)) {
+        fs.writeFileSync(file, "");
+        fs.truncateSync(file, VOLUME_BYTES);
+    }
+    const loop = sh(["losetup", "--find", "--show", file]).trim();
+    fs.mkdirSync(run(dir), { recursive: true });
+    fs.writeFileSync(path.join(run(dir), "loop"), `${loop}\n`);
+    return loop;
+}
+
+export function detachVolume(dir: string): void {
+    const file = path.join(run(dir), "loop");
+    if (!fs.existsSync(file)) return;
+    const loop = fs.readFileSync(file, "utf8").trim();
+    spawnSync("losetup", ["-d", loop]);
+    fs.rmSync(file, { force: true });
+}
+
+/** A brand-new empty volume in place of the old one (the old one is lost, as a deleted EBS volume). */
+export function replaceVolume(dir: string): void {
+    detachVolume(dir);
+    fs.rmSync(path.join(dir, "volume.img"), { force: true });
+}
+
+/**
+ * Boots the machine: systemd-nspawn in the member's network namespace, the loop device at the
+ * Nitro device path member.env names (and at its own /dev name, where blkid and mount by UUID find
+ * it, as udev's links do on EC2). Returns when its systemd is running; records both pids.
+ */
+export async function bootMachine(member: PlannedMember, dir: string, namespace: string, loop: string, setup: MachineSetup): Promise<number> {
+    const argv = [
+        "systemd-nspawn",
+        "--keep-unit",
+        "--register=no",
+        "--boot",
+        "--quiet",
+        `--directory=${path.join(dir, "root")}`,
+        `--machine=${member.name}`,
+        `--network-namespace-path=/run/netns/${namespace}`,
+        `--bind=${loop}`,
+        `--bind=${loop}:${member.env.DATA_DEVICE}`,
+        `--bind-ro=${setup.ssmDir}:${SSM_IN_MACHINE}`,
+        `--bind=${setup.metricsDir}:${METRICS_IN_MACHINE}`,
+        "--console=read-only",
+    ];
+    const console = fs.openSync(path.join(dir, "console.log"), "a");
+    const child = spawn(argv[0], argv.slice(1), { detached: true, stdio: ["ignore", console, console], cwd: "/" });
+    fs.closeSync(console);
+    child.unref();
+    if (child.pid === undefined) throw new Error(`could not start the machine of ${member.name}`);
+    fs.writeFileSync(path.join(run(dir), "nspawn.pid"), `${child.pid}\n`);
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+        const init = machineInit(child.pid);
+        if (init) {
+            fs.writeFileSync(path.join(run(dir), "machine.pid"), `${init}\n`);
+            return init;
+        }
+        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`the machine of ${member.name} did not boot; see ${path.join(dir, "console.log")}`);
+        await new Promise((r) => setTimeout(r, 50));
+    }
+}
+
+/** The machine's PID 1 (its systemd): the process under nspawn whose pid is 1 in its own namespace. */
+function machineInit(nspawnPid: number): number | undefined {
+    const children = (pid: number) => {
+        try {
+            return fs
+                .readdirSync(`/proc/${pid}/task`)
+                .flatMap((t) => fs.readFileSync(`/proc/${pid}/task/${t}/children`, "utf8").split(/\s+/).filter(Boolean).map(Number));
+        } catch {
+            return [];
+        }
+    };
+    const queue = children(nspawnPid);
+    while (queue.length) {
+        const pid = queue.shift()!;
+        try {
+            const nspid = /^NSpid:\s+(.*)$/m.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"))?.[1].trim().split(/\s+/);
+            if (nspid && nspid.length > 1 && nspid[nspid.length - 1] === "1") return pid;
+        } catch {
+            continue;
+        }
+        queue.push(...children(pid));
+    }
+    return undefined;
+}
+
+/** argv that runs a command inside a running machine, in all its namespaces, as `docker exec` does. */
+export function inMachine(initPid: number, command: string[]): string[] {
+    return ["nsenter", "--target", String(initPid), "--all", "--", "/usr/bin/env", "-i", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8", "HOME=/root", ...command];
+}
+
+/** Runs a command in the machine and returns its status and output. */
+export function execInMachine(initPid: number, command: string[], timeoutMs = 60_000): { code: number; stdout: string; stderr: string } {
+    const argv = inMachine(initPid, command);
+    const result = spawnSync(argv[0], argv.slice(1), { encoding: "utf8", timeout: timeoutMs });
+    return { code: result.status ?? 1, stdout: result.stdout ?? "", stderr: result.stderr ?? result.error?.message ?? "" };
+}
+
+/**
+ * Shuts the machine down as `poweroff` does (SIGTERM to nspawn makes the machine's systemd halt),
+ * then waits; whatever is left after the timeout is killed. Idempotent.
+ */
+export async function shutdownMachine(dir: string, timeoutMs = 30_000): Promise<void> {
+    const pid = readPid(path.join(run(dir), "nspawn.pid"));
+    if (pid && alive(pid)) {
+        process.kill(pid, "SIGTERM");
+        const deadline = Date.now() + timeoutMs;
+        while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+        if (alive(pid)) process.kill(pid, "SIGKILL");
+        while (alive(pid)) await new Promise((r) => setTimeout(r, 50));
+    }
+    for (const f of ["nspawn.pid", "machine.pid"]) fs.rmSync(path.join(run(dir), f), { force: true });
+}
+
+/** Removes everything of the machine that lives outside its directory: the overlay mount and the loop device. */
+export async function destroyMachine(dir: string): Promise<void> {
+    await shutdownMachine(dir);
+    try {
+        unmountRoot(dir);
+    } catch {
+        execFileSync("umount", ["-l", path.join(dir, "root")]);
+    }
+    detachVolume(dir);
+}
+
+export function machineRunning(dir: string): boolean {
+    const pid = readPid(path.join(run(dir), "machine.pid"));
+    return !!pid && alive(pid);
+}
+
+/** The machine's boot id, new on every boot (nspawn gives each boot its own, as a kernel boot does on EC2). */
+export function machineBootId(dir: string): string | undefined {
+    const pid = readPid(path.join(run(dir), "machine.pid"));
+    if (!pid || !alive(pid)) return undefined;
+    const result = execInMachine(pid, ["cat", "/proc/sys/kernel/random/boot_id"]);
+    return result.code === 0 ? result.stdout.trim() : undefined;
+}
+
+/** etcd's pid as the host sees it: the main pid systemd reports for etcd.service, translated out of the machine's pid namespace. */
+export function machineEtcdPid(dir: string): number | undefined {
+    const init = readPid(path.join(run(dir), "machine.pid"));
+    if (!init || !alive(init)) return undefined;
+    const inside = Number(execInMachine(init, ["systemctl", "show", "--property=MainPID", "--value", "etcd.service"]).stdout.trim());
+    if (!inside) return undefined;
+    for (const pid of fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+        try {
+            const nspid = /^NSpid:\s+(.*)$/m.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"))?.[1].trim().split(/\s+/);
+            if (nspid && nspid.length > 1 && Number(nspid[nspid.length - 1]) === inside && fs.readlinkSync(`/proc/${pid}/ns/pid`) === fs.readlinkSync(`/proc/${init}/ns/pid`)) return Number(pid);
+        } catch {
+            // gone meanwhile
+        }
+    }
+    return undefined;
+}
+
+function readPid(file: string): number | undefined {
+    try {
+        const pid = Number(fs.readFileSync(file, "utf8").trim());
+        return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+    } catch {
+        return undefined;
+    }
+}
+
+function alive(pid: number): boolean {
+    try {
+        process.kill(pid, 0);
+        return !/^\S+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, "utf8"));
+    } catch {
+        return false;
+    }
+}
