@@ -90,7 +90,8 @@ describe("etcd-install", () => {
         const member = { name: "etcd1", ip: "10.0.1.10" };
         const input = { ...baseInput(member, [member], version), etcdMirrorUrl: `file://${path.join(dir, "mirror")}`, etcdSha256: sha256 === "actual" ? actual : sha256 };
         const root = path.join(dir, sha256 === "actual" ? "good" : "bad");
-        const paths = { configDir: `${root}/etc`, certDir: `${root}/ssl`, dataDir: `${root}/data`, mountPoint: root, binDir: `${root}/bin`, sbinDir: `${root}/sbin`, systemdDir: `${root}/systemd` };
+        // As on a fresh instance, the certificate dir's parents do not exist yet (/etc/ssl/etcd/ssl).
+        const paths = { configDir: `${root}/etc`, certDir: `${root}/tls/etcd/ssl`, dataDir: `${root}/data`, mountPoint: root, binDir: `${root}/bin`, sbinDir: `${root}/sbin`, systemdDir: `${root}/systemd` };
         writeMemberFiles(input, paths);
         return { env: cleanEnv({ ETCD_MEMBER_ENV: `${paths.configDir}/member.env` }), binDir: paths.binDir };
     }
@@ -128,7 +129,8 @@ describe("etcd-fetch-certs", () => {
         const member = { name: "etcd1", ip: "10.0.1.10" };
         const input = baseInput(member, [member], testEtcdVersion());
         const root = path.join(dir, "node");
-        const paths = { configDir: `${root}/etc`, certDir: `${root}/ssl`, dataDir: `${root}/data`, mountPoint: root, binDir: `${root}/bin`, sbinDir: `${root}/sbin`, systemdDir: `${root}/systemd` };
+        // As on a fresh instance, the certificate dir's parents do not exist yet (/etc/ssl/etcd/ssl).
+        const paths = { configDir: `${root}/etc`, certDir: `${root}/tls/etcd/ssl`, dataDir: `${root}/data`, mountPoint: root, binDir: `${root}/bin`, sbinDir: `${root}/sbin`, systemdDir: `${root}/systemd` };
         writeMemberFiles(input, paths);
         // The test runs as whoever it runs as; the node's etcd user does not exist here.
         const user = os.userInfo().username;
@@ -165,6 +167,8 @@ describe("etcd-fetch-certs", () => {
         expect(fs.statSync(`${ssl}/node-etcd1-key.pem`).mode & 0o777).toBe(0o600);
         expect(fs.statSync(`${ssl}/node-etcd1.pem`).mode & 0o777).toBe(0o644);
         expect(fs.statSync(`${ssl}/ca.pem`).mode & 0o777).toBe(0o644);
+        // etcd (not root) must be able to reach its files: the parents the script made are not root-only.
+        for (const parent of [ssl, path.dirname(ssl), path.dirname(path.dirname(ssl))]) expect(fs.statSync(parent).mode & 0o777).toBe(0o755);
 
         const inodeBefore = fs.statSync(`${ssl}/ca.pem`).ino;
         put("/etcd/it/test/main/members/etcd1/member.pem", pem("CERTIFICATE", "member-renewed"));
