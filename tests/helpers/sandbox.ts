@@ -69,6 +69,10 @@ export class TestSandbox {
             left.push(...namespaces.split("\n").map((l) => l.split(" ")[0]).filter(ours));
         }
         if (fs.existsSync(stackDir(this.stack))) left.push(stackDir(this.stack));
+        // Machines: their overlay roots and their volumes' loop devices.
+        const ofStack = (line: string) => line.includes(`${stackDir(this.stack)}/`);
+        left.push(...fs.readFileSync("/proc/self/mountinfo", "utf8").split("\n").filter(ofStack).map((l) => `mount ${l.split(" ")[4]}`));
+        left.push(...(await run("losetup", ["-a"])).stdout.split("\n").filter(ofStack).map((l) => `loop ${l.split(":")[0]}`));
         if (left.length > 0) throw new Error(`sandbox down left behind: ${left.join(", ")}`);
     }
 
@@ -81,6 +85,11 @@ export class TestSandbox {
     /** Host path of a file on a member's node, e.g. /etc/etcd/etcd.yaml. */
     nodeFile(name: string, nodePath: string): string {
         return path.join(stackDir(this.stack), this.member(name).name, "root", nodePath);
+    }
+
+    /** Runs a command inside a member's machine (`sandbox exec`). */
+    exec(name: string, command: string[], timeoutMs = 30_000): Promise<RunResult> {
+        return sandboxCli(["exec", name, "--stack", this.stack, "--", ...command], { env: this.env, timeoutMs });
     }
 
     machineLog(name: string): string {
