@@ -8,7 +8,11 @@ const USAGE = `usage: npm run sandbox -- <command> [--stack dev] [--config-file 
                       print the cluster as JSON (a running sandbox is only printed)
   status              the same JSON with each member's own health check
   down                stop everything, remove namespaces, mounts and .sandbox/<stack>
-  stop|start MEMBER   systemctl stop/start etcd on a member
+  stop|start MEMBER   systemctl stop/start etcd on a member; on nspawn machines: instance stop/start
+  reboot MEMBER       (nspawn machines) a reboot from inside the machine; waits until healthy
+  replace MEMBER [--new-volume]
+                      (nspawn machines) terminate the instance and boot a new one from the same user
+                      data, same address, same volume (or an empty one); waits until healthy
   kill MEMBER         SIGKILL the member's etcd (it restarts as etcd.service says)
   isolate|heal MEMBER take the member's network link down / up (network namespaces only)
   exec MEMBER -- CMD...
@@ -27,6 +31,7 @@ async function main(argv: string[]): Promise<number> {
     let from: string | undefined;
     const positional: string[] = [];
     let command: string[] = [];
+    let newVolume = false;
     for (let i = 0; i < argv.length; i++) {
         const arg = argv[i];
         if (arg === "--") {
@@ -37,6 +42,7 @@ async function main(argv: string[]): Promise<number> {
         else if (arg.startsWith("--stack=")) stack = arg.slice(8);
         else if (arg === "--config-file") configFile = argv[++i];
         else if (arg.startsWith("--config-file=")) configFile = arg.slice(14);
+        else if (arg === "--new-volume") newVolume = true;
         else if (arg === "--from") from = argv[++i];
         else if (arg.startsWith("--from=")) from = arg.slice(7);
         else if (arg === "--help" || arg === "-h") {
@@ -75,8 +81,10 @@ async function main(argv: string[]): Promise<number> {
         case "kill":
         case "isolate":
         case "heal":
+        case "reboot":
+        case "replace":
             if (!member) throw new UsageError(`${verb} needs a member name`);
-            print(await memberCommand(stack, verb, member));
+            print(await memberCommand(stack, verb, member, { newVolume }));
             return 0;
         case "backup": {
             const result = await backupNow(stack);

@@ -1,8 +1,6 @@
 import { execFileSync, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { PlannedMember } from "./sandboxPlan";
-import { writeFile } from "./state";
 
 /**
  * Members as real machines: each boots the machine image (scripts/tools.sh `path image`, a Debian
@@ -36,7 +34,27 @@ export interface MachineSetup {
     trustPem: string;
 }
 
+/** What EC2 knows of a member's instance: enough to boot it again (a reboot, a start, a replace). */
+export interface MachineSpec {
+    name: string;
+    ip: string;
+    instanceId: string;
+    /** The user data exactly as the instance receives it (gzip included), base64. */
+    userDataBase64: string;
+    /** Where the data volume appears on the instance (member.env DATA_DEVICE). */
+    dataDevice: string;
+    /** The member's network namespace. */
+    namespace: string;
+}
+
 const run = (dir: string) => path.join(dir, "run");
+
+function writeFile(file: string, content: string, mode = 0o644): void {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, content, { mode });
+    fs.chmodSync(file, mode);
+}
+const INSTANCE = path.join(__dirname, "instance.sh");
 
 function sh(argv: string[]): string {
     const result = spawnSync(argv[0], argv.slice(1), { encoding: "utf8", timeout: 60_000 });
@@ -48,6 +66,10 @@ function sh(argv: string[]): string {
 export function freshRoot(dir: string, image: string): void {
     unmountRoot(dir);
     for (const d of ["upper", "work"]) fs.rmSync(path.join(dir, d), { recursive: true, force: true });
+    mountRoot(dir, image);
+}
+
+function mountRoot(dir: string, image: string): void {
     for (const d of ["upper", "work", "root"]) fs.mkdirSync(path.join(dir, d), { recursive: true });
     sh(["mount", "-t", "overlay", "overlay", "-o", `lowerdir=${image},upperdir=${path.join(dir, "upper")},workdir=${path.join(dir, "work")}`, path.join(dir, "root")]);
 }
@@ -66,7 +88,7 @@ function isMountPoint(target: string): boolean {
  * data exactly as the instance receives it, and the plan's instance id), the aws stand-in and its
  * settings, and the mirror's CA in the trust store.
  */
-export function seedMachine(member: PlannedMember, dir: string, setup: MachineSetup): void {
+export function seedMachine(member: MachineSpec, dir: string, setup: MachineSetup): void {
     const root = path.join(dir, "root");
     const seed = path.join(root, "var/lib/cloud/seed/nocloud");
     writeFile(path.join(seed, "meta-data"), `instance-id: ${member.instanceId}\nlocal-hostname: ip-${member.ip.replace(/\./g, "-")}\n`);
@@ -117,18 +139,19 @@ export function replaceVolume(dir: string): void {
  * Nitro device path member.env names (and at its own /dev name, where blkid and mount by UUID find
  * it, as udev's links do on EC2). Returns when its systemd is running; records both pids.
  */
-export async function bootMachine(member: PlannedMember, dir: string, namespace: string, loop: string, setup: MachineSetup): Promise<number> {
+export async function bootMachine(member: MachineSpec, dir: string, loop: string, setup: MachineSetup): Promise<number> {
     const argv = [
-        "systemd-nspawn",
+        "bash",
+        INSTANCE,
         "--keep-unit",
         "--register=no",
         "--boot",
         "--quiet",
         `--directory=${path.join(dir, "root")}`,
         `--machine=${member.name}`,
-        `--network-namespace-path=/run/netns/${namespace}`,
+        `--network-namespace-path=/run/netns/${member.namespace}`,
         `--bind=${loop}`,
-        `--bind=${loop}:${member.env.DATA_DEVICE}`,
+        `--bind=${loop}:${member.dataDevice}`,
         `--bind-ro=${setup.ssmDir}:${SSM_IN_MACHINE}`,
         `--bind=${setup.metricsDir}:${METRICS_IN_MACHINE}`,
         "--console=read-only",
@@ -176,6 +199,20 @@ function machineInit(nspawnPid: number): number | undefined {
     return undefined;
 }
 
+/**
+ * The machine's systemd as it runs now: a reboot gives it a new pid (the instance boots the machine
+ * again), so the recorded one is checked and found again when it is gone. Undefined while down.
+ */
+export function currentInit(dir: string): number | undefined {
+    const recorded = readPid(path.join(run(dir), "machine.pid"));
+    if (recorded && alive(recorded)) return recorded;
+    const instance = readPid(path.join(run(dir), "nspawn.pid"));
+    if (!instance || !alive(instance)) return undefined;
+    const init = machineInit(instance);
+    if (init) fs.writeFileSync(path.join(run(dir), "machine.pid"), `${init}\n`);
+    return init;
+}
+
 /** argv that runs a command inside a running machine, in all its namespaces, as `docker exec` does. */
 export function inMachine(initPid: number, command: string[]): string[] {
     return ["nsenter", "--target", String(initPid), "--all", "--", "/usr/bin/env", "-i", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8", "HOME=/root", ...command];
@@ -216,22 +253,21 @@ export async function destroyMachine(dir: string): Promise<void> {
 }
 
 export function machineRunning(dir: string): boolean {
-    const pid = readPid(path.join(run(dir), "machine.pid"));
-    return !!pid && alive(pid);
+    return currentInit(dir) !== undefined;
 }
 
 /** The machine's boot id, new on every boot (nspawn gives each boot its own, as a kernel boot does on EC2). */
 export function machineBootId(dir: string): string | undefined {
-    const pid = readPid(path.join(run(dir), "machine.pid"));
-    if (!pid || !alive(pid)) return undefined;
+    const pid = currentInit(dir);
+    if (!pid) return undefined;
     const result = execInMachine(pid, ["cat", "/proc/sys/kernel/random/boot_id"]);
     return result.code === 0 ? result.stdout.trim() : undefined;
 }
 
 /** etcd's pid as the host sees it: the main pid systemd reports for etcd.service, translated out of the machine's pid namespace. */
 export function machineEtcdPid(dir: string): number | undefined {
-    const init = readPid(path.join(run(dir), "machine.pid"));
-    if (!init || !alive(init)) return undefined;
+    const init = currentInit(dir);
+    if (!init) return undefined;
     const inside = Number(execInMachine(init, ["systemctl", "show", "--property=MainPID", "--value", "etcd.service"]).stdout.trim());
     if (!inside) return undefined;
     for (const pid of fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
@@ -261,4 +297,29 @@ function alive(pid: number): boolean {
     } catch {
         return false;
     }
+}
+
+/** The member's instance record, kept beside its machine so a start or a replace boots the same instance. */
+export function writeSpec(dir: string, spec: MachineSpec): void {
+    writeFile(path.join(dir, "instance.json"), JSON.stringify(spec, null, 2) + "\n");
+}
+
+export function readSpec(dir: string): MachineSpec {
+    return JSON.parse(fs.readFileSync(path.join(dir, "instance.json"), "utf8")) as MachineSpec;
+}
+
+/**
+ * Boots the member's instance: on a fresh root (a new instance: cloud-init runs its user data) or
+ * on the root it had (a start after a stop: cloud-init sees the same instance id and runs nothing
+ * again), with its volume attached. Returns the machine's systemd pid.
+ */
+export async function launchMachine(dir: string, spec: MachineSpec, setup: MachineSetup, options: { freshRoot: boolean }): Promise<number> {
+    if (options.freshRoot) {
+        freshRoot(dir, setup.image);
+        seedMachine(spec, dir, setup);
+    } else if (!isMountPoint(path.join(dir, "root"))) {
+        mountRoot(dir, setup.image);
+    }
+    detachVolume(dir);
+    return bootMachine(spec, dir, attachVolume(dir), setup);
 }

@@ -10,7 +10,8 @@ import type { SandboxPlan } from "./sandboxPlan";
 import { ensureTool, installPackages } from "../tools/toolchain";
 import { forgetMountPoints, MachineEnv, MemberState, readMountPoints, readState, recordedStacks, recordMountPoints, SandboxState, stackDir, writeState } from "./state";
 import { bootstrapFailed, isAlive, machinePid, signalEtcd, startEtcd, startMachine, stopEtcd, stopMachine } from "./supervisor";
-import { attachVolume, bootMachine, destroyMachine, freshRoot, inMachine, MachineSetup, seedMachine } from "./machines";
+import { destroyMachine, execInMachine, inMachine, launchMachine, MachineSetup, MachineSpec, writeSpec } from "./machines";
+import { lifecycle } from "./lifecycle";
 import { prepareMirror, startMirror } from "./mirror";
 import { HUB_ADDRESS } from "./addresses";
 import { decideSizing } from "../config/sizingDecision";
@@ -147,15 +148,16 @@ export async function up(options: UpOptions): Promise<SandboxReport> {
         const stagger = Number(process.env.SANDBOX_STAGGER_SECONDS ?? 0);
         if (mirror && machineSetup) {
             state.mirrorPid = startMirror(mirror, state.hubNamespace!, path.join(dir, "mirror.log"));
+            state.machineSetup = { ...machineSetup, ssmDir: store.ssmDir, metricsDir, awsStandIn: path.join(store.standInDir, "aws"), s3Endpoint: s3?.endpoint };
             writeState(state);
         }
         for (const [i, m] of members.entries()) {
             if (i > 0 && stagger > 0) await new Promise((r) => setTimeout(r, stagger * 1000));
-            if (machineSetup) {
-                const setup: MachineSetup = { ...machineSetup, ssmDir: store.ssmDir, metricsDir, awsStandIn: path.join(store.standInDir, "aws"), s3Endpoint: s3?.endpoint };
-                freshRoot(m.dir, setup.image);
-                seedMachine(plan.members[i], m.dir, setup);
-                await bootMachine(plan.members[i], m.dir, m.namespace!, attachVolume(m.dir), setup);
+            if (state.machineSetup) {
+                const planned = plan.members[i];
+                const spec: MachineSpec = { name: m.name, ip: m.ip, instanceId: planned.instanceId, userDataBase64: planned.userDataBase64, dataDevice: planned.env.DATA_DEVICE, namespace: m.namespace! };
+                writeSpec(m.dir, spec);
+                await launchMachine(m.dir, spec, state.machineSetup, { freshRoot: true });
             } else {
                 startMachine(m, machineEnv);
             }
@@ -213,11 +215,34 @@ export async function down(stack: string): Promise<void> {
 }
 
 /** Member operations for trying failures by hand and for the tests. */
-export async function memberCommand(stack: string, command: "stop" | "start" | "kill" | "isolate" | "heal", name: string): Promise<Record<string, unknown>> {
+export async function memberCommand(
+    stack: string,
+    command: "stop" | "start" | "kill" | "isolate" | "heal" | "reboot" | "replace",
+    name: string,
+    options: { newVolume?: boolean } = {},
+): Promise<Record<string, unknown>> {
     const state = readState(stack);
-    if (!isRunning(state)) throw new Error(`no running sandbox for stack ${stack}; run \`npm run sandbox -- up --stack ${stack}\``);
+    // A machine sandbox with a stopped member is still there: its instance can be started.
+    if (!state || (!state.machines && !isRunning(state))) throw new Error(`no running sandbox for stack ${stack}; run \`npm run sandbox -- up --stack ${stack}\``);
     const member = state.members.find((m) => m.name === name);
     if (!member) throw new Error(`no member ${name}; members are ${state.members.map((m) => m.name).join(", ")}`);
+    if (state.machines) {
+        switch (command) {
+            case "reboot":
+            case "stop":
+            case "start":
+            case "replace":
+                return { ...(await lifecycle(state, member, command, options)) };
+            case "kill": {
+                const pid = machinePid(member);
+                const killed = pid ? execInMachine(pid, ["systemctl", "kill", "--kill-whom=main", "--signal=SIGKILL", "etcd.service"]) : undefined;
+                if (!killed || killed.code !== 0) throw new Error(`etcd of ${name} is not running`);
+                return { member: name, killed: "etcd.service (SIGKILL)" };
+            }
+        }
+    } else if (command === "reboot" || command === "replace") {
+        throw new Error(`${command} needs nspawn machines (SANDBOX_MACHINES=nspawn)`);
+    }
     switch (command) {
         case "stop":
             await stopEtcd(member);

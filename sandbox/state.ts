@@ -1,3 +1,4 @@
+import type { MachineSetup } from "./machines";
 import * as fs from "fs";
 import * as path from "path";
 import { NetworkMode } from "./addresses";
@@ -64,6 +65,8 @@ export interface SandboxState {
      * block device), or absent: the emulated node of sandbox/node/machine.sh.
      */
     machines?: "nspawn";
+    /** What every nspawn machine boots with (the image, the stand-ins' settings, the mirror's CA). */
+    machineSetup?: MachineSetup;
     /** The etcd release mirror's server (nspawn machines). */
     mirrorPid?: number;
     /** The snapshot this cluster was restored from (`sandbox restore`). */

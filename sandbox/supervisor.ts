@@ -2,6 +2,7 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { inNamespace } from "./namespaces";
+import { currentInit } from "./machines";
 import { MachineEnv, MemberState } from "./state";
 
 /**
@@ -75,7 +76,9 @@ export function isAlive(pid: number | undefined): boolean {
     }
 }
 
-export const machinePid = (m: MemberState) => readPid(path.join(m.dir, "run", "machine.pid"));
+/** The member's machine: machine.sh's pid, or an nspawn machine's systemd (found again after a reboot). */
+export const machinePid = (m: MemberState) =>
+    fs.existsSync(path.join(m.dir, "instance.json")) ? currentInit(m.dir) : readPid(path.join(m.dir, "run", "machine.pid"));
 export const etcdPid = (m: MemberState) => {
     const pid = readPid(path.join(m.dir, "run", "etcd.pid"));
     return isAlive(pid) ? pid : undefined;

@@ -249,6 +249,27 @@ CFG
     systemd-networkd-wait-online.service getty@tty1.service console-getty.service; do
     ln -sf /dev/null "$root/etc/systemd/system/$unit"
   done
+  # systemd-fstab-generator skips fstab's block-device entries inside a container, so at boot no
+  # unit would mount the data volume that etcd-prepare-volume put in fstab (on EC2 systemd does).
+  # This unit mounts them where systemd's own mount units would, before local-fs.target.
+  cat >"$root/etc/systemd/system/sandbox-fstab-devices.service" <<'UNIT'
+[Unit]
+Description=Mount fstab's block-device entries (systemd-fstab-generator skips them in a container)
+DefaultDependencies=no
+After=local-fs-pre.target
+Before=local-fs.target
+ConditionVirtualization=container
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/bin/mount --all --types xfs,ext4
+
+[Install]
+WantedBy=local-fs.target
+UNIT
+  mkdir -p "$root/etc/systemd/system/local-fs.target.wants"
+  ln -sf ../sandbox-fstab-devices.service "$root/etc/systemd/system/local-fs.target.wants/sandbox-fstab-devices.service"
   # cloud-init's locale module sets en_US.UTF-8 unless told otherwise, as on Amazon Linux.
   echo "en_US.UTF-8 UTF-8" >"$root/etc/locale.gen"
   chroot "$root" locale-gen >/dev/null 2>&1 || die "locale-gen failed in the machine image"

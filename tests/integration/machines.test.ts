@@ -96,4 +96,80 @@ onMachines("nspawn machines: the dev stack", () => {
         expect((await sandbox.exec("etcd1", ["sh", "-c", "exit 7"])).code).toBe(7);
         expect((await sandbox.exec("etcd1", ["true"])).code).toBe(0);
     });
+
+    // ---- the EC2 lifecycle verbs, in order on the same cluster ------------------------------------
+
+    const lifecycle = async (args: string[]) => {
+        const result = await sandbox.cli(args, 5 * 60_000);
+        if (result.code !== 0) throw new Error(`sandbox ${args.join(" ")} failed (${result.code}): ${result.stderr.slice(-3000)}`);
+        return JSON.parse(result.stdout) as { member: string; verb: string; bootIdBefore?: string; bootId?: string; instanceId: string; health?: { healthy: boolean }; tookMs: number };
+    };
+    const memberIdOf = async (name: string) => (await sandbox.memberList()).find((m) => m.name === name)?.id;
+    const bootstrapRuns = async (name: string) => ((await sandbox.exec(name, ["cat", "/var/log/cloud-init-output.log"])).stdout.match(new RegExp(`etcd-bootstrap: ${name}: done`, "g")) ?? []).length;
+    const readKey = async (endpoint: string) => (await sandbox.etcdctl(["get", "/machines/life", "--print-value-only", "--consistency=l"], { endpoints: [endpoint] })).stdout.trim();
+
+    test("kill: systemd restarts etcd as Restart=always says", async () => {
+        const restarts = async () => Number(/NRestarts=(\d+)/.exec((await sandbox.exec("etcd1", ["systemctl", "show", "etcd.service", "-p", "NRestarts"])).stdout)?.[1]);
+        const before = await restarts();
+        expect((await sandbox.cli(["kill", "etcd1"])).code).toBe(0);
+        const deadline = Date.now() + 60_000;
+        while ((await restarts()) === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
+        expect(await restarts()).toBe(before + 1);
+        const status = await sandbox.cli(["status"], 60_000);
+        expect(status.code).toBe(0);
+    }, 120_000);
+
+    test("reboot: the machine comes back by itself with a new boot id, its volume mounted and its data and member id kept", async () => {
+        expect((await sandbox.etcdctl(["put", "/machines/life", "before-reboot"])).code).toBe(0);
+        const id = await memberIdOf("etcd2");
+        const result = await lifecycle(["reboot", "etcd2"]);
+        expect(result.bootId).toMatch(/^[0-9a-f-]{36}$/);
+        expect(result.bootId).not.toBe(result.bootIdBefore);
+        expect(result.health?.healthy).toBe(true);
+        expect((await sandbox.exec("etcd2", ["findmnt", "-n", "-o", "FSTYPE", "/var/lib/etcd"])).stdout.trim()).toBe("xfs");
+        expect(await memberIdOf("etcd2")).toBe(id);
+        expect(await readKey(sandbox.member("etcd2").clientUrl)).toBe("before-reboot");
+        // runcmd is per instance: a reboot does not bootstrap again.
+        expect(await bootstrapRuns("etcd2")).toBe(1);
+    }, 6 * 60_000);
+
+    test("stop and start: the cluster serves with the member stopped; the same instance starts again without a new bootstrap", async () => {
+        const stopped = await lifecycle(["stop", "etcd3"]);
+        expect(stopped.health).toBeUndefined();
+        expect((await sandbox.etcdctl(["put", "/machines/life", "while-stopped"], { endpoints: [sandbox.member("etcd1").clientUrl] })).code).toBe(0);
+        const started = await lifecycle(["start", "etcd3"]);
+        expect(started.instanceId).toBe(stopped.instanceId);
+        expect(started.health?.healthy).toBe(true);
+        expect(await readKey(sandbox.member("etcd3").clientUrl)).toBe("while-stopped");
+        expect(await bootstrapRuns("etcd3")).toBe(1);
+    }, 6 * 60_000);
+
+    test("replace: a new instance on a fresh root keeps the address, the volume, the data and the member id", async () => {
+        const id = await memberIdOf("etcd1");
+        const before = (await sandbox.exec("etcd1", ["cloud-init", "query", "instance_id"])).stdout.trim();
+        const result = await lifecycle(["replace", "etcd1"]);
+        expect(result.instanceId).not.toBe(before);
+        expect((await sandbox.exec("etcd1", ["cloud-init", "query", "instance_id"])).stdout.trim()).toBe(result.instanceId);
+        expect(result.health?.healthy).toBe(true);
+        expect(await memberIdOf("etcd1")).toBe(id);
+        const log = (await sandbox.exec("etcd1", ["cat", "/var/log/cloud-init-output.log"])).stdout;
+        expect(log).toMatch(/already holds a xfs filesystem; keeping it/);
+        expect(await bootstrapRuns("etcd1")).toBe(1); // a fresh root: its one bootstrap is the new instance's
+        expect(await readKey(sandbox.member("etcd1").clientUrl)).toBe("while-stopped");
+    }, 6 * 60_000);
+
+    test("replace --new-volume: the volume is lost, and the member rejoins through member add with a new id and the data", async () => {
+        const id = await memberIdOf("etcd2");
+        const result = await lifecycle(["replace", "etcd2", "--new-volume"]);
+        expect(result.verb).toBe("replace --new-volume");
+        expect(result.health?.healthy).toBe(true);
+        const log = (await sandbox.exec("etcd2", ["cat", "/var/log/cloud-init-output.log"])).stdout;
+        expect(log).toMatch(/is blank; creating an XFS filesystem/);
+        expect(log).toMatch(/adding this member with peer URL/);
+        const members = await sandbox.memberList();
+        expect(members).toHaveLength(3);
+        expect(members.every((m) => m.status === "started")).toBe(true);
+        expect(await memberIdOf("etcd2")).not.toBe(id);
+        expect(await readKey(sandbox.member("etcd2").clientUrl)).toBe("while-stopped");
+    }, 6 * 60_000);
 });
