@@ -89,7 +89,8 @@ async function waitForQuiet(runtime: MockRuntime): Promise<void> {
 }
 
 function refusalOrError(err: unknown): Error {
-    if (err instanceof pulumi.RunError) {
+    // As Pulumi itself tells a run error (ConfigError carries its mark without extending its class).
+    if (pulumi.RunError.isInstance(err)) {
         return new PlanRefused(err.message);
     }
     return err instanceof Error ? err : new Error(String(err));

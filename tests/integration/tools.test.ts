@@ -28,7 +28,7 @@ describe("scripts/tools.sh", () => {
         expect(profile.lines).toEqual(["tools: unknown profile 'desktop': use sandbox, test, bench, lint or all"]);
         const tool = tools(["path", "kubectl"]);
         expect(tool.code).toBe(1);
-        expect(tool.lines).toEqual(["tools: unknown tool 'kubectl': use etcd, s3, actionlint or benchmark"]);
+        expect(tool.lines).toEqual(["tools: unknown tool 'kubectl': use etcd, s3, actionlint, benchmark or image"]);
     });
 
     test("--no-build refuses a tool that is not built, naming the command that builds it", () => {
@@ -73,7 +73,7 @@ describe("scripts/tools.sh", () => {
 
     test("the TypeScript side raises the script's own refusal line as the error", () => {
         expect(() => toolPath("kubectl" as never)).toThrow(ToolError);
-        expect(() => toolPath("kubectl" as never)).toThrow("unknown tool 'kubectl': use etcd, s3, actionlint or benchmark");
+        expect(() => toolPath("kubectl" as never)).toThrow("unknown tool 'kubectl': use etcd, s3, actionlint, benchmark or image");
     });
 });
 
