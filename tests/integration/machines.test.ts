@@ -1,4 +1,7 @@
+import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
+import * as YAML from "yaml";
 import { TestSandbox } from "../helpers/sandbox";
 import { REPO_ROOT } from "../helpers/repo";
 
@@ -12,11 +15,20 @@ const onMachines = process.getuid?.() === 0 ? describe : describe.skip;
 
 onMachines("nspawn machines: the dev stack", () => {
     let sandbox: TestSandbox;
+    let stackDir: string;
     beforeAll(async () => {
-        sandbox = await TestSandbox.up("machines", path.join(REPO_ROOT, "Pulumi.dev.yaml"), MACHINES);
+        // The dev stack with the shortest backup interval the model allows (5 minutes), so the last
+        // test can wait for the timer itself, at most one interval, instead of starting the service.
+        stackDir = fs.mkdtempSync(path.join(os.tmpdir(), "machines-stack-"));
+        const stack = YAML.parse(fs.readFileSync(path.join(REPO_ROOT, "Pulumi.dev.yaml"), "utf8"));
+        stack.config["etcd-cluster:backupIntervalMinutes"] = 5;
+        const file = path.join(stackDir, "Pulumi.machines.yaml");
+        fs.writeFileSync(file, YAML.stringify(stack));
+        sandbox = await TestSandbox.up("machines", file, MACHINES);
     }, 20 * 60_000);
     afterAll(async () => {
         await sandbox?.down();
+        fs.rmSync(stackDir, { recursive: true, force: true });
     }, 120_000);
 
     const members = () => sandbox.report.members.map((m) => m.name);
@@ -172,4 +184,25 @@ onMachines("nspawn machines: the dev stack", () => {
         expect(await memberIdOf("etcd2")).not.toBe(id);
         expect(await readKey(sandbox.member("etcd2").clientUrl)).toBe("while-stopped");
     }, 6 * 60_000);
+
+    test("a backup taken by the timer on its own schedule (every 5 minutes), by the leader only", async () => {
+        const timer = await sandbox.exec("etcd1", ["systemctl", "show", "etcd-backup.timer", "-p", "TimersCalendar"]);
+        expect(timer.stdout).toMatch(/OnCalendar=\*-\*-\* \*:00\/5:00/);
+        // Nothing in this file starts etcd-backup.service: only the timers can have made a backup.
+        const deadline = Date.now() + 7 * 60_000;
+        let listed: Array<{ key: string }> = [];
+        while (Date.now() < deadline) {
+            const result = await sandbox.cli(["backups"], 60_000);
+            listed = result.code === 0 ? JSON.parse(result.stdout) : [];
+            if (listed.length > 0) break;
+            await new Promise((r) => setTimeout(r, 10_000));
+        }
+        expect(listed.length).toBeGreaterThan(0);
+        // Each member's etcd-backup.service ran from its timer; exactly one (the leader) uploaded each tick's snapshot.
+        const journals = await Promise.all(sandbox.report.members.map(async (m) => (await sandbox.exec(m.name, ["journalctl", "-u", "etcd-backup.service", "--no-pager", "-o", "cat"])).stdout));
+        const uploads = journals.flatMap((log) => log.split("\n").filter((line) => line.startsWith('{"bucket":')).map((line) => JSON.parse(line) as { key: string; member: string }));
+        expect(uploads.map((u) => u.key)).toEqual(expect.arrayContaining([listed[0].key]));
+        expect(new Set(uploads.map((u) => u.key)).size).toBe(uploads.length);
+        expect(journals.filter((log) => /not the leader/.test(log)).length).toBeGreaterThanOrEqual(1);
+    }, 10 * 60_000);
 });
