@@ -148,7 +148,9 @@ export async function bootMachine(member: MachineSpec, dir: string, loop: string
         "--boot",
         "--quiet",
         `--directory=${path.join(dir, "root")}`,
-        `--machine=${member.name}`,
+        // Machine names are global on the host (nspawn keeps per-machine state under /run/systemd/nspawn):
+        // the namespace's name carries the checkout's tag and the stack, so two sandboxes never share one.
+        `--machine=${member.namespace}`,
         `--network-namespace-path=/run/netns/${member.namespace}`,
         `--bind=${loop}`,
         `--bind=${loop}:${member.dataDevice}`,
@@ -322,4 +324,17 @@ export async function launchMachine(dir: string, spec: MachineSpec, setup: Machi
     }
     detachVolume(dir);
     return bootMachine(spec, dir, attachVolume(dir), setup);
+}
+
+/**
+ * cloud-init's errors for the machine's current instance, once it has finished (its result.json, read
+ * from the machine's layer on the host): a failed etcd-bootstrap shows here at once.
+ */
+export function cloudInitErrors(dir: string): string[] | undefined {
+    try {
+        const result = JSON.parse(fs.readFileSync(path.join(dir, "upper/var/lib/cloud/data/result.json"), "utf8")) as { v1?: { errors?: string[] } };
+        return result.v1?.errors ?? [];
+    } catch {
+        return undefined; // not finished yet
+    }
 }

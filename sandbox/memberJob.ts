@@ -2,6 +2,7 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { MachineEnv, MemberState } from "./state";
+import { execInMachine } from "./machines";
 import { isAlive, machinePid, nodeEnv } from "./supervisor";
 
 /**
@@ -35,6 +36,7 @@ export function readOneshotUnit(member: MemberState, unitName: string): { argv: 
 }
 
 export function runUnitOnce(member: MemberState, unitName: string, machineEnv: MachineEnv, timeoutMs = 10 * 60_000): Promise<JobResult> {
+    if (fs.existsSync(path.join(member.dir, "instance.json"))) return Promise.resolve(startUnitOnMachine(member, unitName, timeoutMs));
     const pid = machinePid(member);
     if (!isAlive(pid)) return Promise.resolve({ member: member.name, code: 1, stdout: "", stderr: `the machine of ${member.name} is not running` });
     const unit = readOneshotUnit(member, unitName);
@@ -51,4 +53,22 @@ export function runUnitOnce(member: MemberState, unitName: string, machineEnv: M
             resolve({ member: member.name, code: code ?? 1, stdout, stderr: signal ? `${stderr}killed by ${signal} after ${timeoutMs / 1000}s\n` : stderr });
         });
     });
+}
+
+/**
+ * On an nspawn machine the unit is started by the machine's own systemd, as its timer would (a
+ * oneshot: `systemctl start` returns when it has finished); its output is that run's journal.
+ */
+function startUnitOnMachine(member: MemberState, unitName: string, timeoutMs: number): JobResult {
+    const pid = machinePid(member);
+    if (!isAlive(pid)) return { member: member.name, code: 1, stdout: "", stderr: `the machine of ${member.name} is not running` };
+    execInMachine(pid!, ["systemctl", "start", unitName], timeoutMs);
+    const show = execInMachine(pid!, ["systemctl", "show", unitName, "--property=InvocationID", "--property=ExecMainStatus"]).stdout;
+    const invocation = /InvocationID=(\S+)/.exec(show)?.[1] ?? "";
+    const code = Number(/ExecMainStatus=(\d+)/.exec(show)?.[1] ?? 1);
+    // The script's stdout is its JSON lines; everything else it logs goes to stderr. The journal
+    // holds both, in order: JSON lines are the stdout.
+    const journal = execInMachine(pid!, ["journalctl", "--no-pager", "-o", "cat", `_SYSTEMD_INVOCATION_ID=${invocation}`]).stdout.split("\n");
+    const isJson = (line: string) => line.startsWith("{");
+    return { member: member.name, code, stdout: journal.filter(isJson).join("\n") + "\n", stderr: journal.filter((l) => l && !isJson(l)).join("\n") + "\n" };
 }

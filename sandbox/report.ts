@@ -54,7 +54,7 @@ export function report(state: SandboxState, health?: Map<string, NodeHealth>): S
                 clientUrl: m.clientUrl,
                 peerUrl: m.peerUrl,
                 pid: (state.machines ? machineEtcdPid(m.dir) : etcdPid(m)) ?? null,
-                ...(state.machines ? { machine: m.name, bootId: machineBootId(m.dir) } : {}),
+                ...(state.machines ? { machine: m.namespace, bootId: machineBootId(m.dir) } : {}),
                 dataDir: m.dataDir,
                 ...(m.namespace ? { namespace: m.namespace } : {}),
                 ...(h ? { health: { healthy: h.healthy, leader: h.leader, reason: h.reason } } : {}),

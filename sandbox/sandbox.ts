@@ -10,7 +10,7 @@ import type { SandboxPlan } from "./sandboxPlan";
 import { ensureTool, installPackages } from "../tools/toolchain";
 import { forgetMountPoints, MachineEnv, MemberState, readMountPoints, readState, recordedStacks, recordMountPoints, SandboxState, stackDir, writeState } from "./state";
 import { bootstrapFailed, isAlive, machinePid, signalEtcd, startEtcd, startMachine, stopEtcd, stopMachine } from "./supervisor";
-import { destroyMachine, execInMachine, inMachine, launchMachine, MachineSetup, MachineSpec, writeSpec } from "./machines";
+import { cloudInitErrors, destroyMachine, execInMachine, inMachine, launchMachine, MachineSetup, MachineSpec, writeSpec } from "./machines";
 import { lifecycle } from "./lifecycle";
 import { prepareMirror, startMirror } from "./mirror";
 import { HUB_ADDRESS } from "./addresses";
@@ -165,7 +165,7 @@ export async function up(options: UpOptions): Promise<SandboxReport> {
         log(`started ${members.length} machines; waiting for the node health check`);
         const last = members[members.length - 1];
         const health = await waitHealthy(last, options.timeoutMs ?? 180_000, () => {
-            const dead = members.find((m) => bootstrapFailed(m) || !isAlive(machinePid(m)));
+            const dead = members.find((m) => (machines ? (cloudInitErrors(m.dir)?.length ?? 0) > 0 : bootstrapFailed(m)) || !isAlive(machinePid(m)));
             const log = path.join(dead?.dir ?? "", machines ? "console.log" : "machine.log");
             return dead && `member ${dead.name} failed to boot; see ${log}:\n${tail(log)}`;
         });

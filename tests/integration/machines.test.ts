@@ -2,6 +2,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
+import { cloudInitErrors } from "../../sandbox/machines";
+import { stackDir as sandboxDir } from "../../sandbox/state";
 import { TestSandbox } from "../helpers/sandbox";
 import { REPO_ROOT } from "../helpers/repo";
 
@@ -37,10 +39,14 @@ onMachines("nspawn machines: the dev stack", () => {
         expect(sandbox.report.members).toHaveLength(3);
         for (const m of sandbox.report.members) {
             expect(m.health?.healthy).toBe(true);
-            expect(m.machine).toBe(m.name);
+            // Unique on the host: the checkout's tag, the stack and the member.
+            expect(m.machine).toBe(m.namespace);
+            expect(m.machine).toMatch(new RegExp(`^etcdsbx-[0-9a-f]{6}-machines-${m.name}$`));
             expect(m.bootId).toMatch(/^[0-9a-f-]{36}$/);
         }
         expect(new Set(sandbox.report.members.map((m) => m.bootId)).size).toBe(3);
+        // What `up` watches to stop early when a bootstrap fails: cloud-init's result, read on the host.
+        for (const m of sandbox.report.members) expect(cloudInitErrors(path.join(sandboxDir("machines"), m.name))).toEqual([]);
     });
 
     test("real systemd is PID 1, cloud-init finished from the NoCloud seed, and nothing failed", async () => {
@@ -50,7 +56,8 @@ onMachines("nspawn machines: the dev stack", () => {
             expect(cloudInit.stdout).toMatch(/status: done/);
             expect(cloudInit.stdout).toMatch(/DataSourceNoCloud/);
             const failed = await sandbox.exec(name, ["systemctl", "list-units", "--state=failed", "--no-legend", "--plain"]);
-            expect(failed.stdout.trim()).toBe("");
+            const why = failed.stdout.trim() ? (await sandbox.exec(name, ["journalctl", "-b", "--no-pager", "-n", "30", "-u", failed.stdout.trim().split(" ")[0]])).stdout : "";
+            expect(`${failed.stdout.trim()}${why}`).toBe("");
         }
     });
 
@@ -185,15 +192,30 @@ onMachines("nspawn machines: the dev stack", () => {
         expect(await readKey(sandbox.member("etcd2").clientUrl)).toBe("while-stopped");
     }, 6 * 60_000);
 
+    test("sandbox backup starts each member's etcd-backup.service through its own systemd: the leader uploads, the others decline", async () => {
+        const result = await sandbox.cli(["backup"], 5 * 60_000);
+        expect({ code: result.code, output: result.code === 0 ? "" : `${result.stdout.slice(-3000)}\n${result.stderr.slice(-3000)}` }).toEqual({ code: 0, output: "" });
+        const tick = JSON.parse(result.stdout) as { ok: boolean; snapshot: { key: string; member: string }; members: Array<{ name: string; outcome: string }> };
+        expect(tick.ok).toBe(true);
+        expect(tick.members.filter((m) => m.outcome === "backed up").map((m) => m.name)).toEqual([tick.snapshot.member]);
+        expect(tick.members.filter((m) => m.outcome === "not the leader")).toHaveLength(2);
+        const listed = JSON.parse((await sandbox.cli(["backups"])).stdout) as Array<{ key: string }>;
+        expect(listed[0].key).toBe(tick.snapshot.key);
+    }, 6 * 60_000);
+
     test("a backup taken by the timer on its own schedule (every 5 minutes), by the leader only", async () => {
         const timer = await sandbox.exec("etcd1", ["systemctl", "show", "etcd-backup.timer", "-p", "TimersCalendar"]);
         expect(timer.stdout).toMatch(/OnCalendar=\*-\*-\* \*:00\/5:00/);
-        // Nothing in this file starts etcd-backup.service: only the timers can have made a backup.
+        // Only the timers start etcd-backup.service from here on: a key that was not there before is theirs.
+        const list = async () => {
+            const result = await sandbox.cli(["backups"], 60_000);
+            return result.code === 0 ? (JSON.parse(result.stdout) as Array<{ key: string }>) : [];
+        };
+        const before = new Set((await list()).map((b) => b.key));
         const deadline = Date.now() + 7 * 60_000;
         let listed: Array<{ key: string }> = [];
         while (Date.now() < deadline) {
-            const result = await sandbox.cli(["backups"], 60_000);
-            listed = result.code === 0 ? JSON.parse(result.stdout) : [];
+            listed = (await list()).filter((b) => !before.has(b.key));
             if (listed.length > 0) break;
             await new Promise((r) => setTimeout(r, 10_000));
         }
@@ -205,4 +227,5 @@ onMachines("nspawn machines: the dev stack", () => {
         expect(new Set(uploads.map((u) => u.key)).size).toBe(uploads.length);
         expect(journals.filter((log) => /not the leader/.test(log)).length).toBeGreaterThanOrEqual(1);
     }, 10 * 60_000);
+
 });
