@@ -4,7 +4,7 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { cloudInitErrors } from "../../sandbox/machines";
 import { stackDir as sandboxDir } from "../../sandbox/state";
-import { TestSandbox } from "../helpers/sandbox";
+import { sandboxCli, TestSandbox } from "../helpers/sandbox";
 import { REPO_ROOT } from "../helpers/repo";
 
 // The sandbox's members as real machines (SANDBOX_MACHINES=nspawn): each boots the machine image
@@ -14,6 +14,18 @@ import { REPO_ROOT } from "../helpers/repo";
 
 const MACHINES = { SANDBOX_MACHINES: "nspawn" };
 const onMachines = process.getuid?.() === 0 ? describe : describe.skip;
+
+describe("nspawn machines are refused in one line, before anything is made", () => {
+    test.each([
+        ["without network namespaces", { SANDBOX_MACHINES: "nspawn", SANDBOX_NETWORK: "loopback" }, "sandbox: nspawn machines need root and network namespaces (systemd-nspawn, loop devices and ip netns); run the sandbox as root"],
+        ["an unknown kind", { SANDBOX_MACHINES: "qemu" }, "sandbox: SANDBOX_MACHINES must be nspawn or emulated, got qemu"],
+    ])("%s", async (_label, env, line) => {
+        const result = await sandboxCli(["up", "--stack", "refusal", "--config-file", path.join(REPO_ROOT, "Pulumi.dev.yaml")], { env });
+        expect(result.code).toBe(1);
+        expect(result.stderr.trim().split("\n").filter((l) => l.startsWith("sandbox: ") && !l.startsWith("sandbox: installing"))).toEqual([line]);
+        expect(fs.existsSync(sandboxDir("refusal"))).toBe(false);
+    }, 60_000);
+});
 
 onMachines("nspawn machines: the dev stack", () => {
     let sandbox: TestSandbox;
