@@ -1,6 +1,7 @@
 import { execFileSync, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { innermostPid, isAlive, readPid } from "./pids";
 
 /**
  * Members as real machines: each boots the machine image (scripts/tools.sh `path image`, a Debian
@@ -190,12 +191,7 @@ function machineInit(nspawnPid: number): number | undefined {
     const queue = children(nspawnPid);
     while (queue.length) {
         const pid = queue.shift()!;
-        try {
-            const nspid = /^NSpid:\s+(.*)$/m.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"))?.[1].trim().split(/\s+/);
-            if (nspid && nspid.length > 1 && nspid[nspid.length - 1] === "1") return pid;
-        } catch {
-            continue;
-        }
+        if (innermostPid(pid) === 1) return pid;
         queue.push(...children(pid));
     }
     return undefined;
@@ -207,9 +203,9 @@ function machineInit(nspawnPid: number): number | undefined {
  */
 export function currentInit(dir: string): number | undefined {
     const recorded = readPid(path.join(run(dir), "machine.pid"));
-    if (recorded && alive(recorded)) return recorded;
+    if (recorded && isAlive(recorded)) return recorded;
     const instance = readPid(path.join(run(dir), "nspawn.pid"));
-    if (!instance || !alive(instance)) return undefined;
+    if (!instance || !isAlive(instance)) return undefined;
     const init = machineInit(instance);
     if (init) fs.writeFileSync(path.join(run(dir), "machine.pid"), `${init}\n`);
     return init;
@@ -233,12 +229,12 @@ export function execInMachine(initPid: number, command: string[], timeoutMs = 60
  */
 export async function shutdownMachine(dir: string, timeoutMs = 30_000): Promise<void> {
     const pid = readPid(path.join(run(dir), "nspawn.pid"));
-    if (pid && alive(pid)) {
+    if (pid && isAlive(pid)) {
         process.kill(pid, "SIGTERM");
         const deadline = Date.now() + timeoutMs;
-        while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-        if (alive(pid)) process.kill(pid, "SIGKILL");
-        while (alive(pid)) await new Promise((r) => setTimeout(r, 50));
+        while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+        if (isAlive(pid)) process.kill(pid, "SIGKILL");
+        while (isAlive(pid)) await new Promise((r) => setTimeout(r, 50));
     }
     for (const f of ["nspawn.pid", "machine.pid"]) fs.rmSync(path.join(run(dir), f), { force: true });
 }
@@ -272,10 +268,10 @@ export function machineEtcdPid(dir: string): number | undefined {
     if (!init) return undefined;
     const inside = Number(execInMachine(init, ["systemctl", "show", "--property=MainPID", "--value", "etcd.service"]).stdout.trim());
     if (!inside) return undefined;
-    for (const pid of fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+    const machineNamespace = fs.readlinkSync(`/proc/${init}/ns/pid`);
+    for (const pid of fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p)).map(Number)) {
         try {
-            const nspid = /^NSpid:\s+(.*)$/m.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"))?.[1].trim().split(/\s+/);
-            if (nspid && nspid.length > 1 && Number(nspid[nspid.length - 1]) === inside && fs.readlinkSync(`/proc/${pid}/ns/pid`) === fs.readlinkSync(`/proc/${init}/ns/pid`)) return Number(pid);
+            if (innermostPid(pid) === inside && fs.readlinkSync(`/proc/${pid}/ns/pid`) === machineNamespace) return pid;
         } catch {
             // gone meanwhile
         }
@@ -283,31 +279,20 @@ export function machineEtcdPid(dir: string): number | undefined {
     return undefined;
 }
 
-function readPid(file: string): number | undefined {
-    try {
-        const pid = Number(fs.readFileSync(file, "utf8").trim());
-        return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-    } catch {
-        return undefined;
-    }
-}
-
-function alive(pid: number): boolean {
-    try {
-        process.kill(pid, 0);
-        return !/^\S+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, "utf8"));
-    } catch {
-        return false;
-    }
-}
-
 /** The member's instance record, kept beside its machine so a start or a replace boots the same instance. */
+const specFile = (dir: string) => path.join(dir, "instance.json");
+
 export function writeSpec(dir: string, spec: MachineSpec): void {
-    writeFile(path.join(dir, "instance.json"), JSON.stringify(spec, null, 2) + "\n");
+    writeFile(specFile(dir), JSON.stringify(spec, null, 2) + "\n");
 }
 
 export function readSpec(dir: string): MachineSpec {
-    return JSON.parse(fs.readFileSync(path.join(dir, "instance.json"), "utf8")) as MachineSpec;
+    return JSON.parse(fs.readFileSync(specFile(dir), "utf8")) as MachineSpec;
+}
+
+/** True for a member that is an nspawn machine (it has an instance record), false for an emulated one. */
+export function isMachine(dir: string): boolean {
+    return fs.existsSync(specFile(dir));
 }
 
 /**

@@ -2,7 +2,7 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { MachineEnv, MemberState } from "./state";
-import { execInMachine } from "./machines";
+import { execInMachine, isMachine } from "./machines";
 import { isAlive, machinePid, nodeEnv } from "./supervisor";
 
 /**
@@ -36,7 +36,7 @@ export function readOneshotUnit(member: MemberState, unitName: string): { argv: 
 }
 
 export function runUnitOnce(member: MemberState, unitName: string, machineEnv: MachineEnv, timeoutMs = 10 * 60_000): Promise<JobResult> {
-    if (fs.existsSync(path.join(member.dir, "instance.json"))) return Promise.resolve(startUnitOnMachine(member, unitName, timeoutMs));
+    if (isMachine(member.dir)) return Promise.resolve(startUnitOnMachine(member, unitName, timeoutMs));
     const pid = machinePid(member);
     if (!isAlive(pid)) return Promise.resolve({ member: member.name, code: 1, stdout: "", stderr: `the machine of ${member.name} is not running` });
     const unit = readOneshotUnit(member, unitName);

@@ -2,7 +2,8 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { inNamespace } from "./namespaces";
-import { currentInit } from "./machines";
+import { currentInit, isMachine } from "./machines";
+import { isAlive, readPid } from "./pids";
 import { MachineEnv, MemberState } from "./state";
 
 /**
@@ -56,29 +57,11 @@ export function startMachine(member: MemberState, env: MachineEnv): number {
     return child.pid;
 }
 
-function readPid(file: string): number | undefined {
-    try {
-        const pid = Number(fs.readFileSync(file, "utf8").trim());
-        return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-    } catch {
-        return undefined;
-    }
-}
-
-export function isAlive(pid: number | undefined): boolean {
-    if (!pid) return false;
-    try {
-        process.kill(pid, 0);
-        // A zombie is not alive.
-        return !/^\S+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, "utf8"));
-    } catch {
-        return false;
-    }
-}
+export { isAlive } from "./pids";
 
 /** The member's machine: machine.sh's pid, or an nspawn machine's systemd (found again after a reboot). */
 export const machinePid = (m: MemberState) =>
-    fs.existsSync(path.join(m.dir, "instance.json")) ? currentInit(m.dir) : readPid(path.join(m.dir, "run", "machine.pid"));
+    isMachine(m.dir) ? currentInit(m.dir) : readPid(path.join(m.dir, "run", "machine.pid"));
 export const etcdPid = (m: MemberState) => {
     const pid = readPid(path.join(m.dir, "run", "etcd.pid"));
     return isAlive(pid) ? pid : undefined;
