@@ -53,7 +53,10 @@ export function startMachine(member: MemberState, env: MachineEnv): number {
     if (child.pid === undefined) throw new Error(`could not start the machine of ${member.name}`);
     // `ip netns exec` and `unshare` exec in place: this pid is machine.sh's, which writes it again.
     fs.mkdirSync(path.join(member.dir, "run"), { recursive: true });
-    fs.writeFileSync(path.join(member.dir, "run", "machine.pid"), `${child.pid}\n`);
+    // Written whole (a rename): `up` polls this file for liveness while machine.sh rewrites it.
+    const pidFile = path.join(member.dir, "run", "machine.pid");
+    fs.writeFileSync(`${pidFile}.host`, `${child.pid}\n`);
+    fs.renameSync(`${pidFile}.host`, pidFile);
     return child.pid;
 }
 

@@ -16,7 +16,8 @@ member_dir="$1"
 unit="$2"
 run="$member_dir/run"
 mkdir -p "$run"
-echo "$$" >"$run/machine.pid"
+# Written whole (a rename), never truncated in place: the sandbox polls this file for liveness.
+echo "$$" >"$run/machine.pid.tmp" && mv -f "$run/machine.pid.tmp" "$run/machine.pid"
 rm -f "$run/etcd.pid" "$run/etcd.enabled" "$run/bootstrap.done" "$run/bootstrap.failed"
 export SANDBOX_RUN_DIR="$run"
 

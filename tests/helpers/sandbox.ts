@@ -32,6 +32,17 @@ export function testStackFile(base: string, dir: string, version = testEtcdVersi
     return file;
 }
 
+/**
+ * A failed command's stderr with its last "sandbox: " line (the error the CLI printed, after the
+ * members' log tails) first, so that a CI excerpt of the head shows why.
+ */
+function failureFirst(stderr: string): string {
+    const at = stderr.lastIndexOf("\nsandbox: ");
+    if (at < 0) return stderr.slice(-6000);
+    const error = stderr.slice(at + 1, at + 1 + 3000);
+    return `${error}\n--- the output before it:\n${stderr.slice(Math.max(0, at - 6000), Math.max(0, at))}`;
+}
+
 /** A sandbox the test brought up; `down()` in afterAll, always. */
 export class TestSandbox {
     private constructor(
@@ -47,7 +58,7 @@ export class TestSandbox {
             await sandboxCli(["down", "--stack", stack], { env });
             const started = Date.now();
             const result = await sandboxCli(["up", "--stack", stack, "--config-file", testStackFile(baseStackFile, dir)], { env, timeoutMs: 20 * 60_000 });
-            if (result.code !== 0) throw new Error(`sandbox up failed (${result.code}):\n${result.stderr.slice(-6000)}`);
+            if (result.code !== 0) throw new Error(`sandbox up failed (${result.code}): ${failureFirst(result.stderr)}`);
             return new TestSandbox(stack, JSON.parse(result.stdout), Date.now() - started, env);
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });
