@@ -1,7 +1,7 @@
 import { execFileSync, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { innermostPid, isAlive, readPid } from "./pids";
+import { innermostPid, isAlive, readPid, writePid } from "./pids";
 
 /**
  * Members as real machines: each boots the machine image (scripts/tools.sh `path image`, a Debian
@@ -164,12 +164,12 @@ export async function bootMachine(member: MachineSpec, dir: string, loop: string
     fs.closeSync(console);
     child.unref();
     if (child.pid === undefined) throw new Error(`could not start the machine of ${member.name}`);
-    fs.writeFileSync(path.join(run(dir), "nspawn.pid"), `${child.pid}\n`);
+    writePid(path.join(run(dir), "nspawn.pid"), child.pid);
     const deadline = Date.now() + 20_000;
     for (;;) {
         const init = machineInit(child.pid);
         if (init) {
-            fs.writeFileSync(path.join(run(dir), "machine.pid"), `${init}\n`);
+            writePid(path.join(run(dir), "machine.pid"), init);
             return init;
         }
         if (Date.now() > deadline || child.exitCode !== null) throw new Error(`the machine of ${member.name} did not boot; see ${path.join(dir, "console.log")}`);
@@ -207,7 +207,7 @@ export function currentInit(dir: string): number | undefined {
     const instance = readPid(path.join(run(dir), "nspawn.pid"));
     if (!instance || !isAlive(instance)) return undefined;
     const init = machineInit(instance);
-    if (init) fs.writeFileSync(path.join(run(dir), "machine.pid"), `${init}\n`);
+    if (init) writePid(path.join(run(dir), "machine.pid"), init);
     return init;
 }
 

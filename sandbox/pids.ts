@@ -12,6 +12,12 @@ export function readPid(file: string): number | undefined {
     }
 }
 
+/** Records a pid whole (write, then rename): other processes poll these files and must never read one half-written. */
+export function writePid(file: string, pid: number): void {
+    fs.writeFileSync(`${file}.${process.pid}`, `${pid}\n`);
+    fs.renameSync(`${file}.${process.pid}`, file);
+}
+
 export function isAlive(pid: number | undefined): boolean {
     if (!pid) return false;
     try {

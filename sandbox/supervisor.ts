@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { inNamespace } from "./namespaces";
 import { currentInit, isMachine } from "./machines";
-import { isAlive, readPid } from "./pids";
+import { isAlive, readPid, writePid } from "./pids";
 import { MachineEnv, MemberState } from "./state";
 
 /**
@@ -53,10 +53,7 @@ export function startMachine(member: MemberState, env: MachineEnv): number {
     if (child.pid === undefined) throw new Error(`could not start the machine of ${member.name}`);
     // `ip netns exec` and `unshare` exec in place: this pid is machine.sh's, which writes it again.
     fs.mkdirSync(path.join(member.dir, "run"), { recursive: true });
-    // Written whole (a rename): `up` polls this file for liveness while machine.sh rewrites it.
-    const pidFile = path.join(member.dir, "run", "machine.pid");
-    fs.writeFileSync(`${pidFile}.host`, `${child.pid}\n`);
-    fs.renameSync(`${pidFile}.host`, pidFile);
+    writePid(path.join(member.dir, "run", "machine.pid"), child.pid);
     return child.pid;
 }
 
