@@ -7,6 +7,7 @@ import { findBackup, hostAws, ListedBackup, listBackups, SandboxS3, startS3, sto
 import { down, isRunning, up } from "./sandbox";
 import { SANDBOX_ROOT } from "./root";
 import { readState, SandboxState, stackDir } from "./state";
+import { cloudInitOutput, destroyMachine, volumeFile } from "./machines";
 import { stopMachine } from "./supervisor";
 
 /**
@@ -76,8 +77,8 @@ export interface RestoreReport extends SandboxReport {
     restoredFrom: { uri: string; key: string; manifest: string; revision: number | null; size: number; sha256: string; time: string };
     /** Each member's etcd-restore --bootstrap result, from its boot log. */
     restore: Array<Record<string, unknown>>;
-    /** The old cluster's data dirs, moved aside, never deleted. */
-    previousDataDirs: string[];
+    /** The old cluster's data, moved aside, never deleted: each machine's volume image (or emulated member's data dir). */
+    previousData: string[];
 }
 
 /**
@@ -85,7 +86,7 @@ export interface RestoreReport extends SandboxReport {
  * from the snapshot by the path the restoreFrom setting takes (the plan is made with restoreFrom, so
  * every member's user data carries RESTORE_FROM and a new cluster token, and etcd-bootstrap runs
  * etcd-restore --bootstrap before etcd starts). The snapshot is checked before anything stops; the
- * old members' data dirs are moved to .sandbox/<stack>/previous/, and the bucket is kept.
+ * old members' volumes are moved to .sandbox/<stack>/previous/, and the bucket is kept.
  */
 export async function restore(options: RestoreOptions): Promise<RestoreReport> {
     const log = options.log ?? ((line: string) => process.stderr.write(`sandbox: ${line}\n`));
@@ -98,10 +99,14 @@ export async function restore(options: RestoreOptions): Promise<RestoreReport> {
     // Everything the old sandbox holds that a restore must not lose goes outside its directory first.
     const keep = path.join(SANDBOX_ROOT, `.restore-${options.stack}-${Date.now()}`);
     fs.mkdirSync(path.join(keep, "previous"), { recursive: true });
-    await Promise.all(state.members.map((m) => stopMachine(m)));
+    await Promise.all(state.members.map((m) => (state.machines ? destroyMachine(m.dir) : stopMachine(m))));
     stopS3(state.s3);
     fs.renameSync(state.s3.dataDir, path.join(keep, "s3data"));
-    for (const m of state.members.filter((m) => fs.existsSync(m.dataDir))) fs.renameSync(m.dataDir, path.join(keep, "previous", `${m.name}-data`));
+    for (const m of state.members) {
+        // A machine's data is its whole volume (detached above); an emulated member's is its data dir.
+        const [data, kept] = state.machines ? [volumeFile(m.dir), `${m.name}-volume.img`] : [m.dataDir, `${m.name}-data`];
+        if (fs.existsSync(data)) fs.renameSync(data, path.join(keep, "previous", kept));
+    }
     await down(options.stack);
 
     let report: SandboxReport;
@@ -117,8 +122,8 @@ export async function restore(options: RestoreOptions): Promise<RestoreReport> {
     return {
         ...report,
         restoredFrom: { uri: snapshot.uri, key: snapshot.key, manifest: snapshot.manifest, revision: snapshot.revision, size: snapshot.size, sha256: String(manifest.sha256), time: snapshot.time },
-        restore: restored.members.map((m) => restoreResult(m.name, path.join(m.dir, "machine.log"))),
-        previousDataDirs: fs.readdirSync(previous).map((d) => path.join(previous, d)),
+        restore: restored.members.map((m) => restoreResult(m.name, restored.machines ? cloudInitOutput(m.dir) : path.join(m.dir, "machine.log"))),
+        previousData: fs.readdirSync(previous).map((d) => path.join(previous, d)),
     };
 }
 

@@ -108,9 +108,15 @@ export function seedMachine(member: MachineSpec, dir: string, setup: MachineSetu
 const SSM_IN_MACHINE = "/var/lib/sandbox/ssm";
 const METRICS_IN_MACHINE = "/var/lib/sandbox/metrics";
 
+/** The file behind the member's data volume. */
+export const volumeFile = (dir: string) => path.join(dir, "volume.img");
+
+/** What cloud-init's runs of the current instance printed (its output log, read from the machine's layer on the host). */
+export const cloudInitOutput = (dir: string) => path.join(dir, "upper/var/log/cloud-init-output.log");
+
 /** The member's data volume: a loop device over volume.img, made blank on first use. */
 export function attachVolume(dir: string): string {
-    const file = path.join(dir, "volume.img");
+    const file = volumeFile(dir);
     if (!fs.existsSync(file)) {
         fs.writeFileSync(file, "");
         fs.truncateSync(file, VOLUME_BYTES);
@@ -132,7 +138,7 @@ export function detachVolume(dir: string): void {
 /** A brand-new empty volume in place of the old one (the old one is lost, as a deleted EBS volume). */
 export function replaceVolume(dir: string): void {
     detachVolume(dir);
-    fs.rmSync(path.join(dir, "volume.img"), { force: true });
+    fs.rmSync(volumeFile(dir), { force: true });
 }
 
 /**

@@ -261,12 +261,12 @@ export async function memberCommand(
 }
 
 /**
- * nspawn machines when SANDBOX_MACHINES=nspawn says so; they need root and network namespaces.
- * Otherwise the emulated node.
+ * nspawn machines wherever network namespaces can be made (root), the default; they need root and
+ * network namespaces. SANDBOX_MACHINES=emulated, or a host without namespaces, gets the emulated node.
  */
 function machinesMode(mode: NetworkMode): "nspawn" | undefined {
-    const wanted = process.env.SANDBOX_MACHINES;
-    if (!wanted || wanted === "emulated") return undefined;
+    const wanted = process.env.SANDBOX_MACHINES ?? (mode === "netns" ? "nspawn" : "emulated");
+    if (wanted === "emulated") return undefined;
     if (wanted !== "nspawn") throw new Error(`SANDBOX_MACHINES must be nspawn or emulated, got ${wanted}`);
     if (mode !== "netns") throw new Error("nspawn machines need root and network namespaces (systemd-nspawn, loop devices and ip netns); run the sandbox as root");
     return "nspawn";

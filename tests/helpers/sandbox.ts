@@ -4,6 +4,7 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { ETCD_RELEASE_CHECKSUMS } from "../../config/etcdReleases";
 import { SandboxReport } from "../../sandbox/report";
+import { currentInit } from "../../sandbox/machines";
 import { inNamespace } from "../../sandbox/namespaces";
 import { stackDir } from "../../sandbox/state";
 import { testEtcdVersion } from "./etcdBinaries";
@@ -93,9 +94,27 @@ export class TestSandbox {
         return m;
     }
 
-    /** Host path of a file on a member's node, e.g. /etc/etcd/etcd.yaml. */
+    /**
+     * Host path of a file on a member's node, e.g. /etc/etcd/etcd.yaml. On a machine it is the path
+     * through the running machine's root as its own processes see it, its data volume's mount
+     * included, so it follows a reboot or replace.
+     */
     nodeFile(name: string, nodePath: string): string {
-        return path.join(stackDir(this.stack), this.member(name).name, "root", nodePath);
+        const dir = path.join(stackDir(this.stack), this.member(name).name);
+        if (!this.onMachines) return path.join(dir, "root", nodePath);
+        const init = currentInit(dir);
+        if (!init) throw new Error(`the machine of ${name} is not running`);
+        return path.join(`/proc/${init}/root`, nodePath);
+    }
+
+    /** Host path of a file in the member's etcd data dir (on its volume). */
+    dataFile(name: string, ...parts: string[]): string {
+        const dataDir = this.member(name).dataDir;
+        return path.join(this.onMachines ? this.nodeFile(name, dataDir) : dataDir, ...parts);
+    }
+
+    get onMachines(): boolean {
+        return this.report.members.some((m) => m.machine !== undefined);
     }
 
     /** Runs a command inside a member's machine (`sandbox exec`). */
@@ -103,8 +122,12 @@ export class TestSandbox {
         return sandboxCli(["exec", name, "--stack", this.stack, "--", ...command], { env: this.env, timeoutMs });
     }
 
-    machineLog(name: string): string {
-        return fs.readFileSync(path.join(stackDir(this.stack), this.member(name).name, "machine.log"), "utf8");
+    /** What the member's node logged: a machine's journal of every boot (cloud-init's output, the units, etcd). */
+    async machineLog(name: string): Promise<string> {
+        if (!this.onMachines) return fs.readFileSync(path.join(stackDir(this.stack), this.member(name).name, "machine.log"), "utf8");
+        const journal = await this.exec(name, ["journalctl", "--no-pager", "-o", "cat"], 60_000);
+        if (journal.code !== 0) throw new Error(`journalctl on ${name} failed: ${journal.stderr}`);
+        return journal.stdout;
     }
 
     get etcdctlPath(): string {

@@ -81,7 +81,7 @@ describe(`etcd ${version}: the dev stack's three members`, () => {
         for (const m of report.members) {
             expect(m.clientUrl).toBe(`https://${m.ip}:2379`);
             expect(m.pid).toBeGreaterThan(0);
-            expect(fs.existsSync(path.join(m.dataDir, "member"))).toBe(true);
+            expect(fs.existsSync(sandbox.dataFile(m.name, "member"))).toBe(true);
             // `up` prints each member's own health check, as `status` does.
             expect(m.health).toMatchObject({ healthy: true, reason: "" });
         }
@@ -197,7 +197,7 @@ describe(`etcd ${version}: mutual TLS`, () => {
         if (!sandbox.report.namespace) return; // loopback mode: every member shares the host's addresses
         const fromElsewhere = await sandbox.inHub(curl);
         expect(fromElsewhere.stdout).not.toBe("200");
-        expect(sandbox.machineLog("etcd1")).toMatch(/rejected connection on peer endpoint.*does not match/);
+        expect(await sandbox.machineLog("etcd1")).toMatch(/rejected connection on peer endpoint.*does not match/);
     });
 
     it("accepts the admin certificate and each consumer certificate (clientNames)", async () => {
@@ -306,15 +306,19 @@ describe(`etcd ${version}: failures`, () => {
     it("a restarted member rejoins with its data (same member id, writes made while it was down)", async () => {
         const name = "etcd3";
         const before = (await sandbox.memberList()).find((m) => m.name === name)!;
-        const dbFile = path.join(sandbox.member(name).dataDir, "member", "snap", "db");
-        expect(fs.existsSync(dbFile)).toBe(true);
+        // The same file on the volume after the start: its inode, not only its name.
+        const dbInode = () => fs.statSync(sandbox.dataFile(name, "member", "snap", "db")).ino;
+        const inodeBefore = dbInode();
         await sandbox.etcdctl(["put", "/restart/before", "1"]);
 
         expect((await sandbox.cli(["stop", name])).code).toBe(0);
-        const up = sandbox.report.members.filter((m) => m.name !== name).map((m) => m.clientUrl);
-        expect((await sandbox.etcdctl(["put", "/restart/while-down", "2"], { endpoints: up })).code).toBe(0);
-        expect(fs.existsSync(dbFile)).toBe(true);
-        expect((await sandbox.cli(["start", name])).code).toBe(0);
+        try {
+            const up = sandbox.report.members.filter((m) => m.name !== name).map((m) => m.clientUrl);
+            expect((await sandbox.etcdctl(["put", "/restart/while-down", "2"], { endpoints: up })).code).toBe(0);
+        } finally {
+            expect((await sandbox.cli(["start", name])).code).toBe(0);
+        }
+        expect(dbInode()).toBe(inodeBefore);
 
         const own = [sandbox.member(name).clientUrl];
         const value = await waitFor(
@@ -328,7 +332,7 @@ describe(`etcd ${version}: failures`, () => {
         expect(value).toBe("2");
         const after = (await sandbox.memberList()).find((m) => m.name === name)!;
         expect(after.id).toBe(before.id);
-        expect(sandbox.machineLog(name)).not.toMatch(/removing stale member entry/);
+        expect(await sandbox.machineLog(name)).not.toMatch(/removing stale member entry/);
         await waitAllHealthy(60_000);
     });
 

@@ -30,8 +30,8 @@ describe(`etcd ${version}: a five-member stack`, () => {
         expect(list.map((m) => [m.name, m.peerUrl]).sort()).toEqual(planned.sort());
         expect(list.every((m) => m.status === "started")).toBe(true);
         // Every member kept the id of the initial cluster: none was removed and added again.
-        for (const m of sandbox.report.members) expect(sandbox.machineLog(m.name)).not.toMatch(/removing stale member entry|adding this member/);
-        expect(sandbox.machineLog("etcd5")).toMatch(/a cluster exists/);
+        for (const m of sandbox.report.members) expect(await sandbox.machineLog(m.name)).not.toMatch(/removing stale member entry|adding this member/);
+        expect(await sandbox.machineLog("etcd5")).toMatch(/a cluster exists/);
         const status = await sandbox.endpointStatus();
         expect(status).toHaveLength(5);
         expect(new Set(status.map((s) => s.leader)).size).toBe(1);

@@ -2,8 +2,8 @@
  * `npm run sandbox -- backup | backups | restore` on the dev stack's cluster: the members' own
  * etcd-backup.service (as its timer runs it) into the sandbox's real S3 API, and disaster recovery
  * into a new cluster by the restoreFrom path. The etcd release is ETCD_TEST_VERSION (default 3.6.14).
- * Traffic stays in the sandbox's own namespaces (or on loopback); `down` in afterAll removes every
- * process (the S3 server too), namespace and file.
+ * Traffic stays in the sandbox's own namespaces; `down` in afterAll removes every process (the S3
+ * server too), namespace, mount, loop device and file.
  */
 import * as crypto from "crypto";
 import * as fs from "fs";
@@ -14,6 +14,7 @@ import { readState, stackDir } from "../../sandbox/state";
 import { awsCli, hostAws } from "../../sandbox/s3";
 import { testEtcdVersion } from "../helpers/etcdBinaries";
 import { testStackFile, TestSandbox } from "../helpers/sandbox";
+import { run } from "../helpers/processes";
 import { REPO_ROOT } from "../helpers/repo";
 
 const STACK = "it-backup";
@@ -59,6 +60,21 @@ async function values(prefix: string): Promise<Record<string, string>> {
     const out: Record<string, string> = {};
     for (let i = 0; i + 1 < lines.length; i += 2) out[lines[i]] = lines[i + 1];
     return out;
+}
+
+/** The files of that name on a volume image, mounted read-only for the look (and always unmounted). */
+async function filesOnVolume(image: string, name: string): Promise<string[]> {
+    const mountPoint = fs.mkdtempSync(path.join(tmp, "volume-"));
+    // norecovery: read-only XFS without replaying a log (a volume is left as its machine left it).
+    const mounted = await run("mount", ["-o", "loop,ro,norecovery", image, mountPoint]);
+    if (mounted.code !== 0) throw new Error(`cannot mount ${image}: ${mounted.stderr}`);
+    try {
+        const found = await run("find", [mountPoint, "-name", name, "-type", "f"]);
+        return found.stdout.trim().split("\n").filter(Boolean);
+    } finally {
+        await run("umount", [mountPoint]);
+        fs.rmdirSync(mountPoint);
+    }
 }
 
 let first: BackupReport;
@@ -140,9 +156,9 @@ describe(`etcd ${version}: sandbox restore`, () => {
         const header = await sandbox.etcdctl(["get", "/app/key-0", "-w", "json"]);
         expect(Number(JSON.parse(header.stdout).header.revision)).toBeGreaterThanOrEqual(first.snapshot!.revision);
 
-        // The old members' data dirs are moved aside, not deleted; the bucket kept both backups.
-        expect(restored.previousDataDirs.map((d) => path.basename(d)).sort()).toEqual(restored.members.map((m) => `${m.name}-data`).sort());
-        for (const dir of restored.previousDataDirs) expect(fs.existsSync(path.join(dir, "member", "snap", "db"))).toBe(true);
+        // The old members' volumes are moved aside, not deleted, with etcd's data on them; the bucket kept both backups.
+        expect(restored.previousData.map((d) => path.basename(d)).sort()).toEqual(restored.members.map((m) => `${m.name}-volume.img`).sort());
+        for (const image of restored.previousData) expect(await filesOnVolume(image, "db")).toEqual([expect.stringMatching(/member\/snap\/db$/)]);
         const listed = JSON.parse((await sandbox.cli(["backups"])).stdout) as Array<{ uri: string }>;
         expect(listed.map((b) => b.uri)).toEqual([second.snapshot!.uri, first.snapshot!.uri]);
 

@@ -7,7 +7,6 @@
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { stackDir } from "../../sandbox/state";
 import { testEtcdVersion } from "../helpers/etcdBinaries";
 import { TestSandbox } from "../helpers/sandbox";
 import { REPO_ROOT } from "../helpers/repo";
@@ -50,15 +49,18 @@ describe(`etcd ${version}: the etcdkeeper UI's certificate on the sandbox`, () =
         expect((await sandbox.etcdctl(["get", "/written/by-keeper", "--print-value-only"])).stdout.trim()).toBe("k");
     });
 
-    it("would run the pinned image on the member's loopback with the certificate directory read-only", () => {
+    it("has the pinned image's unit as systemd parsed it: the member's loopback, the certificate directory read-only", async () => {
         for (const m of sandbox.report.members) {
-            const argv = fs.readFileSync(path.join(stackDir(STACK), m.name, "run", "etcdkeeper.argv"), "utf8").trim().split("\n");
+            // systemd's own reading of the rendered unit: argv[]= holds the arguments it would exec.
+            const shown = await sandbox.exec(m.name, ["systemctl", "show", "--property=ExecStart", "--value", "etcdkeeper.service"]);
+            const argv = /argv\[\]=(.*?) ;/.exec(shown.stdout)?.[1].split(" ") ?? [];
             const after = (flag: string) => argv.filter((_, i) => argv[i - 1] === flag);
             expect(argv.slice(0, 2)).toEqual(["/usr/bin/docker", "run"]);
             expect(after("--publish")).toEqual(["127.0.0.1:8888:8080"]);
             expect(after("--volume")).toEqual(["/etc/ssl/etcd/ssl/keeper:/certs:ro"]);
             expect(argv).toEqual(expect.arrayContaining(["--read-only", "evildecay/etcdkeeper:v0.7.6", "-usetls"]));
-            expect(sandbox.machineLog(m.name)).toContain("the UI container is not run");
+            // The image has no Docker and no dnf: the real etcd-keeper-start fails, and etcd runs regardless.
+            expect(await sandbox.machineLog(m.name)).toContain("WARNING: the etcdkeeper UI did not start; etcd runs");
         }
     });
 });
