@@ -18,18 +18,41 @@ fi
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
+retry_seconds="${FETCH_SCRIPTS_RETRY_SECONDS:-3}"
+
+# BACKUP_S3_ENDPOINT: another S3 endpoint, as the backup scripts take it (etcd-backup-common).
+endpoint=()
+if [[ -n "${BACKUP_S3_ENDPOINT:-}" ]]; then endpoint=(--endpoint-url "$BACKUP_S3_ENDPOINT"); fi
+
+# One object, retried: S3 or the instance's credentials may not answer at first boot.
+fetch() { # name
+  local try
+  for try in 1 2 3 4 5; do
+    if aws s3 cp --only-show-errors --region "$AWS_REGION" "${endpoint[@]}" "$BACKUP_SCRIPTS_S3/$1" "$work/$1"; then
+      return 0
+    fi
+    log "fetching $1 failed (attempt $try of 5)"
+    if ((try < 5)); then sleep $((try * retry_seconds)); fi
+  done
+  return 1
+}
+
 IFS=',' read -r -a entries <<<"$BACKUP_SCRIPTS_SHA256"
+# All at once: each AWS CLI call costs a second or two of start-up, and the boot waits for them.
+# (One recursive copy would need s3:ListBucket on the prefix, which the members do not have.)
+pids=()
+for entry in "${entries[@]}"; do
+  fetch "${entry%%=*}" &
+  pids+=("$!")
+done
+failed=0
+for pid in "${pids[@]}"; do
+  wait "$pid" || failed=1
+done
+((failed == 0)) || { log "a script could not be fetched from $BACKUP_SCRIPTS_S3; nothing installed"; exit 1; }
 for entry in "${entries[@]}"; do
   name="${entry%%=*}"
   sum="${entry#*=}"
-  for try in 1 2 3 4 5; do
-    if aws s3 cp --only-show-errors --region "$AWS_REGION" "$BACKUP_SCRIPTS_S3/$name" "$work/$name"; then
-      break
-    fi
-    log "fetching $name failed (attempt $try of 5)"
-    if ((try == 5)); then exit 1; fi
-    sleep $((try * 3))
-  done
   echo "$sum  $work/$name" | sha256sum -c --quiet - || { log "$name does not match its sha256 $sum; nothing installed"; exit 1; }
 done
 for entry in "${entries[@]}"; do

