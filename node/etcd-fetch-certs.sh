@@ -56,13 +56,25 @@ get_parameter() { # name output-file
 }
 
 # Read everything first, then swap the changed files in quick succession, so a certificate and its
-# key are replaced together.
-changed=()
+# key are replaced together. The reads run at once: each AWS CLI call costs a second or two of
+# start-up, and the boot waits for them.
+pids=()
 for spec in "${files[@]}"; do
-  IFS='|' read -r name dest mode owner marker <<<"$spec"
+  IFS='|' read -r name dest _ <<<"$spec"
   tmp="$(mktemp "$(dirname "$dest")/.fetch.XXXXXX")"
   temps+=("$tmp")
-  get_parameter "$name" "$tmp" || fail "cannot read SSM parameter $name"
+  get_parameter "$name" "$tmp" &
+  pids+=("$!")
+done
+unread=""
+for i in "${!pids[@]}"; do
+  wait "${pids[i]}" || unread="${unread:-${files[i]%%|*}}"
+done
+[[ -z "$unread" ]] || fail "cannot read SSM parameter $unread"
+changed=()
+for i in "${!files[@]}"; do
+  IFS='|' read -r name dest mode owner marker <<<"${files[i]}"
+  tmp="${temps[i]}"
   grep -q -e "-----BEGIN .*$marker-----" "$tmp" || fail "SSM parameter $name does not hold a PEM $marker"
   if [[ -f "$dest" ]] && cmp -s "$tmp" "$dest"; then
     continue

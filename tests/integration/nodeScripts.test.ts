@@ -184,6 +184,15 @@ describe("etcd-fetch-certs", () => {
         expect(bad.code).not.toBe(0);
         expect(bad.stderr).toContain("does not hold a PEM");
         expect(fs.readFileSync(`${ssl}/node-etcd1-key.pem`, "utf8")).toBe(pem("PRIVATE KEY", "node-key"));
+
+        // The parameters are read at once; one that cannot be read is named, and nothing changes or is left behind.
+        put("/etcd/it/test/main/members/etcd1/node-key.pem", pem("PRIVATE KEY", "node-key-renewed"));
+        fs.rmSync(`${store}/etcd/it/test/main/members/etcd1/member.pem`);
+        const unreadable = await run(script, [], { env });
+        expect(unreadable.code).not.toBe(0);
+        expect(unreadable.stderr).toContain("cannot read SSM parameter /etcd/it/test/main/members/etcd1/member.pem");
+        expect(fs.readFileSync(`${ssl}/node-etcd1-key.pem`, "utf8")).toBe(pem("PRIVATE KEY", "node-key"));
+        expect(fs.readdirSync(ssl).filter((f) => f.startsWith("."))).toEqual([]);
     });
 });
 
