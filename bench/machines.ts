@@ -4,7 +4,7 @@ import * as os from "os";
 import * as path from "path";
 
 /**
- * What the sandbox's nspawn machines cost on this machine: the machine image build (optional: it
+ * What the sandbox's machines cost on this machine: the machine image build (optional: it
  * takes minutes), `sandbox up` of the dev stack to healthy with the image cached, and each
  * lifecycle verb to healthy. Every step runs the real CLI as a user would.
  */
@@ -28,7 +28,7 @@ function timed(step: string, argv: string[], env: Record<string, string>, log: (
 }
 
 export function benchMachines(options: { runs: number; image: boolean; log: (line: string) => void }): MachinesResult[] {
-    const env = { SANDBOX_MACHINES: "nspawn" };
+    const env: Record<string, string> = {};
     const sandbox = (args: string[]) => [TSX, path.join(REPO, "sandbox", "cli.ts"), ...args, "--stack", STACK, "--config-file", path.join(REPO, "Pulumi.dev.yaml")];
     const results: MachinesResult[] = [];
     if (options.image) {

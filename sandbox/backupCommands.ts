@@ -7,8 +7,7 @@ import { findBackup, hostAws, ListedBackup, listBackups, SandboxS3, startS3, sto
 import { down, isRunning, up } from "./sandbox";
 import { SANDBOX_ROOT } from "./root";
 import { readState, SandboxState, stackDir } from "./state";
-import { cloudInitOutput, destroyMachine, volumeFile } from "./machines";
-import { stopMachine } from "./supervisor";
+import { cloudInitOutput, destroyMachine, METRICS_FILE, volumeFile } from "./machines";
 
 /**
  * `sandbox backup`, `backups` and `restore`: the backup job and disaster recovery of the stack, run
@@ -37,9 +36,9 @@ function backupState(stack: string): SandboxState & { s3: SandboxS3 } {
 export async function backupNow(stack: string): Promise<BackupReport> {
     const state = backupState(stack);
     if (!isRunning(state)) throw new Error(`the sandbox of ${stack} is not running; run \`npm run sandbox -- up --stack ${stack}\``);
-    const metricsFile = state.machineEnv.metricsFile;
+    const metricsFile = path.join(state.machineSetup.metricsDir, METRICS_FILE);
     const before = readLines(metricsFile).length;
-    const results: JobResult[] = await Promise.all(state.members.map((m) => runUnitOnce(m, BACKUP_SERVICE, state.machineEnv)));
+    const results: JobResult[] = await Promise.all(state.members.map((m) => runUnitOnce(m, BACKUP_SERVICE)));
     const uploads = results.filter((r) => r.code === 0 && lastJsonLine(r.stdout));
     const members = results.map((r) => ({
         name: r.member,
@@ -77,7 +76,7 @@ export interface RestoreReport extends SandboxReport {
     restoredFrom: { uri: string; key: string; manifest: string; revision: number | null; size: number; sha256: string; time: string };
     /** Each member's etcd-restore --bootstrap result, from its boot log. */
     restore: Array<Record<string, unknown>>;
-    /** The old cluster's data, moved aside, never deleted: each machine's volume image (or emulated member's data dir). */
+    /** The old cluster's data, moved aside, never deleted: each member's volume image. */
     previousData: string[];
 }
 
@@ -99,14 +98,11 @@ export async function restore(options: RestoreOptions): Promise<RestoreReport> {
     // Everything the old sandbox holds that a restore must not lose goes outside its directory first.
     const keep = path.join(SANDBOX_ROOT, `.restore-${options.stack}-${Date.now()}`);
     fs.mkdirSync(path.join(keep, "previous"), { recursive: true });
-    await Promise.all(state.members.map((m) => (state.machines ? destroyMachine(m.dir) : stopMachine(m))));
+    await Promise.all(state.members.map((m) => destroyMachine(m.dir)));
     stopS3(state.s3);
     fs.renameSync(state.s3.dataDir, path.join(keep, "s3data"));
-    for (const m of state.members) {
-        // A machine's data is its whole volume (detached above); an emulated member's is its data dir.
-        const [data, kept] = state.machines ? [volumeFile(m.dir), `${m.name}-volume.img`] : [m.dataDir, `${m.name}-data`];
-        if (fs.existsSync(data)) fs.renameSync(data, path.join(keep, "previous", kept));
-    }
+    // A member's data is its whole volume (detached above).
+    for (const m of state.members.filter((m) => fs.existsSync(volumeFile(m.dir)))) fs.renameSync(volumeFile(m.dir), path.join(keep, "previous", `${m.name}-volume.img`));
     await down(options.stack);
 
     let report: SandboxReport;
@@ -122,7 +118,7 @@ export async function restore(options: RestoreOptions): Promise<RestoreReport> {
     return {
         ...report,
         restoredFrom: { uri: snapshot.uri, key: snapshot.key, manifest: snapshot.manifest, revision: snapshot.revision, size: snapshot.size, sha256: String(manifest.sha256), time: snapshot.time },
-        restore: restored.members.map((m) => restoreResult(m.name, restored.machines ? cloudInitOutput(m.dir) : path.join(m.dir, "machine.log"))),
+        restore: restored.members.map((m) => restoreResult(m.name, cloudInitOutput(m.dir))),
         previousData: fs.readdirSync(previous).map((d) => path.join(previous, d)),
     };
 }
@@ -141,11 +137,11 @@ function readManifest(s3: SandboxS3, backup: ListedBackup): Record<string, unkno
 }
 
 /** The JSON line etcd-restore printed at boot (restored, or why not). */
-function restoreResult(member: string, machineLog: string): Record<string, unknown> {
-    const line = readLines(machineLog)
+function restoreResult(member: string, bootLog: string): Record<string, unknown> {
+    const line = readLines(bootLog)
         .filter((l) => l.startsWith('{"restored":'))
         .pop();
-    return line ? (JSON.parse(line) as Record<string, unknown>) : { member, restored: false, reason: "etcd-restore printed no result (see machine.log)" };
+    return line ? (JSON.parse(line) as Record<string, unknown>) : { member, restored: false, reason: `etcd-restore printed no result (see ${bootLog})` };
 }
 
 function readLines(file: string): string[] {

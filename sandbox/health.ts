@@ -1,5 +1,6 @@
 import { spawn } from "child_process";
-import { isAlive, machinePid } from "./supervisor";
+import { inMachine, machinePid } from "./machines";
+import { isAlive } from "./pids";
 import { MemberState } from "./state";
 
 /** The one-line JSON summary node/etcd-health prints. */
@@ -17,20 +18,17 @@ export interface NodeHealth {
 
 /**
  * Runs the member's own installed health check (NODE_HEALTH_COMMAND, /usr/local/sbin/etcd-health)
- * on the member, in its mount and network namespaces, with no arguments: what the stack's health
- * gate runs on the instance through SSM.
+ * inside the member's machine, with no arguments: what the stack's health gate runs on the instance
+ * through SSM.
  */
 export function nodeHealth(member: MemberState, timeoutMs = 30_000): Promise<NodeHealth> {
     const pid = machinePid(member);
     if (!isAlive(pid)) {
         return Promise.resolve(unhealthy(member, `the machine of ${member.name} is not running`));
     }
-    const argv = ["nsenter", "-t", String(pid), "-m", ...(member.namespace ? ["-n"] : []), "--", member.healthCommand];
+    const argv = inMachine(pid!, [member.healthCommand]);
     return new Promise((resolve) => {
-        const child = spawn(argv[0], argv.slice(1), {
-            env: { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", LANG: "C.UTF-8" },
-            stdio: ["ignore", "pipe", "pipe"],
-        });
+        const child = spawn(argv[0], argv.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
         let stdout = "";
         let stderr = "";
         child.stdout.on("data", (d) => (stdout += d));

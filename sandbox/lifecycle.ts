@@ -28,7 +28,6 @@ export interface LifecycleResult {
 
 export async function lifecycle(state: SandboxState, member: MemberState, verb: LifecycleVerb, options: { newVolume?: boolean; timeoutMs?: number } = {}): Promise<LifecycleResult> {
     const setup = state.machineSetup;
-    if (!state.machines || !setup) throw new Error(`${verb} needs nspawn machines (SANDBOX_MACHINES=nspawn)`);
     const started = Date.now();
     const timeoutMs = options.timeoutMs ?? 180_000;
     const spec = readSpec(member.dir);

@@ -97,7 +97,7 @@ export function seedMachine(member: MachineSpec, dir: string, setup: MachineSetu
     writeFile(path.join(root, "usr/local/bin/aws"), fs.readFileSync(setup.awsStandIn, "utf8"), 0o755);
     const settings = [
         `SANDBOX_SSM_DIR=${SSM_IN_MACHINE}`,
-        `SANDBOX_METRICS_FILE=${METRICS_IN_MACHINE}/cloudwatch-metrics.jsonl`,
+        `SANDBOX_METRICS_FILE=${METRICS_IN_MACHINE}/${METRICS_FILE}`,
         ...(setup.s3Endpoint ? [`SANDBOX_S3_ENDPOINT=${setup.s3Endpoint}`, "SANDBOX_AWS_CLI=/usr/bin/aws"] : []),
     ];
     writeFile(path.join(root, "etc/sandbox/aws.env"), settings.join("\n") + "\n");
@@ -107,6 +107,8 @@ export function seedMachine(member: MachineSpec, dir: string, setup: MachineSetu
 
 const SSM_IN_MACHINE = "/var/lib/sandbox/ssm";
 const METRICS_IN_MACHINE = "/var/lib/sandbox/metrics";
+/** The sandbox's CloudWatch: the aws stand-in appends each metric put as a JSON line, in MachineSetup.metricsDir. */
+export const METRICS_FILE = "cloudwatch-metrics.jsonl";
 
 /** The file behind the member's data volume. */
 export const volumeFile = (dir: string) => path.join(dir, "volume.img");
@@ -229,6 +231,23 @@ export function execInMachine(initPid: number, command: string[], timeoutMs = 60
     return { code: result.status ?? 1, stdout: result.stdout ?? "", stderr: result.stderr ?? result.error?.message ?? "" };
 }
 
+/** execInMachine without blocking: several machines' commands run at the same time. */
+export function execInMachineAsync(initPid: number, command: string[], timeoutMs = 60_000): Promise<{ code: number; stdout: string; stderr: string }> {
+    const argv = inMachine(initPid, command);
+    return new Promise((resolve) => {
+        const child = spawn(argv[0], argv.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (d) => (stdout += d));
+        child.stderr.on("data", (d) => (stderr += d));
+        const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+        child.on("close", (code, signal) => {
+            clearTimeout(timer);
+            resolve({ code: code ?? 1, stdout, stderr: signal ? `${stderr}killed by ${signal} after ${timeoutMs / 1000}s\n` : stderr });
+        });
+    });
+}
+
 /**
  * Shuts the machine down as `poweroff` does (SIGTERM to nspawn makes the machine's systemd halt),
  * then waits; whatever is left after the timeout is killed. Idempotent.
@@ -255,6 +274,9 @@ export async function destroyMachine(dir: string): Promise<void> {
     }
     detachVolume(dir);
 }
+
+/** The member's machine: its systemd's pid on the host (found again after a reboot), undefined when it is not running. */
+export const machinePid = (member: { dir: string }) => currentInit(member.dir);
 
 export function machineRunning(dir: string): boolean {
     return currentInit(dir) !== undefined;

@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from "child_process";
 import { createHash } from "crypto";
-import { HUB_ADDRESS, NetworkMode } from "./addresses";
+import { HUB_ADDRESS } from "./addresses";
 import { SANDBOX_ROOT } from "./root";
 
 /**
@@ -18,20 +18,20 @@ function ip(args: string[], allowFailure = false): string {
     return result.stdout ?? "";
 }
 
-/** netns when root can make namespaces (or SANDBOX_NETWORK says so), else loopback. */
-export function networkMode(): NetworkMode {
-    const forced = process.env.SANDBOX_NETWORK;
-    if (forced === "netns" || forced === "loopback") return forced;
-    if (forced) throw new Error(`SANDBOX_NETWORK must be netns or loopback, got ${forced}`);
-    if (process.getuid?.() !== 0) return "loopback";
+/**
+ * The sandbox's machines need root: systemd-nspawn, loop devices and network namespaces. Refuses in
+ * one line, naming the fix, where they cannot be made.
+ */
+export function requireNamespaces(): void {
+    const refusal = "the sandbox's machines need root and network namespaces (systemd-nspawn, loop devices and ip netns); run the sandbox as root";
+    if (process.getuid?.() !== 0) throw new Error(refusal);
     const probe = `etcdsbx-probe-${process.pid}`;
     try {
         ip(["netns", "add", probe]);
         ip(["netns", "del", probe]);
-        return "netns";
-    } catch {
+    } catch (error) {
         ip(["netns", "del", probe], true);
-        return "loopback";
+        throw new Error(`${refusal}: ${error instanceof Error ? error.message : String(error)}`);
     }
 }
 
@@ -95,9 +95,9 @@ export function setMemberLink(hub: string, member: string, up: boolean): void {
     ip(["-n", hub, "link", "set", hubLink(member), up ? "up" : "down"]);
 }
 
-/** argv prefix that runs a command in a namespace (empty without one). */
-export function inNamespace(namespace: string | undefined): string[] {
-    return namespace ? ["ip", "netns", "exec", namespace] : [];
+/** argv prefix that runs a command in a namespace. */
+export function inNamespace(namespace: string): string[] {
+    return ["ip", "netns", "exec", namespace];
 }
 
 export function pidsIn(namespace: string): number[] {

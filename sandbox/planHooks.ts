@@ -1,5 +1,4 @@
 import { StateHook } from "../tools/mockRuntime";
-import { addressHook, NetworkMode } from "./addresses";
 import { generatePrivateKey } from "./realTls";
 import { TlsBridge } from "./tlsBridge";
 
@@ -18,16 +17,13 @@ export function plain(value: unknown): any {
 }
 
 /**
- * The provider outputs the sandbox makes real: addresses that exist on this machine and keys and
- * certificates made from each @pulumi/tls resource's own inputs.
+ * The provider outputs the sandbox makes real: keys and certificates made from each @pulumi/tls
+ * resource's own inputs. (The plan's own addresses are kept: each member's namespace holds its own.)
  */
-export function sandboxStateHook(mode: NetworkMode, stack: string, tls: TlsBridge): StateHook {
-    const address = addressHook(mode, stack);
-    return (type, name, rawInputs) => {
+export function sandboxStateHook(tls: TlsBridge): StateHook {
+    return (type, _name, rawInputs) => {
         const inputs = plain(rawInputs);
         switch (type) {
-            case "aws:ec2/networkInterface:NetworkInterface":
-                return address(type, name, inputs);
             case "tls:index/privateKey:PrivateKey":
                 return { ...generatePrivateKey(inputs) };
             case "tls:index/selfSignedCert:SelfSignedCert":

@@ -1,7 +1,6 @@
 import { NodeHealth } from "./health";
 import { inNamespace } from "./namespaces";
 import { SandboxState } from "./state";
-import { etcdPid } from "./supervisor";
 import { machineBootId, machineEtcdPid } from "./machines";
 
 export interface MemberReport {
@@ -11,19 +10,21 @@ export interface MemberReport {
     peerUrl: string;
     /** etcd's pid (on the host), null while it is not running. */
     pid: number | null;
-    /** nspawn machines: the machine's name and the id of its current boot (new after a reboot or replace). */
-    machine?: string;
+    /** The machine's name and the id of its current boot (new after a reboot or replace; absent while it is stopped). */
+    machine: string;
     bootId?: string;
+    /** The etcd data dir on the machine (on its volume). */
     dataDir: string;
-    namespace?: string;
+    /** The member's network namespace (its machine's). */
+    namespace: string;
     health?: { healthy: boolean; leader: string; reason: string };
 }
 
 /** The one JSON document `up` and `status` print. */
 export interface SandboxReport {
     stack: string;
-    network: SandboxState["network"];
-    namespace?: string;
+    /** The hub namespace, where clients run. */
+    namespace: string;
     etcdVersion: string;
     initialCluster: string;
     clusterToken: string;
@@ -40,8 +41,7 @@ export interface SandboxReport {
 export function report(state: SandboxState, health?: Map<string, NodeHealth>): SandboxReport {
     return {
         stack: state.stack,
-        network: state.network,
-        ...(state.hubNamespace ? { namespace: state.hubNamespace } : {}),
+        namespace: state.hubNamespace,
         etcdVersion: state.etcdVersion,
         initialCluster: state.initialCluster,
         clusterToken: state.clusterToken,
@@ -53,10 +53,11 @@ export function report(state: SandboxState, health?: Map<string, NodeHealth>): S
                 ip: m.ip,
                 clientUrl: m.clientUrl,
                 peerUrl: m.peerUrl,
-                pid: (state.machines ? machineEtcdPid(m.dir) : etcdPid(m)) ?? null,
-                ...(state.machines ? { machine: m.namespace, bootId: machineBootId(m.dir) } : {}),
+                pid: machineEtcdPid(m.dir) ?? null,
+                machine: m.namespace,
+                bootId: machineBootId(m.dir),
                 dataDir: m.dataDir,
-                ...(m.namespace ? { namespace: m.namespace } : {}),
+                namespace: m.namespace,
                 ...(h ? { health: { healthy: h.healthy, leader: h.leader, reason: h.reason } } : {}),
             };
         }),

@@ -1,16 +1,15 @@
 import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { HUB_ADDRESS, loopbackBlock, NetworkMode } from "./addresses";
+import { HUB_ADDRESS } from "./addresses";
 import { toolPath } from "../tools/toolchain";
 import { inNamespace } from "./namespaces";
-import { SANDBOX_ROOT } from "./root";
 
 /**
  * The sandbox's S3: a real S3 API (scripts/s3-test-server.sh, gofakes3 with its bolt store) holding
  * the stack's backup bucket, reached by the members through the aws stand-in and by the host through
- * the real AWS CLI. In netns mode it listens on the hub's bridge address inside the sandbox's own
- * hub namespace (the members' only way out); in loopback mode on 127.0.<block>.100. Its objects live
+ * the real AWS CLI. It listens on the hub's bridge address inside the sandbox's own hub namespace
+ * (the members' only way out). Its objects live
  * in .sandbox/<stack>/s3data/s3.db, so they outlive a restart of the server and a `restore`.
  */
 
@@ -26,13 +25,11 @@ export interface SandboxS3 {
     prefix: string;
     /** The server's store, log and pid. */
     dataDir: string;
-    /** Namespace the server and host-side clients run in (netns mode). */
-    namespace?: string;
+    /** Namespace the server and host-side clients run in (the hub). */
+    namespace: string;
 }
 
-export function s3Address(mode: NetworkMode, stack: string): string {
-    return mode === "netns" ? `${HUB_ADDRESS}:${PORT}` : `127.0.${loopbackBlock(stack, SANDBOX_ROOT)}.100:${PORT}`;
-}
+export const S3_ADDRESS = `${HUB_ADDRESS}:${PORT}`;
 
 /** The real AWS CLI on this host: SANDBOX_AWS_CLI, Debian's /usr/bin/aws, or the first on PATH. */
 export function awsCli(): string {

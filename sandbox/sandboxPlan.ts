@@ -2,7 +2,6 @@ import * as YAML from "yaml";
 import { decodeUserData, decodeWriteFiles } from "../tools/memberFiles";
 import { runPlan } from "../tools/planRunner";
 import { StackSettings } from "../tools/stackFile";
-import { NetworkMode } from "./addresses";
 import { plain, sandboxStateHook } from "./planHooks";
 import { TlsBridge } from "./tlsBridge";
 
@@ -17,13 +16,10 @@ export interface NodeFile {
 export interface PlannedMember {
     name: string;
     ip: string;
+    /** The files its user data writes (the sandbox reads settings from them; the machine gets the user data itself). */
     files: NodeFile[];
-    /** cloud-init's runcmd entries, each an argv. */
-    runcmd: string[][];
     /** member.env as key -> value. */
     env: Record<string, string>;
-    /** System users cloud-init creates (name and home). */
-    users: Array<{ name: string; home: string }>;
     /** The plan's instance id: a machine's cloud-init instance-id. */
     instanceId: string;
     /** The instance's user data exactly as EC2 receives it (gzip included), base64. */
@@ -50,10 +46,10 @@ export interface SandboxPlan {
 }
 
 /** Runs index.ts for the stack under the mock runtime with real addresses and real TLS. One per process. */
-export async function planSandbox(settings: StackSettings, mode: NetworkMode): Promise<SandboxPlan> {
+export async function planSandbox(settings: StackSettings): Promise<SandboxPlan> {
     const tls = new TlsBridge();
     try {
-        const plan = await runPlan(settings, sandboxStateHook(mode, settings.stack, tls));
+        const plan = await runPlan(settings, sandboxStateHook(tls));
         const out = plan.rawOutputs as Record<string, any>;
         const parameters: SandboxPlan["parameters"] = {};
         for (const r of plan.resources.filter((r) => r.type === "aws:ssm/parameter:Parameter")) {
@@ -104,12 +100,8 @@ function plannedMember(inputs: Record<string, unknown>, ips: Map<string, string>
     const env = parseMemberEnv(envFile.content);
     const name = env.MEMBER_NAME;
     if (ips.get(name) !== env.MEMBER_IP) throw new Error(`member ${name}: member.env has ${env.MEMBER_IP}, the plan ${ips.get(name)}`);
-    const runcmd = (document.runcmd ?? []).map((c: string | string[]) => (Array.isArray(c) ? c : ["sh", "-c", c]));
-    const users = (document.users ?? [])
-        .filter((u: unknown): u is { name: string; homedir?: string } => typeof u === "object" && u !== null)
-        .map((u: { name: string; homedir?: string }) => ({ name: u.name, home: u.homedir ?? `/home/${u.name}` }));
     const userDataBase64 = typeof inputs.userDataBase64 === "string" ? inputs.userDataBase64 : Buffer.from(userData).toString("base64");
-    return { name, ip: env.MEMBER_IP, files, runcmd, env, users, instanceId, userDataBase64 };
+    return { name, ip: env.MEMBER_IP, files, env, instanceId, userDataBase64 };
 }
 
 /** member.env's `KEY='value'` lines (single-quoted, `'\''` for a quote), as bash reads them. */

@@ -10,12 +10,11 @@
 # Anything else fails loudly.
 set -euo pipefail
 
-# On a machine (sandbox/machines.ts) the settings come with the machine, as AWS's come with the
+# The settings come with the machine (sandbox/machines.ts seeds them), as AWS's come with the
 # instance: nothing the caller's environment says can point it elsewhere.
-if [[ -f /etc/sandbox/aws.env ]]; then
-  # shellcheck source=/dev/null
-  source /etc/sandbox/aws.env
-fi
+[[ -f /etc/sandbox/aws.env ]] || { echo "aws (sandbox stand-in): /etc/sandbox/aws.env is missing: this is not a sandbox machine" >&2; exit 255; }
+# shellcheck source=/dev/null
+source /etc/sandbox/aws.env
 
 # Global options may come before the service (`aws --region R s3 cp ...`).
 argv=("$@")

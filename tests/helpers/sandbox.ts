@@ -75,11 +75,9 @@ export class TestSandbox {
         const result = await this.cli(["down"], 120_000);
         if (result.code !== 0) throw new Error(`sandbox down failed: ${result.stderr}`);
         const left = this.report.members.filter((m) => m.pid && fs.existsSync(`/proc/${m.pid}`)).map((m) => `${m.name} (pid ${m.pid})`);
-        if (this.report.namespace) {
-            const namespaces = (await run("ip", ["netns", "list"])).stdout;
-            const ours = (name: string) => name === this.report.namespace || name.startsWith(`${this.report.namespace}-`);
-            left.push(...namespaces.split("\n").map((l) => l.split(" ")[0]).filter(ours));
-        }
+        const namespaces = (await run("ip", ["netns", "list"])).stdout;
+        const ours = (name: string) => name === this.report.namespace || name.startsWith(`${this.report.namespace}-`);
+        left.push(...namespaces.split("\n").map((l) => l.split(" ")[0]).filter(ours));
         if (fs.existsSync(stackDir(this.stack))) left.push(stackDir(this.stack));
         // Machines: their overlay roots and their volumes' loop devices.
         const ofStack = (line: string) => line.includes(`${stackDir(this.stack)}/`);
@@ -95,26 +93,19 @@ export class TestSandbox {
     }
 
     /**
-     * Host path of a file on a member's node, e.g. /etc/etcd/etcd.yaml. On a machine it is the path
-     * through the running machine's root as its own processes see it, its data volume's mount
-     * included, so it follows a reboot or replace.
+     * Host path of a file on a member's node, e.g. /etc/etcd/etcd.yaml: the path through the running
+     * machine's root as its own processes see it, its data volume's mount included, so it follows a
+     * reboot or replace. (An absolute symlink in it resolves on the host: read its target instead.)
      */
     nodeFile(name: string, nodePath: string): string {
-        const dir = path.join(stackDir(this.stack), this.member(name).name);
-        if (!this.onMachines) return path.join(dir, "root", nodePath);
-        const init = currentInit(dir);
+        const init = currentInit(path.join(stackDir(this.stack), this.member(name).name));
         if (!init) throw new Error(`the machine of ${name} is not running`);
         return path.join(`/proc/${init}/root`, nodePath);
     }
 
     /** Host path of a file in the member's etcd data dir (on its volume). */
     dataFile(name: string, ...parts: string[]): string {
-        const dataDir = this.member(name).dataDir;
-        return path.join(this.onMachines ? this.nodeFile(name, dataDir) : dataDir, ...parts);
-    }
-
-    get onMachines(): boolean {
-        return this.report.members.some((m) => m.machine !== undefined);
+        return path.join(this.nodeFile(name, this.member(name).dataDir), ...parts);
     }
 
     /** Runs a command inside a member's machine (`sandbox exec`). */
@@ -122,9 +113,8 @@ export class TestSandbox {
         return sandboxCli(["exec", name, "--stack", this.stack, "--", ...command], { env: this.env, timeoutMs });
     }
 
-    /** What the member's node logged: a machine's journal of every boot (cloud-init's output, the units, etcd). */
+    /** What the member's machine logged: its journal of every boot (cloud-init's output, the units, etcd). */
     async machineLog(name: string): Promise<string> {
-        if (!this.onMachines) return fs.readFileSync(path.join(stackDir(this.stack), this.member(name).name, "machine.log"), "utf8");
         const journal = await this.exec(name, ["journalctl", "--no-pager", "-o", "cat"], 60_000);
         if (journal.code !== 0) throw new Error(`journalctl on ${name} failed: ${journal.stderr}`);
         return journal.stdout;
@@ -134,7 +124,7 @@ export class TestSandbox {
         return /(\S*\/etcdctl) /.exec(this.report.etcdctl)![1];
     }
 
-    /** Runs a command where clients run: the hub namespace, or the host in loopback mode. */
+    /** Runs a command where clients run: the hub namespace. */
     inHub(argv: string[], timeoutMs = 30_000, env: Record<string, string> = {}): Promise<RunResult> {
         const full = [...inNamespace(this.report.namespace), ...argv];
         return run(full[0], full.slice(1), { env: cleanEnv(env), timeoutMs });
