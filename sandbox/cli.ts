@@ -4,26 +4,25 @@ import { down, execArgv, memberCommand, status, up } from "./sandbox";
 import { checkStackName } from "./state";
 
 const USAGE = `usage: npm run sandbox -- <command> [--stack dev] [--config-file FILE]
-  up                  plan the stack with real addresses and TLS, boot every member, wait for health,
-                      print the cluster as JSON (a running sandbox is only printed)
+  up                  plan the stack with real addresses and TLS, boot every member as a machine,
+                      wait for health, print the cluster as JSON (a running sandbox is only printed)
   status              the same JSON with each member's own health check
-  down                stop everything, remove namespaces, mounts and .sandbox/<stack>
-  stop|start MEMBER   systemctl stop/start etcd on a member; on nspawn machines: instance stop/start
-  reboot MEMBER       (nspawn machines) a reboot from inside the machine; waits until healthy
+  down                shut every machine down; remove namespaces, mounts, loop devices, .sandbox/<stack>
+  stop|start MEMBER   instance stop (root and volume kept) / start
+  reboot MEMBER       a reboot from inside the machine; waits until healthy
   replace MEMBER [--new-volume]
-                      (nspawn machines) terminate the instance and boot a new one from the same user
-                      data, same address, same volume (or an empty one); waits until healthy
+                      terminate the instance and boot a new one from the same user data, same
+                      address, same volume (or an empty one); waits until healthy
   kill MEMBER         SIGKILL the member's etcd (it restarts as etcd.service says)
-  isolate|heal MEMBER take the member's network link down / up (network namespaces only)
+  isolate|heal MEMBER take the member's network link down / up
   exec MEMBER -- CMD...
-                      run CMD inside the member's machine (nspawn machines), like docker exec; exits
-                      with its status
+                      run CMD inside the member's machine, like docker exec; exits with its status
   backup              run every member's etcd-backup.service now, as its timer does (only the leader
                       takes the snapshot), into the sandbox's S3; print the snapshot as JSON
   backups             the finished backups in the sandbox's bucket, newest first (JSON)
   restore --from <s3://bucket/key.db|latest>
                       replace the cluster with a NEW one bootstrapped from the snapshot, the way the
-                      restoreFrom setting does; the old data dirs are kept in .sandbox/<stack>/previous`;
+                      restoreFrom setting does; the old volumes are kept in .sandbox/<stack>/previous`;
 
 async function main(argv: string[]): Promise<number> {
     let stack = "dev";

@@ -318,11 +318,6 @@ export function readSpec(dir: string): MachineSpec {
     return JSON.parse(fs.readFileSync(specFile(dir), "utf8")) as MachineSpec;
 }
 
-/** True for a member that is an nspawn machine (it has an instance record), false for an emulated one. */
-export function isMachine(dir: string): boolean {
-    return fs.existsSync(specFile(dir));
-}
-
 /**
  * Boots the member's instance: on a fresh root (a new instance: cloud-init runs its user data) or
  * on the root it had (a start after a stop: cloud-init sees the same instance id and runs nothing

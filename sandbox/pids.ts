@@ -1,6 +1,6 @@
 import * as fs from "fs";
 
-/** Process facts the sandbox reads from /proc, for emulated members and nspawn machines alike. */
+/** Process facts the sandbox reads from /proc about its machines and servers. */
 
 /** The pid recorded in a file, or undefined when there is none. */
 export function readPid(file: string): number | undefined {

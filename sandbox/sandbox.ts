@@ -229,7 +229,7 @@ function stackRelease(settings: { project: string; config: Record<string, string
     return { version: (get("etcdVersion") ?? DEFAULT_ETCD_VERSION).replace(/^v/, ""), arch: sizing.arch };
 }
 
-/** The argv that runs a command inside a member's machine (nspawn machines), as `docker exec` does. */
+/** The argv that runs a command inside a member's machine, as `docker exec` does. */
 export function execArgv(stack: string, name: string, command: string[]): string[] {
     const state = readState(stack);
     if (!isRunning(state)) throw new Error(`no running sandbox for stack ${stack}; run \`npm run sandbox -- up --stack ${stack}\``);
