@@ -2,8 +2,8 @@
 # etcd-bootstrap: brings a member up, one step per script:
 #   etcd-install -> etcd-prepare-volume -> etcd-fetch-certs -> etcd-fetch-scripts [-> etcd-restore --bootstrap]
 #   -> etcd-choose-state -> etcd-start [-> etcd-keeper-start]
-# Every step is idempotent, so running it again (or on a reboot) is safe. The steps are looked up in
-# SBIN_DIR (member.env), never by a fixed path.
+# It runs as etcd-bootstrap.service: at every boot, and again after a failure (systemd retries it), so
+# every step is idempotent. The steps are looked up in SBIN_DIR (member.env), never by a fixed path.
 set -euo pipefail
 
 ETCD_MEMBER_ENV="${ETCD_MEMBER_ENV:-/etc/etcd/member.env}"

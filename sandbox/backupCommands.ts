@@ -1,13 +1,13 @@
 import * as fs from "fs";
 import * as path from "path";
-import { BACKUP_SERVICE } from "../components/render/systemd";
+import { BACKUP_SERVICE, BOOTSTRAP_SERVICE } from "../components/render/systemd";
 import { JobResult, runUnitOnce } from "./memberJob";
 import { SandboxReport } from "./report";
 import { findBackup, hostAws, ListedBackup, listBackups, SandboxS3, startS3, stopS3 } from "./s3";
 import { down, isRunning, up } from "./sandbox";
 import { SANDBOX_ROOT } from "./root";
 import { readState, SandboxState, stackDir } from "./state";
-import { cloudInitOutput, destroyMachine, METRICS_FILE, volumeFile } from "./machines";
+import { destroyMachine, METRICS_FILE, unitJournal, volumeFile } from "./machines";
 
 /**
  * `sandbox backup`, `backups` and `restore`: the backup job and disaster recovery of the stack, run
@@ -118,7 +118,7 @@ export async function restore(options: RestoreOptions): Promise<RestoreReport> {
     return {
         ...report,
         restoredFrom: { uri: snapshot.uri, key: snapshot.key, manifest: snapshot.manifest, revision: snapshot.revision, size: snapshot.size, sha256: String(manifest.sha256), time: snapshot.time },
-        restore: restored.members.map((m) => restoreResult(m.name, cloudInitOutput(m.dir))),
+        restore: restored.members.map((m) => restoreResult(m.name, unitJournal(m.dir, BOOTSTRAP_SERVICE))),
         previousData: fs.readdirSync(previous).map((d) => path.join(previous, d)),
     };
 }
@@ -136,12 +136,13 @@ function readManifest(s3: SandboxS3, backup: ListedBackup): Record<string, unkno
     return JSON.parse(r.stdout) as Record<string, unknown>;
 }
 
-/** The JSON line etcd-restore printed at boot (restored, or why not). */
-function restoreResult(member: string, bootLog: string): Record<string, unknown> {
-    const line = readLines(bootLog)
+/** The JSON line etcd-restore printed at boot (restored, or why not), from the bootstrap unit's journal. */
+function restoreResult(member: string, bootstrapJournal: string): Record<string, unknown> {
+    const line = bootstrapJournal
+        .split("\n")
         .filter((l) => l.startsWith('{"restored":'))
         .pop();
-    return line ? (JSON.parse(line) as Record<string, unknown>) : { member, restored: false, reason: `etcd-restore printed no result (see ${bootLog})` };
+    return line ? (JSON.parse(line) as Record<string, unknown>) : { member, restored: false, reason: `etcd-restore printed no result (see journalctl -u ${BOOTSTRAP_SERVICE} on ${member})` };
 }
 
 function readLines(file: string): string[] {

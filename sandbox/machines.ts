@@ -113,8 +113,12 @@ export const METRICS_FILE = "cloudwatch-metrics.jsonl";
 /** The file behind the member's data volume. */
 export const volumeFile = (dir: string) => path.join(dir, "volume.img");
 
-/** What cloud-init's runs of the current instance printed (its output log, read from the machine's layer on the host). */
-export const cloudInitOutput = (dir: string) => path.join(dir, "upper/var/log/cloud-init-output.log");
+/** The journal of one unit of the machine, every boot of its root (the journal is persistent), as text. */
+export function unitJournal(dir: string, unitName: string): string {
+    const pid = currentInit(dir);
+    if (!pid) return "";
+    return execInMachine(pid, ["journalctl", "--no-pager", "-o", "cat", "-u", unitName]).stdout;
+}
 
 /** The member's data volume: a loop device over volume.img, made blank on first use. */
 export function attachVolume(dir: string): string {

@@ -5,6 +5,9 @@ import { MemberRenderInput } from "./types";
 import { section, unit } from "./unitFile";
 
 export const ETCD_SERVICE = "etcd.service";
+export const BOOTSTRAP_SERVICE = "etcd-bootstrap.service";
+/** How long a failed bootstrap waits before it tries again (SSM, S3 or the release download may come back). */
+export const BOOTSTRAP_RETRY_SECONDS = 30;
 export const CERT_SYNC_SERVICE = "etcd-cert-sync.service";
 export const CERT_SYNC_TIMER = "etcd-cert-sync.timer";
 export const BACKUP_SERVICE = "etcd-backup.service";
@@ -45,6 +48,36 @@ export function renderEtcdService(input: MemberRenderInput, paths?: Partial<Node
             ["ProtectSystem", "full"],
             ["ProtectHome", "true"],
             ["PrivateTmp", "true"],
+        ]),
+        section("Install", [["WantedBy", "multi-user.target"]]),
+    );
+}
+
+/**
+ * etcd-bootstrap as a unit: it runs at every boot (every step is idempotent, and a member with data
+ * restarts from it), and a failure (SSM, S3 or the download not answering yet) is retried until it
+ * succeeds, instead of leaving etcd never started. cloud-init's runcmd enables and starts it once;
+ * its first failure still shows in cloud-init's result.
+ */
+export function renderBootstrapService(input: MemberRenderInput, paths?: Partial<NodePaths>): string {
+    const p = resolveNodePaths(paths);
+    return unit(
+        section("Unit", [
+            ["Description", `Bring etcd member ${input.member.name} up: install, volume, certificates, state, start`],
+            ["Wants", "network-online.target"],
+            ["After", "network-online.target"],
+            // Retried without limit: giving up would leave the member down until someone looks.
+            ["StartLimitIntervalSec", 0],
+        ]),
+        section("Service", [
+            ["Type", "oneshot"],
+            ["RemainAfterExit", "yes"],
+            ["Environment", `ETCD_MEMBER_ENV=${configFiles(p).memberEnv}`],
+            ["ExecStart", `${p.sbinDir}/etcd-bootstrap`],
+            ["Restart", "on-failure"],
+            ["RestartSec", BOOTSTRAP_RETRY_SECONDS],
+            // Bounded: a hung step (a download, a peer probe) is killed and the bootstrap retried.
+            ["TimeoutStartSec", "15min"],
         ]),
         section("Install", [["WantedBy", "multi-user.target"]]),
     );
@@ -147,6 +180,7 @@ export function renderBackupUnits(input: MemberRenderInput, paths?: Partial<Node
 export function renderSystemdUnits(input: MemberRenderInput, paths?: Partial<NodePaths>): Record<string, string> {
     return {
         [ETCD_SERVICE]: renderEtcdService(input, paths),
+        [BOOTSTRAP_SERVICE]: renderBootstrapService(input, paths),
         [CERT_SYNC_SERVICE]: renderCertSyncService(input, paths),
         [CERT_SYNC_TIMER]: renderCertSyncTimer(input),
         ...renderBackupUnits(input, paths),

@@ -2,7 +2,8 @@ import { gzipSync } from "fflate";
 import { stringify } from "yaml";
 import { ETCD_USER } from "./memberEnv";
 import { memberFileList } from "./memberFiles";
-import { configFiles, NodePaths, resolveNodePaths } from "./paths";
+import { NodePaths, resolveNodePaths } from "./paths";
+import { BOOTSTRAP_SERVICE } from "./systemd";
 import { MemberRenderInput } from "./types";
 
 /** EC2 refuses user data over 16 KB, counted before base64. */
@@ -10,8 +11,8 @@ export const USER_DATA_LIMIT_BYTES = 16384;
 
 /**
  * The member's cloud-init document: a `#cloud-config` that creates the etcd system user, writes every
- * member file (node scripts, member.env, both etcd configs, systemd units) and runs etcd-bootstrap
- * once. Every file is in clear, so this is what a reviewer reads and what `cloud-init schema` checks.
+ * member file (node scripts, member.env, both etcd configs, systemd units) and starts
+ * etcd-bootstrap.service, which runs etcd-bootstrap at this and every later boot. Every file is in clear, so this is what a reviewer reads and what `cloud-init schema` checks.
  *
  * It holds no key or certificate: the node reads those from SSM Parameter Store at boot.
  *
@@ -38,7 +39,12 @@ export function renderUserData(input: MemberRenderInput, paths?: Partial<NodePat
             permissions: file.mode,
             content: file.content,
         })),
-        runcmd: [["env", `ETCD_MEMBER_ENV=${configFiles(p).memberEnv}`, `${p.sbinDir}/etcd-bootstrap`]],
+        // The unit files were written after systemd started: reload, then enable and start the
+        // bootstrap (it returns when the first attempt has finished; a failed one is retried by systemd).
+        runcmd: [
+            ["systemctl", "daemon-reload"],
+            ["systemctl", "enable", "--now", BOOTSTRAP_SERVICE],
+        ],
     };
     return "#cloud-config\n" + stringify(cloudConfig, { lineWidth: 0 });
 }

@@ -55,6 +55,8 @@ onMachines("nspawn machines: the dev stack", () => {
     }, 120_000);
 
     const members = () => sandbox.report.members.map((m) => m.name);
+    /** What etcd-bootstrap.service logged, every boot of the machine's root (the journal is persistent). */
+    const bootstrapLog = (name: string) => sandbox.exec(name, ["journalctl", "--no-pager", "-o", "cat", "-u", "etcd-bootstrap.service"]);
 
     test("every member is healthy and is a machine with a boot id", () => {
         expect(sandbox.report.members).toHaveLength(3);
@@ -113,7 +115,7 @@ onMachines("nspawn machines: the dev stack", () => {
     });
 
     test("etcd-install downloaded the release from the mirror over HTTPS and checked its sha256", async () => {
-        const log = await sandbox.exec("etcd3", ["cat", "/var/log/cloud-init-output.log"]);
+        const log = await bootstrapLog("etcd3");
         expect(log.stdout).toMatch(/etcd-install: downloading https:\/\/169\.254\.77\.1:8443\/v[\d.]+\/etcd-v[\d.]+-linux-(arm64|amd64)\.tar\.gz/);
         expect(log.stdout).toMatch(/etcd-install: installed etcd [\d.]+ into \/usr\/local\/bin/);
         const version = await sandbox.exec("etcd3", ["/usr/local/bin/etcd", "--version"]);
@@ -145,7 +147,9 @@ onMachines("nspawn machines: the dev stack", () => {
         return JSON.parse(result.stdout) as { member: string; verb: string; bootIdBefore?: string; bootId?: string; instanceId: string; health?: { healthy: boolean }; tookMs: number };
     };
     const memberIdOf = async (name: string) => (await sandbox.memberList()).find((m) => m.name === name)?.id;
-    const bootstrapRuns = async (name: string) => ((await sandbox.exec(name, ["cat", "/var/log/cloud-init-output.log"])).stdout.match(new RegExp(`etcd-bootstrap: ${name}: done`, "g")) ?? []).length;
+    const bootstrapRuns = async (name: string) => ((await bootstrapLog(name)).stdout.match(new RegExp(`etcd-bootstrap: ${name}: done`, "g")) ?? []).length;
+    /** The boots of the machine's root (the journal keeps every one). */
+    const boots = async (name: string) => (await sandbox.exec(name, ["journalctl", "--list-boots", "--no-pager", "-q"])).stdout.trim().split("\n").filter(Boolean).length;
     const readKey = async (endpoint: string) => (await sandbox.etcdctl(["get", "/machines/life", "--print-value-only", "--consistency=l"], { endpoints: [endpoint] })).stdout.trim();
 
     test("kill: systemd restarts etcd as Restart=always says", async () => {
@@ -162,6 +166,7 @@ onMachines("nspawn machines: the dev stack", () => {
     test("reboot: the machine comes back by itself with a new boot id, its volume mounted and its data and member id kept", async () => {
         expect((await sandbox.etcdctl(["put", "/machines/life", "before-reboot"])).code).toBe(0);
         const id = await memberIdOf("etcd2");
+        const runsBefore = await bootstrapRuns("etcd2");
         const result = await lifecycle(["reboot", "etcd2"]);
         expect(result.bootId).toMatch(/^[0-9a-f-]{36}$/);
         expect(result.bootId).not.toBe(result.bootIdBefore);
@@ -169,11 +174,15 @@ onMachines("nspawn machines: the dev stack", () => {
         expect((await sandbox.exec("etcd2", ["findmnt", "-n", "-o", "FSTYPE", "/var/lib/etcd"])).stdout.trim()).toBe("xfs");
         expect(await memberIdOf("etcd2")).toBe(id);
         expect(await readKey(sandbox.member("etcd2").clientUrl)).toBe("before-reboot");
-        // runcmd is per instance: a reboot does not bootstrap again.
-        expect(await bootstrapRuns("etcd2")).toBe(1);
+        // The bootstrap unit runs at every boot; with data on its volume the member restarts from it.
+        expect(await bootstrapRuns("etcd2")).toBe(runsBefore + 1);
+        expect((await bootstrapLog("etcd2")).stdout).toMatch(/holds etcd data; restarting from it/);
+        // One bootstrap per boot of this root.
+        expect(await bootstrapRuns("etcd2")).toBe(await boots("etcd2"));
     }, 6 * 60_000);
 
-    test("stop and start: the cluster serves with the member stopped; the same instance starts again without a new bootstrap", async () => {
+    test("stop and start: the cluster serves with the member stopped; the same instance starts again from its data", async () => {
+        const runsBefore = await bootstrapRuns("etcd3");
         const stopped = await lifecycle(["stop", "etcd3"]);
         expect(stopped.health).toBeUndefined();
         expect((await sandbox.etcdctl(["put", "/machines/life", "while-stopped"], { endpoints: [sandbox.member("etcd1").clientUrl] })).code).toBe(0);
@@ -181,7 +190,8 @@ onMachines("nspawn machines: the dev stack", () => {
         expect(started.instanceId).toBe(stopped.instanceId);
         expect(started.health?.healthy).toBe(true);
         expect(await readKey(sandbox.member("etcd3").clientUrl)).toBe("while-stopped");
-        expect(await bootstrapRuns("etcd3")).toBe(1);
+        expect(await bootstrapRuns("etcd3")).toBe(runsBefore + 1);
+        expect(await bootstrapRuns("etcd3")).toBe(await boots("etcd3"));
     }, 6 * 60_000);
 
     test("replace: a new instance on a fresh root keeps the address, the volume, the data and the member id", async () => {
@@ -192,9 +202,10 @@ onMachines("nspawn machines: the dev stack", () => {
         expect((await sandbox.exec("etcd1", ["cloud-init", "query", "instance_id"])).stdout.trim()).toBe(result.instanceId);
         expect(result.health?.healthy).toBe(true);
         expect(await memberIdOf("etcd1")).toBe(id);
-        const log = (await sandbox.exec("etcd1", ["cat", "/var/log/cloud-init-output.log"])).stdout;
+        const log = (await bootstrapLog("etcd1")).stdout;
         expect(log).toMatch(/already holds a xfs filesystem; keeping it/);
         expect(await bootstrapRuns("etcd1")).toBe(1); // a fresh root: its one bootstrap is the new instance's
+        expect(await boots("etcd1")).toBe(1);
         expect(await readKey(sandbox.member("etcd1").clientUrl)).toBe("while-stopped");
     }, 6 * 60_000);
 
@@ -203,7 +214,7 @@ onMachines("nspawn machines: the dev stack", () => {
         const result = await lifecycle(["replace", "etcd2", "--new-volume"]);
         expect(result.verb).toBe("replace --new-volume");
         expect(result.health?.healthy).toBe(true);
-        const log = (await sandbox.exec("etcd2", ["cat", "/var/log/cloud-init-output.log"])).stdout;
+        const log = (await bootstrapLog("etcd2")).stdout;
         expect(log).toMatch(/is blank; creating an XFS filesystem/);
         expect(log).toMatch(/adding this member with peer URL/);
         const members = await sandbox.memberList();
@@ -211,6 +222,41 @@ onMachines("nspawn machines: the dev stack", () => {
         expect(members.every((m) => m.status === "started")).toBe(true);
         expect(await memberIdOf("etcd2")).not.toBe(id);
         expect(await readKey(sandbox.member("etcd2").clientUrl)).toBe("while-stopped");
+    }, 6 * 60_000);
+
+    test("a bootstrap that fails (an SSM parameter not readable yet) is retried by systemd until etcd runs", async () => {
+        const parameter = (await sandbox.exec("etcd3", ["sh", "-c", ". /etc/etcd/member.env && echo \"$MEMBER_CERT_PARAMETER\""])).stdout.trim();
+        expect(parameter).toMatch(/^\/etcd\//);
+        // The machines read the plan's parameters from the stack's ssm/ directory, bound read-only.
+        const file = path.join(sandboxDir("machines"), "ssm", parameter);
+        fs.renameSync(file, `${file}.held`);
+        let restored = false;
+        const restore = () => {
+            if (!restored) fs.renameSync(`${file}.held`, file);
+            restored = true;
+        };
+        try {
+            const replacing = sandbox.cli(["replace", "etcd3"], 5 * 60_000);
+            // Wait until the new instance's first bootstrap has failed for that parameter, then let SSM answer.
+            const deadline = Date.now() + 150_000;
+            let failed = false;
+            while (!failed && Date.now() < deadline) {
+                await new Promise((r) => setTimeout(r, 3000));
+                const log = await bootstrapLog("etcd3").catch(() => undefined);
+                failed = /etcd-fetch-certs failed; etcd was not started/.test(log?.stdout ?? "");
+            }
+            expect(failed).toBe(true);
+            restore();
+            const result = await replacing;
+            expect({ code: result.code, stderr: result.code === 0 ? "" : result.stderr.slice(-2000) }).toEqual({ code: 0, stderr: "" });
+            const log = (await bootstrapLog("etcd3")).stdout;
+            expect(log).toContain(`cannot read SSM parameter ${parameter}`);
+            expect(log.match(/etcd-bootstrap: etcd3: done/g)).toHaveLength(1);
+            expect((await sandbox.exec("etcd3", ["systemctl", "show", "etcd-bootstrap.service", "-p", "NRestarts", "--value"])).stdout.trim()).not.toBe("0");
+            expect(await readKey(sandbox.member("etcd3").clientUrl)).toBe("while-stopped");
+        } finally {
+            restore();
+        }
     }, 6 * 60_000);
 
     test("sandbox backup starts each member's etcd-backup.service through its own systemd: the leader uploads, the others decline", async () => {

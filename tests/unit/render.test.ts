@@ -230,7 +230,7 @@ describe("systemd units", () => {
 
     it("re-reads certificates on the configured interval", () => {
         const units = renderSystemdUnits(input({ certSyncIntervalMinutes: 15 }));
-        expect(Object.keys(units)).toEqual(["etcd.service", "etcd-cert-sync.service", "etcd-cert-sync.timer"]);
+        expect(Object.keys(units)).toEqual(["etcd.service", "etcd-bootstrap.service", "etcd-cert-sync.service", "etcd-cert-sync.timer"]);
         expect(units["etcd-cert-sync.timer"].split("\n")).toEqual(expect.arrayContaining(["OnUnitActiveSec=15min", "OnBootSec=15min", "Unit=etcd-cert-sync.service"]));
         expect(units["etcd-cert-sync.service"].split("\n")).toEqual(
             expect.arrayContaining(["Type=oneshot", "Environment=ETCD_MEMBER_ENV=/etc/etcd/member.env", "ExecStart=/usr/local/sbin/etcd-fetch-certs"]),
@@ -246,6 +246,7 @@ describe("member files and user data", () => {
             ["/etc/etcd/etcd.new.yaml", "0644"],
             ["/etc/etcd/etcd.existing.yaml", "0644"],
             ["/etc/systemd/system/etcd.service", "0644"],
+            ["/etc/systemd/system/etcd-bootstrap.service", "0644"],
             ["/etc/systemd/system/etcd-cert-sync.service", "0644"],
             ["/etc/systemd/system/etcd-cert-sync.timer", "0644"],
             ...NODE_SCRIPTS.map((s) => [`/usr/local/sbin/${s}`, "0755"]),
@@ -263,13 +264,24 @@ describe("member files and user data", () => {
         expect(DEFAULT_NODE_PATHS.configDir).toBe("/etc/etcd");
     });
 
-    it("is a #cloud-config that writes every member file and runs the bootstrap", () => {
+    it("is a #cloud-config that writes every member file and starts the bootstrap unit", () => {
         const text = renderUserData(input());
         expect(text.startsWith("#cloud-config\n")).toBe(true);
         const doc = parse(text);
         const files = filesByPath(input());
         expect(Object.fromEntries(doc.write_files.map((f: { path: string; content: string }) => [f.path, f.content]))).toEqual(files);
-        expect(doc.runcmd).toEqual([["env", "ETCD_MEMBER_ENV=/etc/etcd/member.env", "/usr/local/sbin/etcd-bootstrap"]]);
+        expect(doc.runcmd).toEqual([
+            ["systemctl", "daemon-reload"],
+            ["systemctl", "enable", "--now", "etcd-bootstrap.service"],
+        ]);
+        // The unit runs the bootstrap at every boot and retries a failed one without limit.
+        const unit = files["/etc/systemd/system/etcd-bootstrap.service"];
+        expect(unit).toContain("ExecStart=/usr/local/sbin/etcd-bootstrap\n");
+        expect(unit).toContain("Environment=ETCD_MEMBER_ENV=/etc/etcd/member.env\n");
+        expect(unit).toMatch(/^Restart=on-failure$/m);
+        expect(unit).toMatch(/^RestartSec=30$/m);
+        expect(unit).toMatch(/^StartLimitIntervalSec=0$/m);
+        expect(unit).toMatch(/^WantedBy=multi-user.target$/m);
         expect(doc.users[1]).toMatchObject({ name: "etcd", system: true });
     });
 
