@@ -147,7 +147,17 @@ onMachines("nspawn machines: the dev stack", () => {
         return JSON.parse(result.stdout) as { member: string; verb: string; bootIdBefore?: string; bootId?: string; instanceId: string; health?: { healthy: boolean }; tookMs: number };
     };
     const memberIdOf = async (name: string) => (await sandbox.memberList()).find((m) => m.name === name)?.id;
-    const bootstrapRuns = async (name: string) => ((await bootstrapLog(name)).stdout.match(new RegExp(`etcd-bootstrap: ${name}: done`, "g")) ?? []).length;
+    /**
+     * How often etcd-bootstrap finished on the machine's root. It first waits for this boot's run: etcd
+     * (enabled) is healthy at boot before its bootstrap unit has finished re-checking everything.
+     */
+    const bootstrapRuns = async (name: string) => {
+        const state = async () => (await sandbox.exec(name, ["systemctl", "show", "etcd-bootstrap.service", "-p", "ActiveState", "-p", "SubState", "--value"])).stdout.trim().split("\n").join(" ");
+        const deadline = Date.now() + 120_000;
+        while ((await state()) !== "active exited" && Date.now() < deadline) await new Promise((r) => setTimeout(r, 1000));
+        expect(await state()).toBe("active exited");
+        return ((await bootstrapLog(name)).stdout.match(new RegExp(`etcd-bootstrap: ${name}: done`, "g")) ?? []).length;
+    };
     /** The boots of the machine's root (the journal keeps every one). */
     const boots = async (name: string) => (await sandbox.exec(name, ["journalctl", "--list-boots", "--no-pager", "-q"])).stdout.trim().split("\n").filter(Boolean).length;
     const readKey = async (endpoint: string) => (await sandbox.etcdctl(["get", "/machines/life", "--print-value-only", "--consistency=l"], { endpoints: [endpoint] })).stdout.trim();
