@@ -1,5 +1,4 @@
-import { spawn } from "child_process";
-import { inMachine, machinePid } from "./machines";
+import { execInMachineAsync, machinePid } from "./machines";
 import { isAlive } from "./pids";
 import { MemberState } from "./state";
 
@@ -26,22 +25,12 @@ export function nodeHealth(member: MemberState, timeoutMs = 30_000): Promise<Nod
     if (!isAlive(pid)) {
         return Promise.resolve(unhealthy(member, `the machine of ${member.name} is not running`));
     }
-    const argv = inMachine(pid!, [member.healthCommand]);
-    return new Promise((resolve) => {
-        const child = spawn(argv[0], argv.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", (d) => (stdout += d));
-        child.stderr.on("data", (d) => (stderr += d));
-        const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-        child.on("close", () => {
-            clearTimeout(timer);
-            try {
-                resolve(JSON.parse(stdout.trim().split("\n").pop() ?? ""));
-            } catch {
-                resolve(unhealthy(member, `etcd-health printed no summary: ${(stderr || stdout).trim().slice(0, 300)}`));
-            }
-        });
+    return execInMachineAsync(pid!, [member.healthCommand], timeoutMs).then(({ stdout, stderr }) => {
+        try {
+            return JSON.parse(stdout.trim().split("\n").pop() ?? "") as NodeHealth;
+        } catch {
+            return unhealthy(member, `etcd-health printed no summary: ${(stderr || stdout).trim().slice(0, 300)}`);
+        }
     });
 }
 

@@ -282,10 +282,6 @@ export async function destroyMachine(dir: string): Promise<void> {
 /** The member's machine: its systemd's pid on the host (found again after a reboot), undefined when it is not running. */
 export const machinePid = (member: { dir: string }) => currentInit(member.dir);
 
-export function machineRunning(dir: string): boolean {
-    return currentInit(dir) !== undefined;
-}
-
 /** The machine's boot id, new on every boot (nspawn gives each boot its own, as a kernel boot does on EC2). */
 export function machineBootId(dir: string): string | undefined {
     const pid = currentInit(dir);

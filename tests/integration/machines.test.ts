@@ -4,6 +4,7 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { cloudInitErrors } from "../../sandbox/machines";
 import { up } from "../../sandbox/sandbox";
+import { BOOTSTRAP_SERVICE } from "../../components/render/systemd";
 import { stackDir as sandboxDir } from "../../sandbox/state";
 import { sandboxCli, TestSandbox } from "../helpers/sandbox";
 import { REPO_ROOT } from "../helpers/repo";
@@ -56,7 +57,7 @@ onMachines("nspawn machines: the dev stack", () => {
 
     const members = () => sandbox.report.members.map((m) => m.name);
     /** What etcd-bootstrap.service logged, every boot of the machine's root (the journal is persistent). */
-    const bootstrapLog = (name: string) => sandbox.exec(name, ["journalctl", "--no-pager", "-o", "cat", "-u", "etcd-bootstrap.service"]);
+    const bootstrapLog = (name: string) => sandbox.exec(name, ["journalctl", "--no-pager", "-o", "cat", "-u", BOOTSTRAP_SERVICE]);
 
     test("every member is healthy and is a machine with a boot id", () => {
         expect(sandbox.report.members).toHaveLength(3);
@@ -152,7 +153,7 @@ onMachines("nspawn machines: the dev stack", () => {
      * (enabled) is healthy at boot before its bootstrap unit has finished re-checking everything.
      */
     const bootstrapRuns = async (name: string) => {
-        const state = async () => (await sandbox.exec(name, ["systemctl", "show", "etcd-bootstrap.service", "-p", "ActiveState", "-p", "SubState", "--value"])).stdout.trim().split("\n").join(" ");
+        const state = async () => (await sandbox.exec(name, ["systemctl", "show", BOOTSTRAP_SERVICE, "-p", "ActiveState", "-p", "SubState", "--value"])).stdout.trim().split("\n").join(" ");
         const deadline = Date.now() + 120_000;
         while ((await state()) !== "active exited" && Date.now() < deadline) await new Promise((r) => setTimeout(r, 1000));
         expect(await state()).toBe("active exited");
@@ -262,7 +263,7 @@ onMachines("nspawn machines: the dev stack", () => {
             const log = (await bootstrapLog("etcd3")).stdout;
             expect(log).toContain(`cannot read SSM parameter ${parameter}`);
             expect(log.match(/etcd-bootstrap: etcd3: done/g)).toHaveLength(1);
-            expect((await sandbox.exec("etcd3", ["systemctl", "show", "etcd-bootstrap.service", "-p", "NRestarts", "--value"])).stdout.trim()).not.toBe("0");
+            expect((await sandbox.exec("etcd3", ["systemctl", "show", BOOTSTRAP_SERVICE, "-p", "NRestarts", "--value"])).stdout.trim()).not.toBe("0");
             expect(await readKey(sandbox.member("etcd3").clientUrl)).toBe("while-stopped");
         } finally {
             restore();
