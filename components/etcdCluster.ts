@@ -12,6 +12,8 @@ import { healthGate } from "./healthGate";
 import { keeperCertificateParameters, keeperPortForwardCommand, keeperUrls } from "./keeper";
 import { EtcdMember } from "./member";
 import { EtcdPki } from "./pki";
+import { CLUSTER_TAG, readRunningCluster } from "./runningCluster";
+import { INSTANCE_TAGS, planDayTwo } from "../config/runningCluster";
 import { MemberAddress, MemberRenderInput } from "./render/types";
 import { EtcdSecurityGroup } from "./securityGroup";
 import { EtcdVpc } from "./vpc";
@@ -100,7 +102,8 @@ export class EtcdCluster extends pulumi.ComponentResource {
         for (const warning of settings.warnings) pulumi.log.warn(warning, this);
         const project = pulumi.getProject();
         const stack = pulumi.getStack();
-        const tags = { ...settings.tags, "etcd:cluster": `${project}/${stack}/${name}`, "managed-by": "pulumi" };
+        const clusterTag = `${project}/${stack}/${name}`;
+        const tags = { ...settings.tags, [CLUSTER_TAG]: clusterTag, "managed-by": "pulumi" };
         const parameterPrefix = ssmParameters.prefix(project, stack, name);
         const clusterToken = settings.clusterToken ?? defaultClusterToken(project, stack, name, settings.backup.restoreFrom);
 
@@ -115,8 +118,23 @@ export class EtcdCluster extends pulumi.ComponentResource {
                   parent,
               ).arn;
 
-        const backup = this.backups(name, settings, `${project}/${stack}/${name}`, kmsKeyArn, tags);
+        const backup = this.backups(name, settings, clusterTag, kmsKeyArn, tags);
         const network = this.network(name, settings, tags);
+
+        // The change checked against what runs now; every interface, and so every certificate and
+        // member, waits for this answer, so a refused change touches none of them.
+        const dayTwo = pulumi
+            .all([readRunningCluster(clusterTag, parameterPrefix, parent), pulumi.all(network.subnetIds)])
+            .apply(([running, subnetIds]) =>
+                planDayTwo(
+                    { memberNames: settings.memberNames, etcdVersion: settings.etcd.etcdVersion, arch: settings.sizing.arch, amiId: settings.amiId, subnetIds, clusterToken },
+                    running,
+                ),
+            );
+        const zoneOfSubnet = pulumi
+            .all([pulumi.all(network.subnetIds), pulumi.all(network.subnetZones)])
+            .apply(([ids, zones]): Record<string, string> => Object.fromEntries(ids.map((id, i) => [id, zones[i]])));
+        const subnetOf = (member: string) => dayTwo.apply((plan) => plan.subnets[member]);
         const securityGroup = new EtcdSecurityGroup(
             `${name}-members`,
             // The network's VPC last: settings.network.vpcId is undefined when the component makes the VPC.
@@ -126,14 +144,14 @@ export class EtcdCluster extends pulumi.ComponentResource {
 
         // Interfaces first: their fixed IPs go into certificates and the initial cluster.
         const interfaces = settings.memberNames.map(
-            (member, i) =>
+            (member) =>
                 new aws.ec2.NetworkInterface(
                     `${name}-${member}`,
                     {
-                        subnetId: network.subnetIds[i % network.subnetIds.length],
+                        subnetId: subnetOf(member),
                         securityGroups: [securityGroup.securityGroupId],
                         description: `etcd ${name} ${member}: stable address`,
-                        tags: { ...tags, Name: `${name}-${member}`, "etcd:member": member },
+                        tags: { ...tags, Name: `${name}-${member}`, [INSTANCE_TAGS.member]: member },
                     },
                     parent,
                 ),
@@ -206,7 +224,7 @@ export class EtcdCluster extends pulumi.ComponentResource {
                 {
                     memberName: member,
                     networkInterfaceId: interfaces[i].id,
-                    availabilityZone: network.subnetZones[i % network.subnetZones.length],
+                    availabilityZone: pulumi.all([subnetOf(member), zoneOfSubnet]).apply(([subnet, zones]) => zones[subnet]),
                     instanceType: settings.sizing.instanceType,
                     amiId,
                     ignoreAmiChanges: settings.amiId === undefined,
@@ -220,6 +238,8 @@ export class EtcdCluster extends pulumi.ComponentResource {
                     accountId,
                     protectData: settings.protectData,
                     tags,
+                    // Read back by the next change's version and architecture checks.
+                    instanceTags: { [INSTANCE_TAGS.version]: settings.etcd.etcdVersion, [INSTANCE_TAGS.arch]: settings.sizing.arch },
                     backup: backup
                         ? { bucketArn: backup.bucketArn, prefix: backup.prefix, restoreFrom: settings.backup.restoreFrom, restoreKmsKeyArn: settings.backup.restoreKmsKeyArn }
                         : undefined,
@@ -229,7 +249,7 @@ export class EtcdCluster extends pulumi.ComponentResource {
                 parent,
             );
             members.push(etcdMember);
-            previousGate = this.gate(name, settings, etcdMember, i, { region, ips, pki }) ?? etcdMember.attachment;
+            previousGate = this.gate(name, settings, etcdMember, i, { region, ips, pki, clusterFormed: dayTwo.apply((plan) => plan.clusterFormed) }) ?? etcdMember.attachment;
         });
 
         this.clientEndpoints = pulumi.all(ips).apply((all) => all.map(clientUrl));
@@ -358,7 +378,7 @@ export class EtcdCluster extends pulumi.ComponentResource {
         settings: ResolvedSettings,
         member: EtcdMember,
         index: number,
-        ctx: { region: pulumi.Output<string>; ips: pulumi.Output<string>[]; pki: EtcdPki },
+        ctx: { region: pulumi.Output<string>; ips: pulumi.Output<string>[]; pki: EtcdPki; clusterFormed: pulumi.Output<boolean> },
     ): command.local.Command | undefined {
         if (settings.healthGate.mode === "off") {
             return undefined;
@@ -369,7 +389,8 @@ export class EtcdCluster extends pulumi.ComponentResource {
             {
                 mode: settings.healthGate.mode,
                 memberName: settings.memberNames[index],
-                waitOnCreate: index === settings.memberNames.length - 1,
+                // A new gate on a formed cluster (say healthGate off -> ssm with an AMI change) waits too.
+                waitOnCreate: index === settings.memberNames.length - 1 ? true : ctx.clusterFormed,
                 timeoutSeconds: settings.healthGate.timeoutSeconds,
                 region: ctx.region,
                 instanceId: instance.id,

@@ -29,8 +29,11 @@ const scripts = (() => {
 export interface HealthGateArgs {
     mode: Exclude<HealthGateMode, "off">;
     memberName: string;
-    /** Only the last member's gate waits when the cluster is first created (the others cannot be healthy yet). */
-    waitOnCreate: boolean;
+    /**
+     * Whether a newly created gate waits. On the cluster's first deployment only the last member's
+     * does (the others cannot be healthy yet); once the cluster has formed, every one does.
+     */
+    waitOnCreate: pulumi.Input<boolean>;
     timeoutSeconds: number;
     region: pulumi.Input<string>;
     instanceId: pulumi.Input<string>;
@@ -54,7 +57,7 @@ export function healthGate(name: string, args: HealthGateArgs, opts: pulumi.Cust
     const common = {
         GATE_MODE: args.mode,
         GATE_MEMBER: args.memberName,
-        GATE_ON_CREATE: args.waitOnCreate ? "wait" : "skip",
+        GATE_ON_CREATE: pulumi.output(args.waitOnCreate).apply((wait) => (wait ? "wait" : "skip")),
         GATE_TIMEOUT_SECONDS: String(args.timeoutSeconds),
         GATE_FINGERPRINT: args.fingerprint,
     };

@@ -2,6 +2,7 @@ import { MEMBER_CERT_FILES, MemberCertFile, ssmParameters } from "../config/cont
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { DataVolumeSpec } from "../config/dataVolume";
+import { INSTANCE_TAGS } from "../config/runningCluster";
 import { memberPolicyDocument } from "./memberPolicy";
 import { MemberCerts } from "./pki";
 import { MemberRenderInput } from "./render/types";
@@ -27,6 +28,8 @@ export interface EtcdMemberArgs {
     accountId: pulumi.Input<string>;
     protectData: boolean;
     tags: Record<string, string>;
+    /** Tags of the instance only: what runs on it, for the next change's checks. */
+    instanceTags: Record<string, string>;
     /** Where the member writes snapshots; absent when backups are off. */
     backup?: { bucketArn: pulumi.Input<string>; prefix: string; restoreFrom?: string; restoreKmsKeyArn?: pulumi.Input<string> };
     /** The member runs the etcdkeeper UI and may read its certificate. */
@@ -51,7 +54,7 @@ export class EtcdMember extends pulumi.ComponentResource {
 
     constructor(name: string, args: EtcdMemberArgs, opts?: pulumi.ComponentResourceOptions) {
         super("etcd:index:Member", name, {}, opts);
-        const tags = { ...args.tags, Name: name, "etcd:member": args.memberName };
+        const tags = { ...args.tags, Name: name, [INSTANCE_TAGS.member]: args.memberName };
 
         this.dataVolume = new aws.ebs.Volume(
             `${name}-data`,
@@ -92,7 +95,7 @@ export class EtcdMember extends pulumi.ComponentResource {
                 rootBlockDevice: { volumeType: "gp3", volumeSize: 20, encrypted: true, kmsKeyId: args.kmsKeyArn },
                 ebsOptimized: true,
                 monitoring: true,
-                tags,
+                tags: { ...tags, ...args.instanceTags },
             },
             {
                 parent: this,

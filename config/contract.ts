@@ -35,7 +35,12 @@ const memberDir = (prefix: string, member: string): string => `${prefix}/members
 /** The etcdkeeper UI's client certificate, readable only by members that run the UI. */
 const keeperDir = (prefix: string): string => `${prefix}/keeper`;
 
-/** SSM Parameter Store names of one cluster's certificates. */
+/** Facts about the cluster as a whole (not a member's), which members write and the program reads. */
+const clusterDir = (prefix: string): string => `${prefix}/cluster`;
+/** The records under clusterDir, by their last name part. */
+export const CLUSTER_RECORDS = Object.freeze({ formed: "formed" } as const);
+
+/** SSM Parameter Store names of one cluster's certificates and records. */
 export const ssmParameters = Object.freeze({
     /** The cluster's prefix: unique per project, stack and component name. */
     prefix: (project: string, stack: string, name: string): string => `/etcd/${project}/${stack}/${name}`,
@@ -45,6 +50,12 @@ export const ssmParameters = Object.freeze({
     keeperDir,
     keeperCert: (prefix: string): string => `${keeperDir(prefix)}/etcdkeeper.pem`,
     keeperKey: (prefix: string): string => `${keeperDir(prefix)}/etcdkeeper-key.pem`,
+    clusterDir,
+    /**
+     * Written by a member once the cluster (this token) first has a quorum; its value is the token.
+     * From then on no empty member starts "new", and every health gate waits, even a new one.
+     */
+    clusterFormed: (prefix: string): string => `${clusterDir(prefix)}/${CLUSTER_RECORDS.formed}`,
 });
 
 /** S3 keys under a cluster's prefix in the backup bucket. */

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
+import { INSTANCE_TAGS, NO_RUNNING_CLUSTER, RunningCluster } from "../config/runningCluster";
 import { createHash } from "crypto";
-import { SECRET_MASK } from "../config/contract";
+import { CLUSTER_RECORDS, SECRET_MASK } from "../config/contract";
 
 /**
  * Pulumi's mock runtime, set up the way the offline plan and the tests need it: every resource is
@@ -53,6 +54,8 @@ export interface MockRuntimeOptions {
     stateHook?: StateHook;
     /** Answers for invokes beyond the built-in ones. */
     extraInvokes?: Record<string, (inputs: any) => Record<string, unknown>>;
+    /** What AWS's reads of the running cluster answer; by default nothing runs (a first deployment). */
+    running?: RunningCluster;
 }
 
 export interface MockRuntime {
@@ -69,6 +72,38 @@ export function shortHash(text: string, length = 17): string {
     return createHash("sha256").update(text).digest("hex").slice(0, length);
 }
 
+/**
+ * AWS's answers to components/runningCluster.ts's reads, made from a RunningCluster, in the shapes
+ * the provider returns: interface and instance ids by tag, then each one's subnet and tags, and the
+ * cluster's records by path.
+ */
+export function runningClusterInvokes(running: RunningCluster): Record<string, (inputs: any) => Record<string, unknown>> {
+    const eniId = (name: string) => `eni-running-${name}`;
+    const instanceId = (name: string) => `i-running-${name}`;
+    const byId = (id: string, make: (name: string) => string) => running.members.find((m) => make(m.name) === id);
+    return {
+        "aws:ec2/getNetworkInterfaces:getNetworkInterfaces": () => ({ ids: running.members.map((m) => eniId(m.name)), id: "enis" }),
+        "aws:ec2/getNetworkInterface:getNetworkInterface": (inputs) => {
+            const member = byId(inputs.id, eniId);
+            if (!member) throw new Error(`no network interface ${inputs.id}`);
+            return { id: inputs.id, subnetId: member.subnetId, tags: { [INSTANCE_TAGS.member]: member.name } };
+        },
+        "aws:ec2/getInstances:getInstances": () => ({ ids: running.members.filter((m) => m.etcdVersion || m.arch).map((m) => instanceId(m.name)), id: "instances" }),
+        "aws:ec2/getInstance:getInstance": (inputs) => {
+            const member = byId(inputs.instanceId, instanceId);
+            if (!member) throw new Error(`no instance ${inputs.instanceId}`);
+            const tags: Record<string, string> = { [INSTANCE_TAGS.member]: member.name };
+            if (member.etcdVersion) tags[INSTANCE_TAGS.version] = member.etcdVersion;
+            if (member.arch) tags[INSTANCE_TAGS.arch] = member.arch;
+            return { id: inputs.instanceId, tags };
+        },
+        "aws:ssm/getParametersByPath:getParametersByPath": (inputs) => {
+            const formed = running.formedToken === undefined ? [] : [[`${inputs.path}/${CLUSTER_RECORDS.formed}`, running.formedToken]];
+            return { id: inputs.path, path: inputs.path, names: formed.map(([n]) => n), values: formed.map(([, v]) => v), types: formed.map(() => "String") };
+        },
+    };
+}
+
 export async function startMockRuntime(options: MockRuntimeOptions): Promise<MockRuntime> {
     const region = options.region ?? "eu-west-1";
     const accountId = options.accountId ?? "123456789012";
@@ -83,6 +118,7 @@ export async function startMockRuntime(options: MockRuntimeOptions): Promise<Moc
         "aws:index/getAvailabilityZones:getAvailabilityZones": () => ({ names: ["a", "b", "c"].map((z) => `${region}${z}`), id: region }),
         "aws:ec2/getSubnet:getSubnet": (inputs) => ({ id: inputs.id, availabilityZone: `${region}${"abc"[parseInt(shortHash(inputs.id, 2), 16) % 3]}` }),
         "aws:ssm/getParameter:getParameter": (inputs) => ({ name: inputs.name, value: `ami-${shortHash(inputs.name)}`, type: "String", id: inputs.name }),
+        ...runningClusterInvokes(options.running ?? NO_RUNNING_CLUSTER),
         ...options.extraInvokes,
     };
 

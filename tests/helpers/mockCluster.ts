@@ -1,15 +1,19 @@
 import * as pulumi from "@pulumi/pulumi";
 import { EtcdCluster } from "../../components/etcdCluster";
 import { EtcdClusterArgs } from "../../config/clusterArgs";
+import { RunningCluster } from "../../config/runningCluster";
 import { MockRuntime, RecordedResource, startMockRuntime } from "../../tools/mockRuntime";
 
 export type { RecordedResource };
 
 let runtime: MockRuntime | undefined;
 
-/** One mock runtime per test file (Pulumi's runtime is process-global). */
-export async function mockRuntime(): Promise<MockRuntime> {
-    runtime ??= await startMockRuntime({ project: "proj", stack: "test", region: "eu-west-1" });
+/**
+ * One mock runtime per test file (Pulumi's runtime is process-global). A file that plans a change to
+ * a running cluster says what runs in its first call; by default nothing does.
+ */
+export async function mockRuntime(running?: RunningCluster): Promise<MockRuntime> {
+    runtime ??= await startMockRuntime({ project: "proj", stack: "test", region: "eu-west-1", running });
     return runtime;
 }
 

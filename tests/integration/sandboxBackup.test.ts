@@ -10,6 +10,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import type { BackupReport, RestoreReport } from "../../sandbox/backupCommands";
+import { BACKUP_SERVICE } from "../../components/render/systemd";
 import { readState, stackDir } from "../../sandbox/state";
 import { awsCli, hostAws } from "../../sandbox/s3";
 import { testEtcdVersion } from "../helpers/etcdBinaries";
@@ -77,9 +78,29 @@ async function filesOnVolume(image: string, name: string): Promise<string[]> {
     }
 }
 
+/**
+ * Every snapshot the running members' etcd-backup.service uploaded, newest first: the test's own
+ * and the timer's, which fires on its own every backupIntervalMinutes on these real machines.
+ */
+async function backupsInJournals(): Promise<string[]> {
+    const uris = new Set<string>();
+    for (const member of sandbox.report.members) {
+        const journal = await sandbox.exec(member.name, ["journalctl", "--no-pager", "-o", "cat", "-u", BACKUP_SERVICE], 60_000);
+        expect(journal.code).toBe(0);
+        for (const match of journal.stdout.matchAll(/: backup (s3:\/\/\S+\.db): revision /g)) uris.add(match[1]);
+    }
+    return newestFirst([...uris]);
+}
+
+/** A snapshot's key carries its UTC date and time, so the reverse of the key order is newest first. */
+function newestFirst(uris: string[]): string[] {
+    return [...uris].sort().reverse();
+}
+
 let first: BackupReport;
 let second: BackupReport;
 let keysAtFirst: Record<string, string>;
+let listedBeforeRestore: string[];
 
 describe(`etcd ${version}: sandbox backup`, () => {
     it("runs every member's backup job: only the leader uploads, and the printed snapshot is the stored object", async () => {
@@ -117,7 +138,11 @@ describe(`etcd ${version}: sandbox backup`, () => {
         expect(second.snapshot!.revision).toBeGreaterThan(first.snapshot!.revision);
         const listed = await sandbox.cli(["backups"]);
         expect(listed.code).toBe(0);
-        expect((JSON.parse(listed.stdout) as Array<{ uri: string }>).map((b) => b.uri)).toEqual([second.snapshot!.uri, first.snapshot!.uri]);
+        listedBeforeRestore = (JSON.parse(listed.stdout) as Array<{ uri: string }>).map((b) => b.uri);
+        // Exactly what the members uploaded (a timer tick may have added one), newest first.
+        expect(listedBeforeRestore).toEqual(await backupsInJournals());
+        const ours = listedBeforeRestore.filter((uri) => uri === first.snapshot!.uri || uri === second.snapshot!.uri);
+        expect(ours).toEqual([second.snapshot!.uri, first.snapshot!.uri]);
     }, 10 * 60_000);
 });
 
@@ -160,7 +185,11 @@ describe(`etcd ${version}: sandbox restore`, () => {
         expect(restored.previousData.map((d) => path.basename(d)).sort()).toEqual(restored.members.map((m) => `${m.name}-volume.img`).sort());
         for (const image of restored.previousData) expect(await filesOnVolume(image, "db")).toEqual([expect.stringMatching(/member\/snap\/db$/)]);
         const listed = JSON.parse((await sandbox.cli(["backups"])).stdout) as Array<{ uri: string }>;
-        expect(listed.map((b) => b.uri)).toEqual([second.snapshot!.uri, first.snapshot!.uri]);
+        // Newest first, and nothing lost: every earlier backup and every one the new members made
+        // (an old member's timer may also have ticked during the restore, before it was stopped).
+        const uris = listed.map((b) => b.uri);
+        expect(uris).toEqual(newestFirst(uris));
+        expect(uris).toEqual(expect.arrayContaining([...listedBeforeRestore, ...(await backupsInJournals())]));
 
         // The restored cluster takes backups like any other.
         const next = await backup();

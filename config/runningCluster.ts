@@ -1,0 +1,182 @@
+import { ConfigError } from "./errors";
+import { etcdLine } from "./etcdReleases";
+
+/**
+ * What runs now, read from AWS before anything changes (components/runningCluster.ts): the
+ * program keeps no state of its own, so a day-2 change is checked against the cluster itself. The
+ * offline plan and the sandbox answer the same reads from the plan they deployed.
+ */
+export interface RunningCluster {
+    /** Every member that has a network interface, whether or not an instance runs on it now. */
+    members: RunningMember[];
+    /** The token recorded once the cluster first had a quorum (CLUSTER_FORMED_PARAMETER); absent before. */
+    formedToken?: string;
+}
+
+export interface RunningMember {
+    name: string;
+    /** The subnet of the member's network interface: where its fixed IP lives. */
+    subnetId: string;
+    /** From the member's instance tags (INSTANCE_TAGS); absent when no instance runs or it predates the tags. */
+    etcdVersion?: string;
+    arch?: "arm64" | "amd64";
+}
+
+/** The tags an instance carries so the next change can read what runs on it. */
+export const INSTANCE_TAGS = Object.freeze({ member: "etcd:member", version: "etcd:version", arch: "etcd:arch" } as const);
+
+/** Nothing runs yet: the first deployment. */
+export const NO_RUNNING_CLUSTER: RunningCluster = Object.freeze({ members: [] });
+
+/**
+ * The oldest 3.5 patch a 3.5 cluster may move to 3.6 from: older 3.5 members can carry membership
+ * data that 3.6 rejects (etcd's upgrade guide asks for a current 3.5 patch first), and it is the
+ * oldest 3.5 patch this package ships a checksum for and tests the move from.
+ */
+export const MIN_35_BEFORE_36 = "3.5.32";
+
+export interface DayTwoInput {
+    memberNames: string[];
+    etcdVersion: string;
+    arch: "arm64" | "amd64";
+    /** Set: the AMI follows the user, not the look-up (which running members ignore). */
+    amiId?: string;
+    /** The subnets the settings list now, in order (ids known at this point). */
+    subnetIds: string[];
+    clusterToken: string;
+}
+
+/** How the change proceeds when it is allowed. */
+export interface DayTwoPlan {
+    /** Member name -> its subnet: where it runs now, or by position for a member that is new. */
+    subnets: Record<string, string>;
+    /** True once this cluster (this token) has formed: every gate then waits, created or updated. */
+    clusterFormed: boolean;
+}
+
+/**
+ * Checks a change against the running cluster and says where each member runs. Throws ConfigError
+ * (the setting, the value and the fix) for a change that cannot be made safely, before any member,
+ * interface, volume or certificate is touched: they all wait for this answer.
+ */
+export function planDayTwo(input: DayTwoInput, running: RunningCluster): DayTwoPlan {
+    const clusterFormed = running.formedToken !== undefined && running.formedToken === input.clusterToken;
+    if (running.members.length === 0) {
+        return { subnets: byPosition(input.memberNames, input.subnetIds), clusterFormed };
+    }
+    checkMembership(input.memberNames, running.members);
+    checkVersions(input.etcdVersion, running.members);
+    checkArchitecture(input, running.members);
+    const subnets = keepSubnets(input, running.members);
+    return { subnets, clusterFormed };
+}
+
+function byPosition(memberNames: string[], subnetIds: string[]): Record<string, string> {
+    return Object.fromEntries(memberNames.map((name, i) => [name, subnetIds[i % subnetIds.length]]));
+}
+
+/**
+ * memberCount on a running cluster: a member added or removed changes the initial cluster and the
+ * expected count in every member's user data, which would replace every member, and nothing yet
+ * adds a learner or runs `member remove`. Refused until that flow exists.
+ */
+function checkMembership(memberNames: string[], running: RunningMember[]): void {
+    const runningNames = running.map((m) => m.name).sort();
+    const added = memberNames.filter((n) => !runningNames.includes(n));
+    const removed = runningNames.filter((n) => !memberNames.includes(n));
+    if (added.length === 0 && removed.length === 0) return;
+    throw new ConfigError(
+        "memberCount",
+        memberNames.length,
+        `The running cluster has ${runningNames.length} members (${runningNames.join(", ")}); ` +
+            `${added.length ? `adding ${added.join(", ")}` : `removing ${removed.join(", ")}`} is not done in place yet: ` +
+            `it would replace every member at once and leave the membership to chance. Keep memberCount at ${runningNames.length}, ` +
+            `or build the larger cluster from a backup (restoreFrom) in a new stack.`,
+    );
+}
+
+type Semver = [number, number, number];
+
+function semver(version: string): Semver {
+    const [major, minor, patch] = version.split(".").map(Number);
+    return [major, minor, patch];
+}
+
+function compare(a: Semver, b: Semver): number {
+    return a[0] - b[0] || a[1] - b[1] || a[2] - b[2];
+}
+
+/**
+ * etcd's upgrade rules: one minor line at a time, never below what any member runs (a minor
+ * downgrade needs etcd's own downgrade procedure; a return to the version every member still runs
+ * after a stopped roll is allowed), and 3.5 reaches 3.6 only from a current 3.5 patch.
+ */
+function checkVersions(target: string, running: RunningMember[]): void {
+    const known = running.filter((m): m is RunningMember & { etcdVersion: string } => m.etcdVersion !== undefined);
+    if (known.length === 0) return;
+    const wanted = semver(target);
+    const oldest = known.reduce((a, b) => (compare(semver(a.etcdVersion), semver(b.etcdVersion)) <= 0 ? a : b));
+    const lowest = semver(oldest.etcdVersion);
+    const runs = `${oldest.name} runs ${oldest.etcdVersion}`;
+    if (compare(wanted, lowest) < 0) {
+        throw new ConfigError(
+            "etcdVersion",
+            target,
+            `${runs}; a downgrade is not rolled: etcd refuses to start an older binary on newer data. Keep etcdVersion at ${oldest.etcdVersion} or newer; ` +
+                `a minor downgrade needs etcd's documented downgrade procedure (etcdctl downgrade validate/enable), run by hand first.`,
+        );
+    }
+    if (wanted[0] !== lowest[0] || wanted[1] > lowest[1] + 1) {
+        const next = `${lowest[0]}.${lowest[1] + 1}`;
+        throw new ConfigError(
+            "etcdVersion",
+            target,
+            `${runs}; etcd upgrades one minor line at a time. Upgrade to a ${next} release first (its own pulumi up), then to ${etcdLine(target)}.`,
+        );
+    }
+    if (wanted[1] === lowest[1] + 1 && etcdLine(oldest.etcdVersion) === "3.5" && compare(lowest, semver(MIN_35_BEFORE_36)) < 0) {
+        throw new ConfigError(
+            "etcdVersion",
+            target,
+            `${runs}; 3.5 members move to 3.6 only from ${MIN_35_BEFORE_36} or newer. Upgrade to ${MIN_35_BEFORE_36} or a newer 3.5 patch first (its own pulumi up), then to ${target}.`,
+        );
+    }
+}
+
+/**
+ * A looked-up AMI is ignored on running members (a new AMI release never replaces them), so a
+ * change of architecture would keep the old architecture's AMI on the new instance type, and the
+ * replacement could not boot after its predecessor was gone.
+ */
+function checkArchitecture(input: DayTwoInput, running: RunningMember[]): void {
+    if (input.amiId !== undefined) return;
+    const other = running.find((m) => m.arch !== undefined && m.arch !== input.arch);
+    if (!other) return;
+    throw new ConfigError(
+        "instanceFamily",
+        input.arch,
+        `${other.name} runs ${other.arch}, and the new instance family is ${input.arch}. The looked-up AMI stays the running ${other.arch} one, ` +
+            `which a ${input.arch} instance cannot boot. Set amiId to an ${input.arch} AMI for this change (members then roll one at a time), or keep a ${other.arch} family.`,
+    );
+}
+
+/**
+ * Members stay in the subnet they run in: their subnet is never taken from a position in
+ * subnetIds, so reordering, adding or removing other subnets moves nobody. A member whose subnet
+ * is no longer listed is refused rather than moved (a move gives it a new interface and address).
+ */
+function keepSubnets(input: DayTwoInput, running: RunningMember[]): Record<string, string> {
+    const subnets: Record<string, string> = {};
+    for (const member of running) {
+        if (!input.subnetIds.includes(member.subnetId)) {
+            throw new ConfigError(
+                "subnetIds",
+                input.subnetIds,
+                `${member.name} runs in ${member.subnetId}, which subnetIds no longer lists. Members are never moved by a routine update ` +
+                    `(a move gives a member a new network interface and address). Keep ${member.subnetId} in subnetIds.`,
+            );
+        }
+        subnets[member.name] = member.subnetId;
+    }
+    return subnets;
+}

@@ -1,0 +1,117 @@
+/** planDayTwo: a change checked against the running cluster, refused with the setting, the value and the fix. */
+import { ConfigError } from "../../config/errors";
+import { DayTwoInput, planDayTwo, RunningCluster, RunningMember } from "../../config/runningCluster";
+
+const NAMES = ["etcd1", "etcd2", "etcd3"];
+const SUBNETS = ["subnet-a", "subnet-b", "subnet-c"];
+
+function running(version: string | string[], arch: "arm64" | "amd64" = "arm64", subnets = SUBNETS): RunningCluster {
+    const versions = Array.isArray(version) ? version : NAMES.map(() => version);
+    return { members: NAMES.map((name, i): RunningMember => ({ name, subnetId: subnets[i], etcdVersion: versions[i], arch })), formedToken: "token-1" };
+}
+
+function change(overrides: Partial<DayTwoInput>): DayTwoInput {
+    return { memberNames: NAMES, etcdVersion: "3.6.14", arch: "arm64", subnetIds: SUBNETS, clusterToken: "token-1", ...overrides };
+}
+
+function refusal(fn: () => unknown): ConfigError {
+    try {
+        fn();
+    } catch (err) {
+        if (err instanceof ConfigError) return err;
+        throw err;
+    }
+    throw new Error("expected a refusal");
+}
+
+describe("the first deployment", () => {
+    test("members go to subnets by position and the cluster is not formed", () => {
+        const plan = planDayTwo(change({ memberNames: ["etcd1", "etcd2", "etcd3", "etcd4", "etcd5"] }), { members: [] });
+        expect(plan).toEqual({ subnets: { etcd1: "subnet-a", etcd2: "subnet-b", etcd3: "subnet-c", etcd4: "subnet-a", etcd5: "subnet-b" }, clusterFormed: false });
+    });
+
+    test("a formed record of another token (the cluster before a restore) does not count", () => {
+        expect(planDayTwo(change({}), { ...running("3.6.14"), formedToken: "restored-from-elsewhere" }).clusterFormed).toBe(false);
+        expect(planDayTwo(change({}), running("3.6.14")).clusterFormed).toBe(true);
+    });
+});
+
+describe("subnets", () => {
+    test("reordered, extended or shrunk around the members: nobody moves", () => {
+        for (const subnetIds of [["subnet-c", "subnet-a", "subnet-b"], ["subnet-d", ...SUBNETS], [...SUBNETS, "subnet-d"]]) {
+            expect(planDayTwo(change({ subnetIds }), running("3.6.14")).subnets).toEqual({ etcd1: "subnet-a", etcd2: "subnet-b", etcd3: "subnet-c" });
+        }
+    });
+
+    test("a subnet that still holds a member may not leave the list", () => {
+        const err = refusal(() => planDayTwo(change({ subnetIds: ["subnet-a", "subnet-b"] }), running("3.6.14")));
+        expect(err.setting).toBe("subnetIds");
+        expect(err.message).toContain("etcd3 runs in subnet-c, which subnetIds no longer lists");
+        expect(err.message).toContain("Keep subnet-c in subnetIds");
+    });
+});
+
+describe("memberCount on a running cluster", () => {
+    test.each([
+        [["etcd1", "etcd2", "etcd3", "etcd4", "etcd5"], "adding etcd4, etcd5"],
+        [["etcd1"], "removing etcd2, etcd3"],
+    ])("%j is refused before anything is touched", (memberNames, what) => {
+        const err = refusal(() => planDayTwo(change({ memberNames }), running("3.6.14")));
+        expect(err.setting).toBe("memberCount");
+        expect(err.message).toContain(what);
+        expect(err.message).toContain("Keep memberCount at 3");
+    });
+});
+
+describe("etcd versions", () => {
+    test.each([
+        ["3.6.13", "3.6.14"],
+        ["3.5.33", "3.6.14"],
+        ["3.5.32", "3.6.14"],
+        ["3.5.32", "3.5.33"],
+        ["3.6.14", "3.7.0"],
+        ["3.6.14", "3.6.14"],
+    ])("%s -> %s is allowed", (from, to) => {
+        expect(() => planDayTwo(change({ etcdVersion: to }), running(from))).not.toThrow();
+    });
+
+    test("returning to the version every member still runs after a stopped roll is allowed", () => {
+        expect(() => planDayTwo(change({ etcdVersion: "3.5.33" }), running(["3.6.14", "3.5.33", "3.5.33"]))).not.toThrow();
+    });
+
+    test.each([
+        ["3.6.14", "3.6.13", "a downgrade is not rolled", "Keep etcdVersion at 3.6.14 or newer"],
+        ["3.6.14", "3.5.33", "a downgrade is not rolled", "etcdctl downgrade"],
+        ["3.5.33", "3.7.0", "one minor line at a time", "Upgrade to a 3.6 release first"],
+        ["3.5.31", "3.6.14", "only from 3.5.32 or newer", "Upgrade to 3.5.32 or a newer 3.5 patch first"],
+    ])("%s -> %s is refused", (from, to, why, fix) => {
+        const err = refusal(() => planDayTwo(change({ etcdVersion: to }), running(from)));
+        expect(err.setting).toBe("etcdVersion");
+        expect(err.received).toBe(to);
+        expect(err.message).toContain(why);
+        expect(err.message).toContain(fix);
+    });
+
+    test("the oldest member decides: a mixed cluster is judged by its oldest version", () => {
+        const err = refusal(() => planDayTwo(change({ etcdVersion: "3.7.0" }), running(["3.6.14", "3.5.33", "3.6.14"])));
+        expect(err.message).toContain("etcd2 runs 3.5.33");
+    });
+
+    test("members whose instances predate the version tag are not judged", () => {
+        const untagged: RunningCluster = { members: NAMES.map((name, i) => ({ name, subnetId: SUBNETS[i] })) };
+        expect(() => planDayTwo(change({ etcdVersion: "3.5.33" }), untagged)).not.toThrow();
+    });
+});
+
+describe("architecture", () => {
+    test("an x86 family over arm64 members with the looked-up AMI is refused", () => {
+        const err = refusal(() => planDayTwo(change({ arch: "amd64" }), running("3.6.14", "arm64")));
+        expect(err.setting).toBe("instanceFamily");
+        expect(err.message).toContain("etcd1 runs arm64");
+        expect(err.message).toContain("Set amiId to an amd64 AMI");
+    });
+
+    test("with amiId given, the switch rolls like any AMI change", () => {
+        expect(() => planDayTwo(change({ arch: "amd64", amiId: "ami-0123456789abcdef0" }), running("3.6.14", "arm64"))).not.toThrow();
+    });
+});
