@@ -20,8 +20,10 @@ export interface MemberPolicyInput {
     backup?: { bucketArn: string; prefix: string; restoreFrom?: string; restoreKmsKeyArn?: string };
 }
 
+const parameterArn = (input: MemberPolicyInput, name: string) => `arn:${input.partition}:ssm:${input.region}:${input.accountId}:parameter${name}`;
+
 export function memberParameterArns(input: MemberPolicyInput): string[] {
-    const arn = (name: string) => `arn:${input.partition}:ssm:${input.region}:${input.accountId}:parameter${name}`;
+    const arn = (name: string) => parameterArn(input, name);
     const prefix = input.parameterPrefix;
     return [
         arn(ssmParameters.ca(prefix)),
@@ -50,6 +52,13 @@ export function memberPolicyDocument(input: MemberPolicyInput): object {
                     StringEquals: { "kms:ViaService": `ssm.${input.region}.amazonaws.com` },
                     StringLike: { "kms:EncryptionContext:PARAMETER_ARN": parameterArns },
                 },
+            },
+            {
+                // etcd-record-formed writes, and etcd-choose-state reads, the one cluster record.
+                Sid: "RecordClusterFormed",
+                Effect: "Allow",
+                Action: ["ssm:GetParameter", "ssm:PutParameter"],
+                Resource: parameterArn(input, ssmParameters.clusterFormed(input.parameterPrefix)),
             },
             {
                 // The SSM agent's own calls; these APIs take no resource-level scoping.

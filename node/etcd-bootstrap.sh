@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # etcd-bootstrap: brings a member up, one step per script:
 #   etcd-install -> etcd-prepare-volume -> etcd-fetch-certs -> etcd-fetch-scripts [-> etcd-restore --bootstrap]
-#   -> etcd-choose-state -> etcd-start [-> etcd-keeper-start]
+#   -> etcd-choose-state -> etcd-start -> etcd-record-formed [-> etcd-keeper-start]
 # It runs as etcd-bootstrap.service: at every boot, and again after a failure (systemd retries it), so
 # every step is idempotent. The steps are looked up in SBIN_DIR (member.env), never by a fixed path.
 set -euo pipefail
@@ -35,6 +35,10 @@ for step in "${steps[@]}"; do
     exit 1
   fi
 done
+# The record is a safety net for later boots, not a condition of this one: etcd runs either way,
+# and the next boot tries again.
+echo "etcd-bootstrap: $MEMBER_NAME: etcd-record-formed" >&2
+"$SBIN_DIR/etcd-record-formed" || echo "etcd-bootstrap: $MEMBER_NAME: WARNING: could not record that the cluster formed; etcd runs" >&2
 # The web UI is optional: etcd serves whether or not it starts (e.g. its image cannot be pulled).
 if [[ "${KEEPER_ENABLED:-}" == true ]]; then
   echo "etcd-bootstrap: $MEMBER_NAME: etcd-keeper-start" >&2

@@ -10,10 +10,12 @@
 #                           -> remove this member's stale entry (same name or peer URL) if present,
 #                              `member add` it again, start with "existing". A member that was added
 #                              but never started is kept as it is.
-#   data dir empty, no other member answers
-#                           -> "new": the first bootstrap. (Had this member been part of a running
-#                              cluster, etcd itself refuses "new": it asks its peers whether the member
-#                              was bootstrapped already.)
+#   data dir empty, no other member answers, the cluster has not formed (no record of this token)
+#                           -> "new": the first bootstrap.
+#   data dir empty, no other member answers, but the record says the cluster formed (a partition,
+#   slow peers), or the record cannot be read
+#                           -> refuse: an empty member of a formed cluster never starts "new"; the
+#                              bootstrap unit retries until a peer answers.
 #   data dir empty, others answer but have no quorum (their own status shows no leader)
 #                           -> refuse: joining needs a quorum; that is a disaster recovery.
 #   data dir empty, a member has a leader but its member list does not come (it was still forming
@@ -60,6 +62,25 @@ if [[ -z "$OTHER_CLIENT_URLS" ]]; then
 fi
 
 IFS=',' read -r -a others <<<"$OTHER_CLIENT_URLS"
+
+# The token in the formed record (etcd-record-formed); empty when there is none; fails when the
+# record cannot be read (SSM unreachable, no permission).
+formed_record() {
+  local out err
+  err="$(mktemp)"
+  if out="$(aws ssm get-parameter --region "$AWS_REGION" --name "$CLUSTER_FORMED_PARAMETER" --query Parameter.Value --output text 2>"$err")"; then
+    rm -f "$err"
+    echo "$out"
+    return 0
+  fi
+  if grep -q ParameterNotFound "$err"; then
+    rm -f "$err"
+    return 0
+  fi
+  log "reading $CLUSTER_FORMED_PARAMETER failed: $(tr '\n' ' ' <"$err")"
+  rm -f "$err"
+  return 1
+}
 
 # Is anything listening at the URL's host:port? A member not started yet refuses the connection at
 # once, where etcdctl would spend its whole command timeout retrying.
@@ -113,7 +134,17 @@ if [[ -z "$answering" ]]; then
     log "$reachable_without_quorum is up but the cluster has no quorum; refusing to join or bootstrap with an empty data dir (restore from a snapshot instead)"
     exit 1
   fi
-  log "no other member answers at $OTHER_CLIENT_URLS; bootstrapping a new cluster"
+  # Nobody answers: a first bootstrap, or a partition or slow peers around an empty member of a
+  # formed cluster. Only the record tells them apart, and when it cannot be read, nothing is assumed.
+  if ! formed="$(formed_record)"; then
+    log "no other member answers, and $CLUSTER_FORMED_PARAMETER cannot be read; refusing to bootstrap without knowing the cluster is new (the boot is retried)"
+    exit 1
+  fi
+  if [[ "$formed" == "$CLUSTER_TOKEN" ]]; then
+    log "no other member answers at $OTHER_CLIENT_URLS, but the cluster has formed ($CLUSTER_FORMED_PARAMETER); an empty member never starts a new one: waiting for its peers (the boot is retried)"
+    exit 1
+  fi
+  log "no other member answers at $OTHER_CLIENT_URLS and the cluster has not formed; bootstrapping a new cluster"
   use_config new
   exit 0
 fi

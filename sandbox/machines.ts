@@ -26,6 +26,10 @@ export interface MachineSetup {
     image: string;
     /** The host directory with the plan's SSM parameters (bound read-only). */
     ssmDir: string;
+    /** The host directory of the parameters members write (bound writable), shared by all members. */
+    recordsDir: string;
+    /** The only parameters a member may put, as its instance role allows (the formed record). */
+    writableParameters: string[];
     /** The host directory the machines' CloudWatch metrics go to. */
     metricsDir: string;
     /** The aws stand-in script. */
@@ -97,6 +101,8 @@ export function seedMachine(member: MachineSpec, dir: string, setup: MachineSetu
     writeFile(path.join(root, "usr/local/bin/aws"), fs.readFileSync(setup.awsStandIn, "utf8"), 0o755);
     const settings = [
         `SANDBOX_SSM_DIR=${SSM_IN_MACHINE}`,
+        `SANDBOX_SSM_RECORDS_DIR=${SSM_RECORDS_IN_MACHINE}`,
+        `SANDBOX_SSM_WRITABLE='${setup.writableParameters.join(" ")}'`,
         `SANDBOX_METRICS_FILE=${METRICS_IN_MACHINE}/${METRICS_FILE}`,
         ...(setup.s3Endpoint ? [`SANDBOX_S3_ENDPOINT=${setup.s3Endpoint}`, "SANDBOX_AWS_CLI=/usr/bin/aws"] : []),
     ];
@@ -106,6 +112,7 @@ export function seedMachine(member: MachineSpec, dir: string, setup: MachineSetu
 }
 
 const SSM_IN_MACHINE = "/var/lib/sandbox/ssm";
+const SSM_RECORDS_IN_MACHINE = "/var/lib/sandbox/ssm-records";
 const METRICS_IN_MACHINE = "/var/lib/sandbox/metrics";
 /** The sandbox's CloudWatch: the aws stand-in appends each metric put as a JSON line, in MachineSetup.metricsDir. */
 export const METRICS_FILE = "cloudwatch-metrics.jsonl";
@@ -168,6 +175,7 @@ export async function bootMachine(member: MachineSpec, dir: string, loop: string
         `--bind=${loop}`,
         `--bind=${loop}:${member.dataDevice}`,
         `--bind-ro=${setup.ssmDir}:${SSM_IN_MACHINE}`,
+        `--bind=${setup.recordsDir}:${SSM_RECORDS_IN_MACHINE}`,
         `--bind=${setup.metricsDir}:${METRICS_IN_MACHINE}`,
         "--console=read-only",
     ];

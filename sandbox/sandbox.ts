@@ -82,6 +82,8 @@ export async function up(options: UpOptions): Promise<SandboxReport> {
     if (s3) await ensureTool("s3", undefined, log);
     const metricsDir = path.join(dir, "metrics");
     fs.mkdirSync(metricsDir, { recursive: true });
+    const recordsDir = path.join(dir, "ssm-records");
+    fs.mkdirSync(recordsDir, { recursive: true });
     const clients = writeClientCertificates(plan, dir);
     const members: MemberState[] = plan.members.map((m) => ({
         name: m.name,
@@ -106,7 +108,17 @@ export async function up(options: UpOptions): Promise<SandboxReport> {
         members,
         ...clients,
         ...(s3 ? { s3 } : {}),
-        machineSetup: { image, trustPem: mirror.caPem, ssmDir: store.ssmDir, metricsDir, awsStandIn: AWS_STAND_IN, s3Endpoint: s3?.endpoint },
+        machineSetup: {
+            image,
+            trustPem: mirror.caPem,
+            ssmDir: store.ssmDir,
+            recordsDir,
+            // As each member's instance role allows: the formed record, nothing else.
+            writableParameters: [plan.members[0].env.CLUSTER_FORMED_PARAMETER],
+            metricsDir,
+            awsStandIn: AWS_STAND_IN,
+            s3Endpoint: s3?.endpoint,
+        },
         ...(options.restoreFrom ? { restoredFrom: options.restoreFrom } : {}),
         startedAt: new Date().toISOString(),
     };

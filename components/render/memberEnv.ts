@@ -72,6 +72,7 @@ export function memberEnvVars(input: MemberRenderInput, paths?: Partial<NodePath
         ["AWS_REGION", input.region],
         ["PARAMETER_PREFIX", input.parameterPrefix],
         ["CA_PARAMETER", ssmParameters.ca(input.parameterPrefix)],
+        ["CLUSTER_FORMED_PARAMETER", ssmParameters.clusterFormed(input.parameterPrefix)],
         ...memberParameters(input),
         ["CERT_SYNC_INTERVAL_MINUTES", String(input.certSyncIntervalMinutes)],
         ["SERVICE_USER", ETCD_USER],

@@ -1,13 +1,14 @@
 import * as fs from "fs";
 import * as path from "path";
 
-/** The node scripts, in the order etcd-bootstrap runs the first five. Each is `node/<name>.sh` here. */
+/** The node scripts, in the order etcd-bootstrap runs the first six. Each is `node/<name>.sh` here. */
 export const NODE_SCRIPTS = [
     "etcd-install",
     "etcd-prepare-volume",
     "etcd-fetch-certs",
     "etcd-choose-state",
     "etcd-start",
+    "etcd-record-formed",
     "etcd-bootstrap",
     "etcd-health",
     "etcd-fetch-scripts",

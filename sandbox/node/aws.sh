@@ -3,7 +3,10 @@
 #   s3 / s3api             the real AWS CLI (SANDBOX_AWS_CLI) against the sandbox's S3 server
 #                          (SANDBOX_S3_ENDPOINT, a real S3 API in the sandbox's own network), with
 #                          throwaway credentials; every argument is passed on unchanged;
-#   ssm get-parameter      the plan's SSM Parameter values, written under SANDBOX_SSM_DIR;
+#   ssm get-parameter      the plan's SSM Parameter values, written under SANDBOX_SSM_DIR, and the
+#                          records members wrote, under SANDBOX_SSM_RECORDS_DIR;
+#   ssm put-parameter      only the names in SANDBOX_SSM_WRITABLE (as the instance role allows),
+#                          into SANDBOX_SSM_RECORDS_DIR, shared by every member;
 #   cloudwatch put-metric-data
 #                          appended as one JSON line to SANDBOX_METRICS_FILE (the sandbox's
 #                          CloudWatch), so `sandbox backup` can show what a member published.
@@ -58,22 +61,45 @@ case "$service" in
       "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$namespace" "$metric" "$dimensions" "$value" "$unit" >>"${SANDBOX_METRICS_FILE:?}"
     ;;
   ssm)
-    [[ "$operation" == get-parameter ]] || { echo "aws (sandbox stand-in): only ssm get-parameter, got: $*" >&2; exit 2; }
-    name=""
+    name="" value=""
     set -- "${argv[@]:i+2}"
     while (($#)); do
-      if [[ "$1" == --name ]]; then name="${2:-}"; shift; fi
+      case "$1" in
+        --name) name="${2:-}"; shift ;;
+        --value) value="${2:-}"; shift ;;
+      esac
       shift
     done
-    file="${SANDBOX_SSM_DIR:?}$name"
-    if [[ -z "$name" || "$name" == *..* || ! -f "$file" ]]; then
-      echo "An error occurred (ParameterNotFound) when calling the GetParameter operation: $name" >&2
-      exit 254
-    fi
-    cat "$file"
+    [[ -n "$name" && "$name" != *..* ]] || { echo "aws (sandbox stand-in): ssm $operation needs a --name without '..'" >&2; exit 255; }
+    case "$operation" in
+      get-parameter)
+        for file in "${SANDBOX_SSM_DIR:?}$name" "${SANDBOX_SSM_RECORDS_DIR:?}$name"; do
+          if [[ -f "$file" ]]; then
+            cat "$file"
+            exit 0
+          fi
+        done
+        echo "An error occurred (ParameterNotFound) when calling the GetParameter operation: $name" >&2
+        exit 254
+        ;;
+      put-parameter)
+        if [[ " ${SANDBOX_SSM_WRITABLE:-} " != *" $name "* ]]; then
+          echo "An error occurred (AccessDeniedException) when calling the PutParameter operation: not authorized to put $name" >&2
+          exit 254
+        fi
+        file="${SANDBOX_SSM_RECORDS_DIR:?}$name"
+        mkdir -p "$(dirname "$file")"
+        printf '%s\n' "$value" >"$file.$$"
+        mv -f "$file.$$" "$file"
+        ;;
+      *)
+        echo "aws (sandbox stand-in): only ssm get-parameter and put-parameter, got: $*" >&2
+        exit 2
+        ;;
+    esac
     ;;
   *)
-    echo "aws (sandbox stand-in): only s3, s3api, ssm get-parameter and cloudwatch put-metric-data are available in the sandbox, got: $*" >&2
+    echo "aws (sandbox stand-in): only s3, s3api, ssm get-parameter/put-parameter and cloudwatch put-metric-data are available in the sandbox, got: $*" >&2
     exit 2
     ;;
 esac

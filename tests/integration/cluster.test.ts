@@ -225,7 +225,7 @@ describe(`etcd ${version}: failures`, () => {
             count,
             deadlineMs,
         };
-        const argv = [...inNamespace(sandbox.report.namespace), process.execPath, "--require", require.resolve("tsx/cjs"), path.join(REPO_ROOT, "tests/helpers/sandboxWriter.ts"), JSON.stringify(options)];
+        const argv = [...inNamespace(sandbox.report.namespace), process.execPath, "--require", require.resolve("tsx/cjs"), path.join(REPO_ROOT, "sandbox/load.ts"), JSON.stringify(options)];
         const child: ChildProcess = spawn(argv[0], argv.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
         const killer = setTimeout(() => child.kill("SIGKILL"), deadlineMs + 30_000);
         const acked: number[] = [];

@@ -85,6 +85,19 @@ onMachines("nspawn machines: the dev stack", () => {
         }
     });
 
+    test("once etcd ran, a member recorded that the cluster formed: the token in the formed parameter", async () => {
+        const parameter = (await sandbox.exec("etcd1", ["sh", "-c", ". /etc/etcd/member.env && echo \"$CLUSTER_FORMED_PARAMETER\""])).stdout.trim();
+        expect(parameter).toMatch(/^\/etcd\/.+\/cluster\/formed$/);
+        // The members' writable SSM records, shared by all machines, on the host.
+        expect(fs.readFileSync(path.join(sandboxDir("machines"), "ssm-records", parameter), "utf8").trim()).toBe(sandbox.report.clusterToken);
+        const logs = await Promise.all(members().map(async (name) => (await bootstrapLog(name)).stdout));
+        expect(logs.filter((log) => log.includes(`recorded ${sandbox.report.clusterToken}`)).length + logs.filter((log) => log.includes("already records")).length).toBe(3);
+        // As the instance role: nothing but the record may be put.
+        const denied = await sandbox.exec("etcd1", ["aws", "ssm", "put-parameter", "--name", `${parameter.replace(/\/cluster\/formed$/, "")}/ca.pem`, "--value", "x", "--type", "String"]);
+        expect(denied.code).not.toBe(0);
+        expect(denied.stderr).toContain("AccessDeniedException");
+    });
+
     test("the instance id is the plan's, and the user data cloud-init ran is the gzip EC2 receives", async () => {
         const id = await sandbox.exec("etcd1", ["cloud-init", "query", "instance_id"]);
         expect(id.stdout.trim()).toMatch(/^i-[0-9a-f]{17}$/);

@@ -17,6 +17,7 @@ import { etcdBinDir, testEtcdVersion, testEtcdVersions } from "../helpers/etcdBi
 import { requireTool, TestPki } from "../helpers/etcdCluster";
 import { ProcessGroup, run, RunResult, Started, waitFor } from "../helpers/processes";
 import { cleanEnv } from "../helpers/repo";
+import { SsmStandIn } from "../helpers/ssmStandIn";
 import { localRenderInput } from "../helpers/renderInput";
 
 
@@ -208,9 +209,12 @@ describe.each(testEtcdVersions().map((v, i) => [v, i] as const))("etcd %s: three
     let token: string;
     const paths = new Map<string, NodePaths>();
 
+    let ssm: SsmStandIn;
+
     const memberPaths = (name: string): NodePaths => paths.get(name)!;
     const envOf = (name: string, extra: Record<string, string> = {}) =>
-        cleanEnv({ ETCD_MEMBER_ENV: `${memberPaths(name).configDir}/member.env`, CHOOSE_STATE_RETRY_SECONDS: "1", ...extra });
+        cleanEnv({ ETCD_MEMBER_ENV: `${memberPaths(name).configDir}/member.env`, CHOOSE_STATE_RETRY_SECONDS: "1", PATH: ssm.path, ...extra });
+    const formedParameter = () => /CLUSTER_FORMED_PARAMETER='([^']+)'/.exec(fs.readFileSync(`${memberPaths("etcd1").configDir}/member.env`, "utf8"))![1];
     const script = (name: string, s: string) => `${memberPaths(name).sbinDir}/${s}`;
 
     /** etcdctl as member `as` would run it locally (its node client certificate). */
@@ -254,6 +258,7 @@ describe.each(testEtcdVersions().map((v, i) => [v, i] as const))("etcd %s: three
     beforeAll(() => {
         binDir = etcdBinDir(version);
         dir = fs.mkdtempSync(path.join(os.tmpdir(), `etcd-${version}-`));
+        ssm = new SsmStandIn(path.join(dir, "ssm"));
         const pki = new TestPki(path.join(dir, "pki"));
         token = `it-token-${crypto.randomBytes(4).toString("hex")}`;
         for (const m of members) {
@@ -308,6 +313,21 @@ describe.each(testEtcdVersions().map((v, i) => [v, i] as const))("etcd %s: three
         const rows = list.stdout.trim().split("\n");
         expect(rows).toHaveLength(3);
         expect(rows.find((r) => r.includes(", etcd3, "))!.split(",")[0]).toBe(bootstrapId);
+    });
+
+    it("records once that the cluster formed: the token in the formed parameter, written again only when it differs", async () => {
+        expect(ssm.get(formedParameter())).toBeUndefined();
+        const first = await run(script("etcd1", "etcd-record-formed"), [], { env: envOf("etcd1") });
+        expect(first.stderr).toContain(`recorded ${token} in ${formedParameter()}`);
+        expect(first.code).toBe(0);
+        expect(ssm.get(formedParameter())).toBe(token);
+        const again = await run(script("etcd2", "etcd-record-formed"), [], { env: envOf("etcd2") });
+        expect(again.stderr).toContain("already records");
+        expect(again.code).toBe(0);
+        // A restored cluster (another token) overwrites the record of the cluster before it.
+        ssm.put(formedParameter(), "the-cluster-before-a-restore");
+        expect((await run(script("etcd3", "etcd-record-formed"), [], { env: envOf("etcd3") })).code).toBe(0);
+        expect(ssm.get(formedParameter())).toBe(token);
     });
 
     it("runs with the rendered settings (etcd ignores unknown keys silently, so compare what it logged)", () => {
@@ -450,5 +470,43 @@ describe.each(testEtcdVersions().map((v, i) => [v, i] as const))("etcd %s: three
         expect(chosen.stderr).toContain("has no quorum; refusing");
         expect(chosen.stdout).toBe("");
         expect(chosen.code).not.toBe(0);
+    });
+
+    it("an empty member that no peer answers never starts a new cluster once the cluster has formed", async () => {
+        // Every peer is down (as in a partition): only the record tells this from a first bootstrap.
+        await group.stop(running.get("etcd1")!);
+        const choose = () => run(script("etcd3", "etcd-choose-state"), [], { env: envOf("etcd3", { CHOOSE_STATE_ATTEMPTS: "1" }), timeoutMs: 90_000 });
+        expect(ssm.get(formedParameter())).toBe(token);
+        const configLink = () => fs.readlinkSync(`${memberPaths("etcd3").configDir}/etcd.yaml`);
+        const linkBefore = configLink();
+        const formed = await choose();
+        expect(formed.stderr).toContain("but the cluster has formed");
+        expect(formed.stderr).toContain("never starts a new one");
+        expect(formed.stdout).toBe("");
+        expect(formed.code).not.toBe(0);
+        expect(configLink()).toBe(linkBefore);
+
+        // A record that cannot be read is no licence either: an aws that answers as without permission.
+        const deniedBin = path.join(dir, "denied-bin");
+        fs.mkdirSync(deniedBin, { recursive: true });
+        fs.writeFileSync(
+            path.join(deniedBin, "aws"),
+            '#!/usr/bin/env bash\necho "An error occurred (AccessDeniedException) when calling the GetParameter operation: not authorized" >&2\nexit 254\n',
+            { mode: 0o755 },
+        );
+        const denied = await run(script("etcd3", "etcd-choose-state"), [], {
+            env: envOf("etcd3", { CHOOSE_STATE_ATTEMPTS: "1", PATH: `${deniedBin}:${process.env.PATH}` }),
+            timeoutMs: 90_000,
+        });
+        expect(denied.stderr).toContain("AccessDeniedException");
+        expect(denied.stderr).toContain("cannot be read; refusing to bootstrap");
+        expect(denied.code).not.toBe(0);
+
+        // Without the record (a first deployment), the same situation is a bootstrap.
+        ssm.delete(formedParameter());
+        const fresh = await choose();
+        expect(fresh.stderr).toContain("the cluster has not formed; bootstrapping a new cluster");
+        expect(fresh.stdout.trim()).toBe("new");
+        expect(fresh.code).toBe(0);
     });
 });

@@ -105,6 +105,10 @@ const invokes = {
     "aws:index/getPartition:getPartition": () => ({ partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" }),
     "aws:index/getAvailabilityZones:getAvailabilityZones": () => ({ names: ["eu-west-1a", "eu-west-1b", "eu-west-1c"], id: "eu-west-1" }),
     "aws:ssm/getParameter:getParameter": (inputs) => ({ name: inputs.name, value: "ami-0123456789abcdef0", type: "String", id: inputs.name }),
+    // The reads of the running cluster (README, "Day-2 checks"): nothing runs yet.
+    "aws:ec2/getNetworkInterfaces:getNetworkInterfaces": () => ({ ids: [], id: "enis" }),
+    "aws:ec2/getInstances:getInstances": () => ({ ids: [], id: "instances" }),
+    "aws:ssm/getParametersByPath:getParametersByPath": (inputs) => ({ path: inputs.path, names: [], values: [], types: [], id: inputs.path }),
 };
 function state(type, name) {
     switch (type) {

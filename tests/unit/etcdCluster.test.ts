@@ -263,13 +263,16 @@ describe("IAM", () => {
             const policy = JSON.parse(String(named("aws:iam/rolePolicy:RolePolicy", `alpha-etcd${n}-policy`).inputs.policy));
             const base = "arn:aws:ssm:eu-west-1:123456789012:parameter/etcd/proj/test/alpha";
             const own = [`${base}/ca.pem`, `${base}/members/etcd${n}/*`];
-            const [read, decrypt, agent] = policy.Statement;
+            const [read, decrypt, record, agent] = policy.Statement;
             expect(read).toEqual({ Sid: "ReadOwnCertificates", Effect: "Allow", Action: ["ssm:GetParameter", "ssm:GetParameters"], Resource: own });
             expect(decrypt.Action).toBe("kms:Decrypt");
             expect(decrypt.Resource).toMatch(/^arn:aws:kms:eu-west-1:123456789012:key\//);
             expect(decrypt.Condition.StringLike["kms:EncryptionContext:PARAMETER_ARN"]).toEqual(own);
+            // The one parameter a member writes: the cluster's formed record, nothing of another member.
+            expect(record).toEqual({ Sid: "RecordClusterFormed", Effect: "Allow", Action: ["ssm:GetParameter", "ssm:PutParameter"], Resource: `${base}/cluster/formed` });
+            expect(JSON.stringify(policy.Statement.filter((st: { Sid: string }) => st.Sid !== "RecordClusterFormed"))).not.toContain("ssm:PutParameter");
             expect(agent.Action.every((a: string) => /^(ssm:UpdateInstanceInformation|ssmmessages:|ec2messages:)/.test(a))).toBe(true);
-            const backup = policy.Statement.slice(3);
+            const backup = policy.Statement.slice(4);
             const bucketArn = "arn:aws:s3:::alpha-backups-mock"; // the mock's name for the bucketPrefix "alpha-backups-"
             expect(backup).toEqual([
                 { Sid: "WriteAndReadOwnSnapshots", Effect: "Allow", Action: ["s3:PutObject", "s3:GetObject"], Resource: `${bucketArn}/proj/test/alpha/*` },
