@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# etcd-record-formed: records, once etcd runs, that this cluster (its token) has formed: the SSM
-# parameter CLUSTER_FORMED_PARAMETER holds the token. From then on an empty member never starts a
-# new cluster (etcd-choose-state), and the program's health gates wait even when they are new.
-# Runs after etcd-start: etcd is up only once it has joined a cluster with a quorum. Idempotent:
-# an unchanged record is not written again. A restored cluster has a new token and overwrites it.
+# etcd-record-formed: records that this cluster (its token) has formed: the SSM parameter
+# CLUSTER_FORMED_PARAMETER holds the token. From then on an empty member never starts a new cluster
+# (etcd-choose-state), and the program's health gates wait even when they are new.
+# Runs after etcd-start, and records only once this member answers a linearizable read (a quorum):
+# etcd tells systemd it is ready after a few seconds even without one (its wait for the cluster
+# times out), so a started etcd is no proof. Waits for that up to RECORD_FORMED_WAIT_SECONDS.
+# Idempotent: an unchanged record is not written again. A restored cluster has a new token and
+# overwrites the record of the cluster before it.
 set -euo pipefail
 
 ETCD_MEMBER_ENV="${ETCD_MEMBER_ENV:-/etc/etcd/member.env}"
@@ -11,6 +14,18 @@ ETCD_MEMBER_ENV="${ETCD_MEMBER_ENV:-/etc/etcd/member.env}"
 source "$ETCD_MEMBER_ENV"
 
 log() { echo "etcd-record-formed: $MEMBER_NAME: $*" >&2; }
+
+wait_seconds="${RECORD_FORMED_WAIT_SECONDS:-600}"
+deadline=$((SECONDS + wait_seconds))
+# `endpoint health` reads linearizably: it answers only within a cluster that has a quorum.
+until "$BIN_DIR/etcdctl" --endpoints "$LOCAL_CLIENT_URL" --cacert "$CA_FILE" --cert "$NODE_CERT_FILE" --key "$NODE_KEY_FILE" \
+  --dial-timeout 3s --command-timeout 5s endpoint health >/dev/null 2>&1; do
+  if ((SECONDS >= deadline)); then
+    log "the cluster has no quorum after ${wait_seconds}s; not recorded (another member, or the next boot, records it)"
+    exit 1
+  fi
+  sleep 2
+done
 
 recorded="$(aws ssm get-parameter --region "$AWS_REGION" --name "$CLUSTER_FORMED_PARAMETER" --query Parameter.Value --output text 2>/dev/null || true)"
 if [[ "$recorded" == "$CLUSTER_TOKEN" ]]; then

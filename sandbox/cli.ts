@@ -1,3 +1,4 @@
+import { apply } from "./apply";
 import { backupNow, backups, restore } from "./backupCommands";
 import { spawnSync } from "child_process";
 import { down, execArgv, memberCommand, status, up } from "./sandbox";
@@ -20,6 +21,12 @@ const USAGE = `usage: npm run sandbox -- <command> [--stack dev] [--config-file 
   backup              run every member's etcd-backup.service now, as its timer does (only the leader
                       takes the snapshot), into the sandbox's S3; print the snapshot as JSON
   backups             the finished backups in the sandbox's bucket, newest first (JSON)
+  apply --config-file NEW [--load]
+                      take the running sandbox to the settings in NEW as \`pulumi up\` would: plan
+                      against what runs (a refused change stops there, untouched), write changed
+                      parameters, replace members one at a time in the program's order, run the
+                      gates; with --load a writer and a health sampler run throughout. Prints a JSON
+                      report; exits 1 when a step failed, a write was lost or quorum was lost
   restore --from <s3://bucket/key.db|latest>
                       replace the cluster with a NEW one bootstrapped from the snapshot, the way the
                       restoreFrom setting does; the old volumes are kept in .sandbox/<stack>/previous`;
@@ -31,6 +38,7 @@ async function main(argv: string[]): Promise<number> {
     const positional: string[] = [];
     let command: string[] = [];
     let newVolume = false;
+    let load = false;
     for (let i = 0; i < argv.length; i++) {
         const arg = argv[i];
         if (arg === "--") {
@@ -42,6 +50,7 @@ async function main(argv: string[]): Promise<number> {
         else if (arg === "--config-file") configFile = argv[++i];
         else if (arg.startsWith("--config-file=")) configFile = arg.slice(14);
         else if (arg === "--new-volume") newVolume = true;
+        else if (arg === "--load") load = true;
         else if (arg === "--from") from = argv[++i];
         else if (arg.startsWith("--from=")) from = arg.slice(7);
         else if (arg === "--help" || arg === "-h") {
@@ -94,6 +103,13 @@ async function main(argv: string[]): Promise<number> {
         case "backups":
             print(backups(stack));
             return 0;
+        case "apply": {
+            if (!configFile) throw new UsageError("apply needs --config-file NEW: the settings to take the sandbox to");
+            const result = await apply({ stack, configFile, load });
+            print(result);
+            if (!result.ok) process.stderr.write(`sandbox: apply ${result.failed ? `failed at ${result.failed.step}${result.failed.member ? ` of ${result.failed.member}` : ""}: ${result.failed.message}` : "lost a write or quorum; see load"}\n`);
+            return result.ok ? 0 : 1;
+        }
         case "restore":
             if (!from) throw new UsageError("restore needs --from <s3://bucket/key.db|latest>");
             print(await restore({ stack, from, configFile }));

@@ -26,7 +26,16 @@ export interface LifecycleResult {
     tookMs: number;
 }
 
-export async function lifecycle(state: SandboxState, member: MemberState, verb: LifecycleVerb, options: { newVolume?: boolean; timeoutMs?: number } = {}): Promise<LifecycleResult> {
+export interface LifecycleOptions {
+    newVolume?: boolean;
+    timeoutMs?: number;
+    /** replace: the new instance's user data (`sandbox apply`); by default the instance's own. */
+    userDataBase64?: string;
+    /** false: return once the machine runs, as an attachment completes before etcd is healthy (no gate). */
+    waitHealthy?: boolean;
+}
+
+export async function lifecycle(state: SandboxState, member: MemberState, verb: LifecycleVerb, options: LifecycleOptions = {}): Promise<LifecycleResult> {
     const setup = state.machineSetup;
     const started = Date.now();
     const timeoutMs = options.timeoutMs ?? 180_000;
@@ -53,13 +62,13 @@ export async function lifecycle(state: SandboxState, member: MemberState, verb: 
         case "replace": {
             await destroyMachine(member.dir);
             if (options.newVolume) replaceVolume(member.dir);
-            const replaced = { ...spec, instanceId: `i-${randomBytes(9).toString("hex").slice(0, 17)}` };
+            const replaced = { ...spec, instanceId: `i-${randomBytes(9).toString("hex").slice(0, 17)}`, userDataBase64: options.userDataBase64 ?? spec.userDataBase64 };
             writeSpec(member.dir, replaced);
             await launchMachine(member.dir, replaced, setup, { freshRoot: true });
             break;
         }
     }
-    const health = await waitHealthy(member, timeoutMs);
+    const health = options.waitHealthy === false ? undefined : await waitHealthy(member, timeoutMs);
     return {
         member: member.name,
         verb: options.newVolume ? `${verb} --new-volume` : verb,

@@ -1,6 +1,7 @@
 import { execFileSync, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { BOOTSTRAP_SERVICE } from "../components/render/systemd";
 import { innermostPid, isAlive, readPid, writePid } from "./pids";
 
 /**
@@ -346,6 +347,13 @@ export async function launchMachine(dir: string, spec: MachineSpec, setup: Machi
  * cloud-init's errors for the machine's current instance, once it has finished (its result.json, read
  * from the machine's layer on the host): a failed etcd-bootstrap shows here at once.
  */
+/** How often systemd has restarted the member's bootstrap after a failed attempt (0 when not running). */
+export function bootstrapRestarts(dir: string): number {
+    const pid = currentInit(dir);
+    if (!pid) return 0;
+    return Number(execInMachine(pid, ["systemctl", "show", BOOTSTRAP_SERVICE, "-p", "NRestarts", "--value"]).stdout.trim()) || 0;
+}
+
 export function cloudInitErrors(dir: string): string[] | undefined {
     try {
         const result = JSON.parse(fs.readFileSync(path.join(dir, "upper/var/lib/cloud/data/result.json"), "utf8")) as { v1?: { errors?: string[] } };

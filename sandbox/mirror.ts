@@ -32,19 +32,10 @@ export interface ReleaseMirror {
 /** Lays out the mirror under `dir`: the tarball of the built release and a certificate for `address`. */
 export function prepareMirror(dir: string, etcdBinDir: string, version: string, arch: "amd64" | "arm64", address: string): ReleaseMirror {
     const url = `https://${address}:${MIRROR_PORT}`;
-    const tarballUrl = etcdTarballUrl(url, version, arch);
-    const tarball = path.join(dir, new URL(tarballUrl).pathname);
-    const top = path.basename(tarball, ".tar.gz");
-    const staging = path.join(dir, "staging", top);
-    fs.mkdirSync(staging, { recursive: true });
-    fs.mkdirSync(path.dirname(tarball), { recursive: true });
-    for (const bin of ["etcd", "etcdctl", "etcdutl"]) fs.copyFileSync(path.join(etcdBinDir, bin), path.join(staging, bin));
-    // Fast compression: the sandbox pays for this on every up; the member checks the hash, not the ratio.
-    execFileSync("tar", ["-C", path.dirname(staging), "-cf", tarball, "--use-compress-program=gzip -1", top]);
-    fs.rmSync(path.join(dir, "staging"), { recursive: true, force: true });
-    const sha256 = createHash("sha256").update(fs.readFileSync(tarball)).digest("hex");
+    const { sha256 } = addRelease(dir, etcdBinDir, version, arch, url);
 
     const tls = path.join(dir, ".tls");
+
     fs.mkdirSync(tls, { recursive: true, mode: 0o700 });
     const caKey = path.join(tls, "ca-key.pem");
     const caFile = path.join(tls, "ca.pem");
@@ -56,6 +47,24 @@ export function prepareMirror(dir: string, etcdBinDir: string, version: string, 
     fs.writeFileSync(path.join(tls, "ext.cnf"), `subjectAltName=IP:${address}\nextendedKeyUsage=serverAuth\n`);
     openssl(["x509", "-req", "-in", path.join(tls, "req.pem"), "-CA", caFile, "-CAkey", caKey, "-CAcreateserial", "-out", certFile, "-days", "2", "-extfile", path.join(tls, "ext.cnf")]);
     return { url, sha256, dir, caPem: fs.readFileSync(caFile, "utf8"), certFile, keyFile };
+}
+
+/**
+ * Puts a built release into the mirror as the tarball etcd-install downloads; returns its sha256
+ * (the stack's etcdSha256 in the sandbox). `sandbox apply` adds the release a change asks for.
+ */
+export function addRelease(dir: string, etcdBinDir: string, version: string, arch: "amd64" | "arm64", url: string): { sha256: string } {
+    const tarballUrl = etcdTarballUrl(url, version, arch);
+    const tarball = path.join(dir, new URL(tarballUrl).pathname);
+    const top = path.basename(tarball, ".tar.gz");
+    const staging = path.join(dir, "staging", top);
+    fs.mkdirSync(staging, { recursive: true });
+    fs.mkdirSync(path.dirname(tarball), { recursive: true });
+    for (const bin of ["etcd", "etcdctl", "etcdutl"]) fs.copyFileSync(path.join(etcdBinDir, bin), path.join(staging, bin));
+    // Fast compression: the sandbox pays for this on every up; the member checks the hash, not the ratio.
+    execFileSync("tar", ["-C", path.dirname(staging), "-cf", tarball, "--use-compress-program=gzip -1", top]);
+    fs.rmSync(path.join(dir, "staging"), { recursive: true, force: true });
+    return { sha256: createHash("sha256").update(fs.readFileSync(tarball)).digest("hex") };
 }
 
 /** Starts the mirror's HTTPS server in the hub namespace; returns its pid. */

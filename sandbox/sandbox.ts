@@ -7,14 +7,13 @@ import { report, SandboxReport } from "./report";
 import { S3_ADDRESS, SandboxS3, seedObjects, startS3, stopS3 } from "./s3";
 import type { SandboxPlan } from "./sandboxPlan";
 import { ensureTool, installPackages } from "../tools/toolchain";
-import { MemberState, readState, SandboxState, stackDir, writeState } from "./state";
+import { MemberState, readState, SandboxState, stackDir, tlsStateFile, writeState } from "./state";
 import { isAlive } from "./pids";
-import { cloudInitErrors, destroyMachine, execInMachine, inMachine, launchMachine, machinePid, MachineSpec, writeSpec } from "./machines";
+import { bootstrapRestarts, cloudInitErrors, destroyMachine, execInMachine, inMachine, launchMachine, machinePid, MachineSpec, writeSpec } from "./machines";
 import { lifecycle } from "./lifecycle";
 import { prepareMirror, startMirror } from "./mirror";
 import { HUB_ADDRESS } from "./addresses";
-import { decideSizing } from "../config/sizingDecision";
-import { DEFAULT_ETCD_VERSION } from "../config/etcdReleases";
+import { BOOTSTRAP_SERVICE } from "../components/render/systemd";
 
 const REPO = path.resolve(__dirname, "..");
 /** The aws CLI every machine gets (sandbox/node/aws.sh): the sandbox's SSM, S3 and CloudWatch. */
@@ -31,6 +30,14 @@ export interface UpOptions {
     /** An S3 store (s3data of an earlier sandbox of the stack) to keep instead of starting with an empty bucket. */
     s3Data?: string;
     log?: (line: string) => void;
+}
+
+/** `up` gives up on a member whose bootstrap systemd has restarted this often (about 30 s apart). */
+const BOOTSTRAP_GIVE_UP_RESTARTS = 3;
+
+function bootstrapJournalTail(member: MemberState): string {
+    const pid = machinePid(member);
+    return pid ? execInMachine(pid, ["journalctl", "--no-pager", "-o", "cat", "-n", "25", "-u", BOOTSTRAP_SERVICE]).stdout : "(the machine is not running)";
 }
 
 /** True when every member's machine of a recorded sandbox is up. */
@@ -59,7 +66,7 @@ export async function up(options: UpOptions): Promise<SandboxReport> {
     installPackages("sandbox", log);
     // Loaded here only: Pulumi's runtime is heavy, and the other commands never need it.
     const { readStackSettings } = await import("../tools/stackFile");
-    const { planSandbox } = await import("./sandboxPlan");
+    const { planSandbox, stackRelease } = await import("./sandboxPlan");
     const { NODE_HEALTH_COMMAND } = await import("../components/healthGate");
     const settings = readStackSettings(REPO, options.stack, options.configFile && path.resolve(options.configFile));
     if (options.restoreFrom) settings.config[`${settings.project}:restoreFrom`] = options.restoreFrom;
@@ -75,7 +82,7 @@ export async function up(options: UpOptions): Promise<SandboxReport> {
     settings.config[`${settings.project}:etcdMirrorUrl`] = mirror.url;
     settings.config[`${settings.project}:etcdSha256`] = mirror.sha256;
     log(`planning stack ${options.stack}`);
-    const plan = await planSandbox(settings);
+    const plan = await planSandbox(settings, { tlsStateFile: tlsStateFile(options.stack) });
     log(`etcd ${plan.etcdVersion}: ${plan.members.map((m) => `${m.name}=${m.ip}`).join(" ")}`);
     const store = writeParameterStore(plan, dir);
     const s3 = sandboxS3(plan, options.stack, dir);
@@ -106,6 +113,7 @@ export async function up(options: UpOptions): Promise<SandboxReport> {
         heartbeatIntervalMs: plan.heartbeatIntervalMs,
         electionTimeoutMs: plan.electionTimeoutMs,
         members,
+        planned: plan.running.members,
         ...clients,
         ...(s3 ? { s3 } : {}),
         machineSetup: {
@@ -119,6 +127,7 @@ export async function up(options: UpOptions): Promise<SandboxReport> {
             awsStandIn: AWS_STAND_IN,
             s3Endpoint: s3?.endpoint,
         },
+        mirrorUrl: mirror.url,
         ...(options.restoreFrom ? { restoredFrom: options.restoreFrom } : {}),
         startedAt: new Date().toISOString(),
     };
@@ -147,9 +156,13 @@ export async function up(options: UpOptions): Promise<SandboxReport> {
         log(`started ${members.length} machines; waiting for the node health check`);
         const last = members[members.length - 1];
         const health = await waitHealthy(last, options.timeoutMs ?? 180_000, () => {
-            // A failed etcd-bootstrap shows in cloud-init's result at once; a machine that is gone, too.
+            // cloud-init's own failure shows in its result at once, a machine that is gone too. A
+            // failed bootstrap is retried by systemd (an empty member may wait for its peers), so only
+            // one that keeps failing ends the wait.
             const dead = members.find((m) => (cloudInitErrors(m.dir)?.length ?? 0) > 0 || !isAlive(machinePid(m)));
-            return dead && `member ${dead.name} failed to boot; see ${consoleLog(dead)}:\n${tail(consoleLog(dead))}`;
+            if (dead) return `member ${dead.name} failed to boot; see ${consoleLog(dead)}:\n${tail(consoleLog(dead))}`;
+            const failing = members.find((m) => bootstrapRestarts(m.dir) >= BOOTSTRAP_GIVE_UP_RESTARTS);
+            return failing && `the bootstrap of ${failing.name} failed ${BOOTSTRAP_GIVE_UP_RESTARTS + 1} times:\n${bootstrapJournalTail(failing)}`;
         });
         log(`healthy in ${((Date.now() - started) / 1000).toFixed(1)}s: leader ${health.leader}`);
         return withHealth(state);
@@ -221,24 +234,6 @@ export async function memberCommand(
             setMemberLink(state.hubNamespace, name, command === "heal");
             return { member: name, link: command === "heal" ? "up" : "down" };
     }
-}
-
-/**
- * The etcd release and architecture the stack's members install, read from its settings before
- * the plan (Pulumi's mock runtime runs once per process, and the plan must carry the mirror).
- */
-function stackRelease(settings: { project: string; config: Record<string, string> }): { version: string; arch: "amd64" | "arm64" } {
-    const get = (key: string) => settings.config[`${settings.project}:${key}`];
-    const num = (key: string) => (get(key) === undefined ? undefined : Number(get(key)));
-    const sizing = decideSizing({
-        kubernetesNodeCount: num("kubernetesNodeCount"),
-        instanceType: get("instanceType"),
-        instanceFamily: get("instanceFamily"),
-        dataVolumeSizeGb: num("dataVolumeSizeGb"),
-        dataVolumeIops: num("dataVolumeIops"),
-        dataVolumeThroughputMBps: num("dataVolumeThroughputMBps"),
-    });
-    return { version: (get("etcdVersion") ?? DEFAULT_ETCD_VERSION).replace(/^v/, ""), arch: sizing.arch };
 }
 
 /** The argv that runs a command inside a member's machine, as `docker exec` does. */

@@ -1,8 +1,13 @@
 import * as YAML from "yaml";
+import { DEFAULT_ETCD_VERSION } from "../config/etcdReleases";
+import { INSTANCE_TAGS, RunningCluster } from "../config/runningCluster";
+import { decideSizing } from "../config/sizingDecision";
 import { decodeUserData, decodeWriteFiles } from "../tools/memberFiles";
+import { RecordedResource } from "../tools/mockRuntime";
 import { runPlan } from "../tools/planRunner";
+import { runningFromPlan } from "../tools/runningFromPlan";
 import { StackSettings } from "../tools/stackFile";
-import { plain, sandboxStateHook } from "./planHooks";
+import { plain, sandboxStateHook, TlsState } from "./planHooks";
 import { TlsBridge } from "./tlsBridge";
 
 /** One file cloud-init writes on the member. */
@@ -43,13 +48,31 @@ export interface SandboxPlan {
     clientCertificates: Record<string, { certPem: string; keyPem: string }>;
     heartbeatIntervalMs: number;
     electionTimeoutMs: number;
+    /**
+     * Members in the order the program's dependencies put their instances in (each waits for the
+     * previous member's gate, or its volume attachment): the order `pulumi up` replaces them in.
+     */
+    rollOrder: string[];
+    /** The health gate after each member that has one, with its timeout. */
+    gates: Record<string, { timeoutSeconds: number }>;
+    /** What AWS would say runs once this plan is deployed (the next change is planned against it). */
+    running: RunningCluster;
+}
+
+export interface PlanSandboxOptions {
+    /** What runs now; nothing by default (a first deployment). */
+    running?: RunningCluster;
+    /** Keys and certificates kept between plans, as Pulumi's state keeps them; read and written back. */
+    tlsStateFile?: string;
 }
 
 /** Runs index.ts for the stack under the mock runtime with real addresses and real TLS. One per process. */
-export async function planSandbox(settings: StackSettings): Promise<SandboxPlan> {
+export async function planSandbox(settings: StackSettings, options: PlanSandboxOptions = {}): Promise<SandboxPlan> {
     const tls = new TlsBridge();
+    const tlsState = new TlsState(options.tlsStateFile);
     try {
-        const plan = await runPlan(settings, sandboxStateHook(tls));
+        const plan = await runPlan(settings, sandboxStateHook(tls, tlsState), options.running);
+        tlsState.save();
         const out = plan.rawOutputs as Record<string, any>;
         const parameters: SandboxPlan["parameters"] = {};
         for (const r of plan.resources.filter((r) => r.type === "aws:ssm/parameter:Parameter")) {
@@ -80,10 +103,57 @@ export async function planSandbox(settings: StackSettings): Promise<SandboxPlan>
             clientCertificates: plain(out.clientCertificates ?? {}),
             heartbeatIntervalMs: Number(config["heartbeat-interval"]),
             electionTimeoutMs: Number(config["election-timeout"]),
+            rollOrder: rollOrder(plan.resources),
+            gates: gates(plan.resources),
+            running: runningFromPlan(plan.resources),
         };
     } finally {
         await tls.close();
     }
+}
+
+/** The members' instances in dependency order (Kahn's algorithm; ties in registration order). */
+function rollOrder(resources: RecordedResource[]): string[] {
+    const byName = new Map(resources.map((r) => [r.name, r]));
+    const done = new Set<string>();
+    const order: string[] = [];
+    const visit = (name: string, path: Set<string>) => {
+        if (done.has(name) || path.has(name)) return;
+        path.add(name);
+        for (const dependency of byName.get(name)?.dependsOn ?? []) visit(dependency, path);
+        done.add(name);
+        const resource = byName.get(name);
+        if (resource?.type === "aws:ec2/instance:Instance") order.push(String((resource.inputs.tags as Record<string, string>)[INSTANCE_TAGS.member]));
+    };
+    for (const r of resources) visit(r.name, new Set());
+    return order;
+}
+
+function gates(resources: RecordedResource[]): SandboxPlan["gates"] {
+    const found: SandboxPlan["gates"] = {};
+    for (const r of resources.filter((r) => r.type === "command:local:Command")) {
+        const env = plain(r.inputs.environment ?? {}) as Record<string, string>;
+        if (env.GATE_MEMBER) found[env.GATE_MEMBER] = { timeoutSeconds: Number(env.GATE_TIMEOUT_SECONDS) };
+    }
+    return found;
+}
+
+/**
+ * The etcd release and architecture the stack's members install, read from its settings before
+ * the plan (Pulumi's mock runtime runs once per process, and the plan must carry the mirror).
+ */
+export function stackRelease(settings: { project: string; config: Record<string, string> }): { version: string; arch: "amd64" | "arm64" } {
+    const get = (key: string) => settings.config[`${settings.project}:${key}`];
+    const num = (key: string) => (get(key) === undefined ? undefined : Number(get(key)));
+    const sizing = decideSizing({
+        kubernetesNodeCount: num("kubernetesNodeCount"),
+        instanceType: get("instanceType"),
+        instanceFamily: get("instanceFamily"),
+        dataVolumeSizeGb: num("dataVolumeSizeGb"),
+        dataVolumeIops: num("dataVolumeIops"),
+        dataVolumeThroughputMBps: num("dataVolumeThroughputMBps"),
+    });
+    return { version: (get("etcdVersion") ?? DEFAULT_ETCD_VERSION).replace(/^v/, ""), arch: sizing.arch };
 }
 
 function plannedMember(inputs: Record<string, unknown>, ips: Map<string, string>, instanceId: string): PlannedMember {

@@ -1,3 +1,4 @@
+import type { RunningMember } from "../config/runningCluster";
 import type { MachineSetup } from "./machines";
 import * as fs from "fs";
 import * as path from "path";
@@ -40,8 +41,14 @@ export interface SandboxState {
     s3?: SandboxS3;
     /** What every machine boots with (the image, the stand-ins' settings, the mirror's CA). */
     machineSetup: MachineSetup;
-    /** The etcd release mirror's server. */
+    /** The etcd release mirror's server, and its URL (the stack's etcdMirrorUrl in the sandbox). */
     mirrorPid?: number;
+    mirrorUrl: string;
+    /**
+     * What AWS would say runs (each member's interface subnet and instance tags), as last planned:
+     * `apply` plans its change against it, with the formed record the members wrote.
+     */
+    planned: RunningMember[];
     /** The snapshot this cluster was restored from (`sandbox restore`). */
     restoredFrom?: string;
     startedAt: string;
@@ -60,6 +67,9 @@ export function stackDir(stack: string): string {
 }
 
 const stateFile = (stack: string) => path.join(stackDir(stack), "state.json");
+
+/** The sandbox's TLS state: keys and certificates kept between plans (sandbox/planHooks.ts TlsState). */
+export const tlsStateFile = (stack: string) => path.join(stackDir(stack), "tls-state.json");
 
 export function readState(stack: string): SandboxState | undefined {
     const file = stateFile(stack);

@@ -3,6 +3,7 @@ import * as path from "path";
 import { SECRET_MASK } from "../config/contract";
 import { MockRuntime, RecordedResource, startMockRuntime, StateHook } from "./mockRuntime";
 import { StackSettings } from "./stackFile";
+import { RunningCluster } from "../config/runningCluster";
 
 export interface PlanResult {
     project: string;
@@ -25,7 +26,7 @@ const PROGRAM = path.join(__dirname, "..", "index");
  * no Pulumi CLI, and returns every resource it registered and its outputs. One run per process:
  * Pulumi's runtime is process-global.
  */
-export async function runPlan(settings: StackSettings, stateHook?: StateHook): Promise<PlanResult> {
+export async function runPlan(settings: StackSettings, stateHook?: StateHook, running?: RunningCluster): Promise<PlanResult> {
     const region = settings.region ?? "eu-west-1";
     const runtime: MockRuntime = await startMockRuntime({
         project: settings.project,
@@ -34,6 +35,7 @@ export async function runPlan(settings: StackSettings, stateHook?: StateHook): P
         secretKeys: settings.secretKeys,
         region,
         stateHook,
+        running,
     });
 
     const asyncFailures: unknown[] = [];

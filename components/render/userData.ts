@@ -40,10 +40,12 @@ export function renderUserData(input: MemberRenderInput, paths?: Partial<NodePat
             content: file.content,
         })),
         // The unit files were written after systemd started: reload, then enable and start the
-        // bootstrap (it returns when the first attempt has finished; a failed one is retried by systemd).
+        // bootstrap without waiting for it. Its attempts (a failed one is retried by systemd, e.g. an
+        // empty member waiting for its peers) are the unit's, not cloud-init's: cloud-init's status
+        // says the files were written, `systemctl status etcd-bootstrap` says whether etcd runs.
         runcmd: [
             ["systemctl", "daemon-reload"],
-            ["systemctl", "enable", "--now", BOOTSTRAP_SERVICE],
+            ["systemctl", "enable", "--now", "--no-block", BOOTSTRAP_SERVICE],
         ],
     };
     return "#cloud-config\n" + stringify(cloudConfig, { lineWidth: 0 });

@@ -504,6 +504,12 @@ describe.each(testEtcdVersions().map((v, i) => [v, i] as const))("etcd %s: three
 
         // Without the record (a first deployment), the same situation is a bootstrap.
         ssm.delete(formedParameter());
+        // Nor does a member record a cluster that has no quorum (etcd tells systemd it is ready
+        // without one after a few seconds): here no member runs at all.
+        const noQuorum = await run(script("etcd1", "etcd-record-formed"), [], { env: envOf("etcd1", { RECORD_FORMED_WAIT_SECONDS: "3" }), timeoutMs: 60_000 });
+        expect(noQuorum.stderr).toContain("has no quorum after 3s; not recorded");
+        expect(noQuorum.code).not.toBe(0);
+        expect(ssm.get(formedParameter())).toBeUndefined();
         const fresh = await choose();
         expect(fresh.stderr).toContain("the cluster has not formed; bootstrapping a new cluster");
         expect(fresh.stdout.trim()).toBe("new");

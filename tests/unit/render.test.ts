@@ -272,7 +272,7 @@ describe("member files and user data", () => {
         expect(Object.fromEntries(doc.write_files.map((f: { path: string; content: string }) => [f.path, f.content]))).toEqual(files);
         expect(doc.runcmd).toEqual([
             ["systemctl", "daemon-reload"],
-            ["systemctl", "enable", "--now", "etcd-bootstrap.service"],
+            ["systemctl", "enable", "--now", "--no-block", "etcd-bootstrap.service"],
         ]);
         // The unit runs the bootstrap at every boot and retries a failed one without limit.
         const unit = files["/etc/systemd/system/etcd-bootstrap.service"];
