@@ -111,7 +111,7 @@ function compare(a: Semver, b: Semver): number {
  * downgrade needs etcd's own downgrade procedure; a return to the version every member still runs
  * after a stopped roll is allowed), and 3.5 reaches 3.6 only from a current 3.5 patch.
  */
-function checkVersions(target: string, running: RunningMember[]): void {
+export function checkVersions(target: string, running: RunningMember[]): void {
     const known = running.filter((m): m is RunningMember & { etcdVersion: string } => m.etcdVersion !== undefined);
     if (known.length === 0) return;
     const wanted = semver(target);

@@ -6,8 +6,10 @@ import { readSpec } from "./machines";
 import { addRelease } from "./mirror";
 import { writeParameterStore } from "./planFiles";
 import { LoadReport, RunningLoad, startLoad } from "./loadRun";
+import { seedObjects } from "./s3";
 import type { SandboxPlan } from "./sandboxPlan";
 import { readState, SandboxState, stackDir, tlsStateFile, writeState } from "./state";
+import { checkVersions } from "../config/runningCluster";
 import { ensureTool } from "../tools/toolchain";
 
 /**
@@ -93,8 +95,10 @@ export async function apply(options: ApplyOptions): Promise<ApplyReport> {
     const load: RunningLoad | undefined = options.load ? startLoad(state, { prefix: `/sandbox-apply/${Date.now()}/`, ...LOAD }) : undefined;
     let failed: ApplyReport["failed"];
     try {
+        // Parameters and the node-script objects depend on no gate: Pulumi updates them first.
         await step(steps, "parameters", undefined, async () => {
-            writeParameterStore(plan, stackDir(state.stack));
+            const store = writeParameterStore(plan, stackDir(state.stack));
+            if (state.s3) seedObjects(state.s3, store.s3Dir);
         });
         for (const name of replace) {
             const member = state.members.find((m) => m.name === name)!;
@@ -149,6 +153,8 @@ async function planChange(state: SandboxState, configFile: string, log: (line: s
     const { planSandbox, stackRelease } = await import("./sandboxPlan");
     const settings = readStackSettings(path.resolve(__dirname, ".."), state.stack, path.resolve(configFile));
     const release = stackRelease(settings);
+    // The plan checks the version again; checked here first so a refused one is not built.
+    checkVersions(release.version, state.planned);
     const binDir = await ensureTool("etcd", release.version, log);
     const mirrorDir = path.join(stackDir(state.stack), "mirror");
     const mirror = addRelease(mirrorDir, binDir, release.version, release.arch, state.mirrorUrl);

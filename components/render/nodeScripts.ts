@@ -11,6 +11,7 @@ export const NODE_SCRIPTS = [
     "etcd-record-formed",
     "etcd-bootstrap",
     "etcd-health",
+    "etcd-handover",
     "etcd-fetch-scripts",
 ] as const;
 

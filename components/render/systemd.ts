@@ -37,6 +37,10 @@ export function renderEtcdService(input: MemberRenderInput, paths?: Partial<Node
             ["Type", "notify"],
             ["User", ETCD_USER],
             ["ExecStart", `${p.binDir}/etcd --config-file ${configFiles(p).active}`],
+            // A leader hands over before it stops ("+": as root, to read the node certificate;
+            // "-": a failed handover never fails the stop).
+            ["Environment", `ETCD_MEMBER_ENV=${configFiles(p).memberEnv}`],
+            ["ExecStop", `-+${p.sbinDir}/etcd-handover`],
             ["Restart", "always"],
             ["RestartSec", 5],
             ["TimeoutStartSec", 600],
@@ -56,8 +60,8 @@ export function renderEtcdService(input: MemberRenderInput, paths?: Partial<Node
 /**
  * etcd-bootstrap as a unit: it runs at every boot (every step is idempotent, and a member with data
  * restarts from it), and a failure (SSM, S3 or the download not answering yet) is retried until it
- * succeeds, instead of leaving etcd never started. cloud-init's runcmd enables and starts it once;
- * its first failure still shows in cloud-init's result.
+ * succeeds, instead of leaving etcd never started. cloud-init's runcmd enables and starts it once,
+ * without waiting for it.
  */
 export function renderBootstrapService(input: MemberRenderInput, paths?: Partial<NodePaths>): string {
     const p = resolveNodePaths(paths);

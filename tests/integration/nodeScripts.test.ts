@@ -315,6 +315,32 @@ describe.each(testEtcdVersions().map((v, i) => [v, i] as const))("etcd %s: three
         expect(rows.find((r) => r.includes(", etcd3, "))!.split(",")[0]).toBe(bootstrapId);
     });
 
+    it("a leader hands its leadership to a caught-up peer before etcd stops (etcd-handover); a follower does nothing", async () => {
+        /** The member whose own status says it leads (its member id is the leader's; 64-bit ids read as text). */
+        const leaderName = async () => {
+            const status = await etcdctl("etcd1", members.map(clientUrl), ["endpoint", "status", "-w", "json"]);
+            const rows = [...status.stdout.matchAll(/"Endpoint":"([^"]+)","Status":\{"header":\{"cluster_id":\d+,"member_id":(\d+).*?"leader":(\d+)/g)];
+            const row = rows.find((r) => r[2] === r[3]);
+            return row && members.find((m) => clientUrl(m) === row[1])!.name;
+        };
+        const leader = (await leaderName())!;
+        const follower = members.find((m) => m.name !== leader)!.name;
+        const idle = await run(script(follower, "etcd-handover"), [], { env: envOf(follower) });
+        expect(idle.stderr).toContain("not the leader; nothing to hand over");
+        expect(idle.code).toBe(0);
+        expect(await leaderName()).toBe(leader);
+
+        const handover = await run(script(leader, "etcd-handover"), [], { env: envOf(leader), timeoutMs: 30_000 });
+        expect(handover.stderr).toMatch(/handed leadership to [0-9a-f]+ \(https:\/\/127\.0\.0\.\d+:2379\) before stopping/);
+        expect(handover.code).toBe(0);
+        const next = await waitFor("a new leader", async () => {
+            const name = await leaderName();
+            return name && name !== leader ? name : undefined;
+        }, 10_000);
+        expect(handover.stderr).toContain(`(${clientUrl(members.find((m) => m.name === next)!)})`);
+        await waitHealthy(members.map((m) => m.name));
+    });
+
     it("records once that the cluster formed: the token in the formed parameter, written again only when it differs", async () => {
         expect(ssm.get(formedParameter())).toBeUndefined();
         const first = await run(script("etcd1", "etcd-record-formed"), [], { env: envOf("etcd1") });
