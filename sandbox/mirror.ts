@@ -51,11 +51,15 @@ export function prepareMirror(dir: string, etcdBinDir: string, version: string, 
 
 /**
  * Puts a built release into the mirror as the tarball etcd-install downloads; returns its sha256
- * (the stack's etcdSha256 in the sandbox). `sandbox apply` adds the release a change asks for.
+ * (the stack's etcdSha256 in the sandbox). `sandbox apply` adds the release a change asks for. A
+ * release already there is kept as it is: a new tarball of the same binaries has another sha256,
+ * which would change every member's user data.
  */
 export function addRelease(dir: string, etcdBinDir: string, version: string, arch: "amd64" | "arm64", url: string): { sha256: string } {
     const tarballUrl = etcdTarballUrl(url, version, arch);
     const tarball = path.join(dir, new URL(tarballUrl).pathname);
+    const sha256 = () => ({ sha256: createHash("sha256").update(fs.readFileSync(tarball)).digest("hex") });
+    if (fs.existsSync(tarball)) return sha256();
     const top = path.basename(tarball, ".tar.gz");
     const staging = path.join(dir, "staging", top);
     fs.mkdirSync(staging, { recursive: true });
@@ -64,7 +68,7 @@ export function addRelease(dir: string, etcdBinDir: string, version: string, arc
     // Fast compression: the sandbox pays for this on every up; the member checks the hash, not the ratio.
     execFileSync("tar", ["-C", path.dirname(staging), "-cf", tarball, "--use-compress-program=gzip -1", top]);
     fs.rmSync(path.join(dir, "staging"), { recursive: true, force: true });
-    return { sha256: createHash("sha256").update(fs.readFileSync(tarball)).digest("hex") };
+    return sha256();
 }
 
 /** Starts the mirror's HTTPS server in the hub namespace; returns its pid. */

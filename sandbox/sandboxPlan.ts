@@ -112,20 +112,20 @@ export async function planSandbox(settings: StackSettings, options: PlanSandboxO
     }
 }
 
-/** The members' instances in dependency order (Kahn's algorithm; ties in registration order). */
+/** The members' instances in dependency order (depth first over what each depends on; ties in registration order). */
 function rollOrder(resources: RecordedResource[]): string[] {
-    const byName = new Map(resources.map((r) => [r.name, r]));
+    const byUrn = new Map(resources.map((r) => [r.urn, r]));
     const done = new Set<string>();
     const order: string[] = [];
-    const visit = (name: string, path: Set<string>) => {
-        if (done.has(name) || path.has(name)) return;
-        path.add(name);
-        for (const dependency of byName.get(name)?.dependsOn ?? []) visit(dependency, path);
-        done.add(name);
-        const resource = byName.get(name);
+    const visit = (urn: string, path: Set<string>) => {
+        if (done.has(urn) || path.has(urn)) return;
+        path.add(urn);
+        const resource = byUrn.get(urn);
+        for (const dependency of resource?.dependsOnUrns ?? []) visit(dependency, path);
+        done.add(urn);
         if (resource?.type === "aws:ec2/instance:Instance") order.push(String((resource.inputs.tags as Record<string, string>)[INSTANCE_TAGS.member]));
     };
-    for (const r of resources) visit(r.name, new Set());
+    for (const r of resources) visit(r.urn, new Set());
     return order;
 }
 

@@ -30,7 +30,10 @@ export interface RecordedResource {
     inputs: Record<string, unknown>;
     /** Inputs with every secret value replaced by "[secret]", for printing. */
     maskedInputs: Record<string, unknown>;
+    /** Logical names of what it depends on, for printing. */
     dependsOn: string[];
+    /** The same as URNs: names repeat across types (a member's interface, instance and component). */
+    dependsOnUrns: string[];
     deleteBeforeReplace: boolean;
     protect: boolean;
     ignoreChanges: string[];
@@ -247,6 +250,7 @@ function recordRegistrations(resources: RecordedResource[], project: string, sta
                     inputs: unwrapSecrets(raw, false) as Record<string, unknown>,
                     maskedInputs: unwrapSecrets(raw, true) as Record<string, unknown>,
                     dependsOn: (req.getDependenciesList() as string[]).map((d) => namesByUrn.get(d) ?? d),
+                    dependsOnUrns: req.getDependenciesList() as string[],
                     deleteBeforeReplace: req.getDeletebeforereplace(),
                     protect: Boolean(req.getProtect()),
                     ignoreChanges: req.getIgnorechangesList(),

@@ -1,7 +1,9 @@
 // `npm run plan -- --stack <env> [--config-file FILE] [--json] [--out DIR]`: the offline plan. Runs index.ts under
 // Pulumi's mock runtime with the stack's settings, with no AWS credentials and no Pulumi CLI.
 // `--diff <git-ref>` compares the plan of that ref with the working tree's (tools/planDiff.ts).
+import * as fs from "fs";
 import * as path from "path";
+import { RunningCluster } from "../config/runningCluster";
 import { parseArgs } from "util";
 import { memberFilesFromPlan, writeMemberFiles } from "./memberFiles";
 import { planDiffCommand } from "./planDiff";
@@ -9,7 +11,7 @@ import { formatPlan } from "./planFormat";
 import { PlanRefused, runPlan } from "./planRunner";
 import { readStackSettings, StackFileError } from "./stackFile";
 
-const USAGE = "usage: npm run plan -- [--stack dev] [--config-file FILE] [--json] [--out DIR] [--diff GIT_REF]";
+const USAGE = "usage: npm run plan -- [--stack dev] [--config-file FILE] [--json] [--out DIR] [--running FILE] [--diff GIT_REF]";
 
 async function main(): Promise<number> {
     let options;
@@ -21,6 +23,7 @@ async function main(): Promise<number> {
                 out: { type: "string" },
                 "config-file": { type: "string" },
                 diff: { type: "string" },
+                running: { type: "string" },
                 help: { type: "boolean", default: false },
             },
         }).values;
@@ -41,7 +44,10 @@ async function main(): Promise<number> {
         return planDiffCommand({ root, stack: options.stack!, ref: options.diff, configFile: options["config-file"], json: options.json! });
     }
     try {
-        const plan = await runPlan(readStackSettings(root, options.stack!, options["config-file"]));
+        // What AWS's reads of the running cluster answer (config/runningCluster.ts RunningCluster, JSON);
+        // by default nothing runs. `--diff` passes the base's.
+        const running = options.running ? (JSON.parse(fs.readFileSync(options.running, "utf8")) as RunningCluster) : undefined;
+        const plan = await runPlan(readStackSettings(root, options.stack!, options["config-file"]), undefined, running);
         if (options.out) {
             const written = writeMemberFiles(path.resolve(options.out), memberFilesFromPlan(plan.resources));
             process.stderr.write(`wrote ${written.length} files under ${options.out}\n`);

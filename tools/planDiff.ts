@@ -1,12 +1,14 @@
 // `npm run plan -- --stack <env> --diff <git-ref>`: the offline plan of <git-ref> next to the
 // offline plan of the working tree, and the difference as markdown (the pure part is
 // planDiffFormat.ts). The base is checked out into a temporary git worktree that borrows this
-// checkout's node_modules; each plan runs as its own process (Pulumi's runtime is process-global).
+// checkout's node_modules; each plan runs as its own process (Pulumi's runtime is process-global),
+// the head after the base, against what the base would run.
 import { execFileSync, spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { diffPlans, formatPlanDiff, PlanDiff, PlanDoc } from "./planDiffFormat";
+import { runningFromPlan } from "./runningFromPlan";
 
 export interface PlanDiffOptions {
     /** The checkout to compare (the head is its working tree, uncommitted changes included). */
@@ -49,10 +51,14 @@ export async function runPlanDiff(options: PlanDiffOptions): Promise<PlanDiffRes
         if (!fs.existsSync(path.join(worktree.dir, "tools", "plan.ts"))) {
             throw new PlanDiffError(`${options.ref} (${short(baseSha)}) has no offline plan (tools/plan.ts): pick a newer base.`);
         }
-        const [base, head] = await Promise.all([
-            planJson(root, worktree.dir, planArgs, `base ${options.ref}`),
-            planJson(root, root, planArgs, "working tree"),
-        ]);
+        // The head is planned against the base as if the base ran: its day-2 checks see the base's
+        // members (their subnets, versions, architecture), so a refused change fails the diff with
+        // the refusal, as `pulumi preview` would.
+        const base = await planJson(root, worktree.dir, planArgs, `base ${options.ref}`);
+        const runningFile = path.join(worktree.tmp, "running.json");
+        const token = base.outputs?.clusterToken;
+        fs.writeFileSync(runningFile, JSON.stringify(runningFromPlan(base.resources, typeof token === "string" ? token : undefined)));
+        const head = await planJson(root, root, [...planArgs, "--running", runningFile], "working tree");
         const diff = diffPlans(base, head);
         const markdown = formatPlanDiff(diff, { baseLabel: `${code(options.ref)} (${short(baseSha)})`, headLabel: "the working tree" });
         return { diff, markdown, baseSha };

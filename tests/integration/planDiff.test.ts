@@ -87,15 +87,42 @@ describe("npm run plan -- --diff", () => {
     });
 
     test("--json with --diff prints the structured diff", () => {
-        const base = commitWithFile("Pulumi.dev.yaml", headStackFile.replace(/^config:\n/m, "config:\n  etcd-cluster:memberCount: 5\n"));
+        const base = commitWithFile("Pulumi.dev.yaml", headStackFile.replace(/kubernetesNodeCount: 20\b/, "kubernetesNodeCount: 100"));
         const { code, stdout } = plan("--stack", "dev", "--diff", base, "--json");
         expect(code).toBe(0);
         const diff = JSON.parse(stdout);
         expect(diff.base).toBe(base);
         expect(diff.stack).toBe("dev");
-        const removedInstances = diff.removed.filter((r: any) => r.type === "aws:ec2/instance:Instance").map((r: any) => r.name);
-        expect(removedInstances).toEqual(["etcd-etcd4", "etcd-etcd5"]);
+        const changedInstances = diff.changed.filter((r: any) => r.type === "aws:ec2/instance:Instance").map((r: any) => r.name);
+        expect(changedInstances).toEqual(["etcd-etcd1", "etcd-etcd2", "etcd-etcd3"]);
         expect(diff.added).toEqual([]);
+        expect(diff.removed).toEqual([]);
+    });
+
+    test("the head is planned against the base as if it ran: a change the day-2 checks refuse fails the diff with the refusal", () => {
+        // The base runs five members; the head asks for three.
+        const base = commitWithFile("Pulumi.dev.yaml", headStackFile.replace(/^config:\n/m, "config:\n  etcd-cluster:memberCount: 5\n"));
+        const { code, stdout, stderr } = plan("--stack", "dev", "--diff", base);
+        expect(code).toBe(1);
+        expect(stdout).toBe("");
+        expect(stderr).toContain("The plan for the working tree failed");
+        expect(stderr).toContain("Invalid setting memberCount: got 3. The running cluster has 5 members (etcd1, etcd2, etcd3, etcd4, etcd5); removing etcd4, etcd5 is not done in place yet");
+        expect(worktrees()).not.toContain("plan-diff-");
+    });
+
+    test("subnetIds in another order than the base's: no member moves, no interface, certificate or instance changes", () => {
+        const prod = git(["show", "HEAD:Pulumi.prod.yaml"]);
+        const order = /(    - subnet-0a1b2c3d4e5f60001\n)(    - subnet-0a1b2c3d4e5f60002\n)(    - subnet-0a1b2c3d4e5f60003\n)/;
+        expect(prod).toMatch(order);
+        const base = commitWithFile("Pulumi.prod.yaml", prod.replace(order, "$3$1$2"));
+        const { code, stdout, stderr } = plan("--stack", "prod", "--diff", base, "--json");
+        expect(stderr).toBe("");
+        expect(code).toBe(0);
+        const diff = JSON.parse(stdout);
+        const touched = [...diff.changed, ...diff.added, ...diff.removed].map((r: any) => r.type);
+        for (const type of ["aws:ec2/networkInterface:NetworkInterface", "aws:ec2/instance:Instance", "aws:ebs/volume:Volume", "tls:index/certRequest:CertRequest", "aws:ssm/parameter:Parameter"]) {
+            expect(touched).not.toContain(type);
+        }
     });
 
     test("an unknown ref exits 1 with the reason and leaves no worktree", () => {
