@@ -53,12 +53,13 @@ export class TestSandbox {
         private readonly env: Record<string, string>,
     ) {}
 
-    static async up(stack: string, baseStackFile: string, env: Record<string, string> = {}): Promise<TestSandbox> {
+    /** `version`: the etcd release to start with; by default the one under test. */
+    static async up(stack: string, baseStackFile: string, env: Record<string, string> = {}, version = testEtcdVersion()): Promise<TestSandbox> {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), `sandbox-${stack}-`));
         try {
             await sandboxCli(["down", "--stack", stack], { env });
             const started = Date.now();
-            const result = await sandboxCli(["up", "--stack", stack, "--config-file", testStackFile(baseStackFile, dir)], { env, timeoutMs: 20 * 60_000 });
+            const result = await sandboxCli(["up", "--stack", stack, "--config-file", testStackFile(baseStackFile, dir, version)], { env, timeoutMs: 20 * 60_000 });
             if (result.code !== 0) throw new Error(`sandbox up failed (${result.code}): ${failureFirst(result.stderr)}`);
             return new TestSandbox(stack, JSON.parse(result.stdout), Date.now() - started, env);
         } finally {

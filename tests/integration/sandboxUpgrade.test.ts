@@ -1,0 +1,87 @@
+/**
+ * An etcd patch upgrade rehearsed with `npm run sandbox -- apply --load` on the dev stack's
+ * machines: the cluster starts on the patch before the one under test (3.6.13 before 3.6.14, built
+ * from the Go module proxy like every release here), and is rolled to the one under test, one
+ * member at a time behind the gates, with a writer running. Then the way back is refused before
+ * anything is touched. `down` in afterAll removes every process, namespace, mount, loop device and file.
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import type { ApplyReport } from "../../sandbox/apply";
+import { testEtcdVersion } from "../helpers/etcdBinaries";
+import { REPO_ROOT } from "../helpers/repo";
+import { testStackFile, TestSandbox } from "../helpers/sandbox";
+
+const STACK = "it-upgrade";
+const target = testEtcdVersion();
+/** The patch before the one under test (3.6.14 -> 3.6.13); the test needs target's patch > 0. */
+const [major, minor, patch] = target.split(".").map(Number);
+const from = `${major}.${minor}.${patch - 1}`;
+let sandbox: TestSandbox;
+let tmp: string;
+
+beforeAll(async () => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), "sandbox-upgrade-test-"));
+    sandbox = await TestSandbox.up(STACK, path.join(REPO_ROOT, "Pulumi.dev.yaml"), {}, from);
+}, 25 * 60_000);
+
+afterAll(async () => {
+    await sandbox?.down();
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+}, 180_000);
+
+async function apply(version: string, extra: string[] = []): Promise<{ code: number; report: ApplyReport }> {
+    const file = testStackFile(path.join(REPO_ROOT, "Pulumi.dev.yaml"), tmp, version);
+    const result = await sandbox.cli(["apply", "--config-file", file, ...extra], 25 * 60_000);
+    return { code: result.code, report: JSON.parse(result.stdout) as ApplyReport };
+}
+
+/** The release each member's etcd reports (its own status, read through the member). */
+async function versions(): Promise<Record<string, string>> {
+    const out: Record<string, string> = {};
+    for (const m of sandbox.report.members) {
+        const status = await sandbox.etcdctl(["endpoint", "status", "-w", "json"], { endpoints: [m.clientUrl] });
+        out[m.name] = /"version":"([^"]+)"/.exec(status.stdout)![1];
+    }
+    return out;
+}
+
+describe(`etcd ${from} -> ${target}: sandbox apply`, () => {
+    it("a patch upgrade rolls one member at a time behind the gates under load: no acknowledged write lost, quorum held", async () => {
+        expect(Object.values(await versions())).toEqual([from, from, from]);
+        const ids = Object.fromEntries((await sandbox.memberList()).map((m) => [m.name, m.id]));
+        const { code, report } = await apply(target, ["--load"]);
+        console.log(`etcd ${from} -> ${target}: ${JSON.stringify({ steps: report.steps, load: report.load && { ...report.load, lost: report.load.lost.length } })}`);
+        expect(report.failed).toBeUndefined();
+        expect(code).toBe(0);
+        expect(report.etcdVersion).toEqual({ before: from, after: target });
+        expect(report.changes.replace).toEqual(["etcd1", "etcd2", "etcd3"]);
+        expect(report.steps.filter((s) => s.step !== "plan" && s.step !== "parameters").map((s) => `${s.step} ${s.member}`)).toEqual([
+            "replace etcd1",
+            "gate etcd1",
+            "replace etcd2",
+            "gate etcd2",
+            "replace etcd3",
+            "gate etcd3",
+        ]);
+        expect(report.load!.lost).toEqual([]);
+        expect(report.load!.acked).toBeGreaterThan(100);
+        expect(report.load!.quorumLostSamples).toBe(0);
+        expect(await versions()).toEqual({ etcd1: target, etcd2: target, etcd3: target });
+        // Upgraded in place: the same members with their data.
+        expect(Object.fromEntries((await sandbox.memberList()).map((m) => [m.name, m.id]))).toEqual(ids);
+    }, 25 * 60_000);
+
+    it(`the way back (${target} -> ${from}) is refused at the plan: nothing is built, replaced or written`, async () => {
+        const before = JSON.parse((await sandbox.cli(["status"])).stdout) as { members: Array<{ bootId: string }> };
+        const { code, report } = await apply(from);
+        expect(code).toBe(1);
+        expect(report.failed?.step).toBe("plan");
+        expect(report.failed?.message).toContain(`Invalid setting etcdVersion: got "${from}". etcd1 runs ${target}; a downgrade is not rolled`);
+        expect(report.steps.map((s) => s.step)).toEqual(["plan"]);
+        const after = JSON.parse((await sandbox.cli(["status"])).stdout) as { members: Array<{ bootId: string }> };
+        expect(after.members.map((m) => m.bootId)).toEqual(before.members.map((m) => m.bootId));
+        expect(await versions()).toEqual({ etcd1: target, etcd2: target, etcd3: target });
+    }, 10 * 60_000);
+});
