@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # etcd-bootstrap: brings a member up, one step per script:
-#   etcd-install -> etcd-prepare-volume -> etcd-fetch-certs -> etcd-fetch-scripts [-> etcd-restore --bootstrap]
-#   -> etcd-choose-state -> etcd-start -> etcd-record-formed [-> etcd-keeper-start]
+#   etcd-install -> etcd-prepare-volume -> etcd-fetch-certs -> etcd-fetch-scripts
+#   [-> etcd-upgrade-snapshot] [-> etcd-restore --bootstrap] -> etcd-choose-state -> etcd-start
+#   -> (the release that ran on the volume is recorded) -> etcd-record-formed [-> etcd-keeper-start]
 # It runs as etcd-bootstrap.service: at every boot, and again after a failure (systemd retries it), so
 # every step is idempotent. The steps are looked up in SBIN_DIR (member.env), never by a fixed path.
 set -euo pipefail
@@ -12,6 +13,10 @@ source "$ETCD_MEMBER_ENV"
 export ETCD_MEMBER_ENV
 
 steps=(etcd-install etcd-prepare-volume etcd-fetch-certs etcd-fetch-scripts)
+# Backups on: a member about to start another release on its data snapshots the cluster first.
+if [[ "${BACKUP_ENABLED:-}" == true ]]; then
+  steps+=(etcd-upgrade-snapshot)
+fi
 # Disaster recovery (restoreFrom): an EMPTY member of a new cluster restores the snapshot first;
 # etcd-restore --bootstrap never touches a data dir that holds data, and joins a cluster that
 # already has a quorum instead of restoring.
@@ -35,6 +40,8 @@ for step in "${steps[@]}"; do
     exit 1
   fi
 done
+# The release that now runs on this volume: etcd-upgrade-snapshot compares the next one with it.
+echo "$ETCD_RELEASE_VERSION" >"$MOUNT_POINT/etcd-release.tmp" && mv -f "$MOUNT_POINT/etcd-release.tmp" "$MOUNT_POINT/etcd-release"
 # The record is a safety net for later boots, not a condition of this one: etcd runs either way,
 # and the next boot tries again.
 echo "etcd-bootstrap: $MEMBER_NAME: etcd-record-formed" >&2

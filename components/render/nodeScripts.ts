@@ -28,6 +28,7 @@ export const BACKUP_SCRIPTS = [
     "etcd-snapshot-verify",
     "etcd-restore",
     "etcd-defrag",
+    "etcd-upgrade-snapshot",
 ] as const;
 /** Only on members that run the etcdkeeper UI. */
 export const KEEPER_SCRIPTS = ["etcd-keeper-start"] as const;

@@ -1,23 +1,22 @@
 /**
  * An etcd patch upgrade rehearsed with `npm run sandbox -- apply --load` on the dev stack's
- * machines: the cluster starts on the patch before the one under test (3.6.13 before 3.6.14, built
- * from the Go module proxy like every release here), and is rolled to the one under test, one
- * member at a time behind the gates, with a writer running. Then the way back is refused before
- * anything is touched. `down` in afterAll removes every process, namespace, mount, loop device and file.
+ * machines: the cluster starts on 3.6.14 (the package's default) and is rolled to 3.6.15 (built from
+ * the Go module proxy like every release here; its checksum is the sandbox's own build), one member
+ * at a time behind the gates, with a writer running. Then the way back is refused before anything
+ * is touched. The pair is fixed: this is about the roll, not the release under test (3.6.13's
+ * etcdctl is not served by the module proxy here). `down` in afterAll removes every process, namespace, mount, loop device and file.
  */
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { BOOTSTRAP_SERVICE } from "../../components/render/systemd";
 import type { ApplyReport } from "../../sandbox/apply";
-import { testEtcdVersion } from "../helpers/etcdBinaries";
 import { REPO_ROOT } from "../helpers/repo";
 import { testStackFile, TestSandbox } from "../helpers/sandbox";
 
 const STACK = "it-upgrade";
-const target = testEtcdVersion();
-/** The patch before the one under test (3.6.14 -> 3.6.13); the test needs target's patch > 0. */
-const [major, minor, patch] = target.split(".").map(Number);
-const from = `${major}.${minor}.${patch - 1}`;
+const from = "3.6.14";
+const target = "3.6.15";
 let sandbox: TestSandbox;
 let tmp: string;
 
@@ -71,6 +70,18 @@ describe(`etcd ${from} -> ${target}: sandbox apply`, () => {
         expect(await versions()).toEqual({ etcd1: target, etcd2: target, etcd3: target });
         // Upgraded in place: the same members with their data.
         expect(Object.fromEntries((await sandbox.memberList()).map((m) => [m.name, m.id]))).toEqual(ids);
+
+        // A snapshot went to S3 before the first member started the new release; the others saw a
+        // peer on it already and took none.
+        const journal = async (name: string) => (await sandbox.exec(name, ["journalctl", "--no-pager", "-o", "cat", "-u", BOOTSTRAP_SERVICE])).stdout;
+        const first = await journal("etcd1");
+        expect(first).toMatch(new RegExp(`this volume last ran ${from.replace(/\./g, "\\.")}; a snapshot before ${target.replace(/\./g, "\\.")}, taken by the leader at https://`));
+        const uploaded = /etcd-backup: etcd1: backup (s3:\/\/\S+\.db): revision/.exec(first);
+        expect(uploaded).not.toBeNull();
+        expect(first.indexOf("snapshot before the upgrade")).toBeLessThan(first.indexOf("etcd-bootstrap: etcd1: etcd-start"));
+        const listed = JSON.parse((await sandbox.cli(["backups"])).stdout) as Array<{ uri: string }>;
+        expect(listed.map((b) => b.uri)).toContain(uploaded![1]);
+        for (const name of ["etcd2", "etcd3"]) expect(await journal(name)).toContain(`already runs ${target}: the roll's first member took the snapshot before it`);
     }, 25 * 60_000);
 
     it(`the way back (${target} -> ${from}) is refused at the plan: nothing is built, replaced or written`, async () => {

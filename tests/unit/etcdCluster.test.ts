@@ -76,7 +76,7 @@ describe("resources of a three-member cluster on a created VPC", () => {
             "etcd:index:ClusterAlarms": 1,
             "aws:cloudwatch/metricAlarm:MetricAlarm": 2,
             // backup, restore and defrag scripts, fetched by the members (too big for user data)
-            "aws:s3/bucketObjectv2:BucketObjectv2": 6,
+            "aws:s3/bucketObjectv2:BucketObjectv2": 7,
         });
     });
 
