@@ -1,10 +1,10 @@
 /**
- * An etcd patch upgrade rehearsed with `npm run sandbox -- apply --load` on the dev stack's
- * machines: the cluster starts on 3.6.14 (the package's default) and is rolled to 3.6.15 (built from
- * the Go module proxy like every release here; its checksum is the sandbox's own build), one member
- * at a time behind the gates, with a writer running. Then the way back is refused before anything
- * is touched. The pair is fixed: this is about the roll, not the release under test (3.6.13's
- * etcdctl is not served by the module proxy here). `down` in afterAll removes every process, namespace, mount, loop device and file.
+ * etcd upgrades rehearsed with `npm run sandbox -- apply --load` on the dev stack's machines: a
+ * patch (3.6.14 -> 3.6.15) and a minor line (3.5.33 -> 3.6.14). Each cluster starts on the older
+ * release and is rolled to the newer, one member at a time behind the gates, with a writer running
+ * (every release is built from the Go module proxy; the sandbox's own build's checksum is used).
+ * Then the way back is refused before anything is touched. The pairs are fixed: this is about the
+ * roll, not the release under test (3.6.13's etcdctl is not served by the module proxy here). `down` in afterAll removes every process, namespace, mount, loop device and file.
  */
 import * as fs from "fs";
 import * as os from "os";
@@ -14,40 +14,40 @@ import type { ApplyReport } from "../../sandbox/apply";
 import { REPO_ROOT } from "../helpers/repo";
 import { testStackFile, TestSandbox } from "../helpers/sandbox";
 
-const STACK = "it-upgrade";
-const from = "3.6.14";
-const target = "3.6.15";
-let sandbox: TestSandbox;
-let tmp: string;
+describe.each([
+    ["it-upgrade-patch", "3.6.14", "3.6.15"],
+    ["it-upgrade-minor", "3.5.33", "3.6.14"],
+])("%s: etcd %s -> %s with sandbox apply", (STACK, from, target) => {
+    let sandbox: TestSandbox;
+    let tmp: string;
 
-beforeAll(async () => {
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), "sandbox-upgrade-test-"));
-    sandbox = await TestSandbox.up(STACK, path.join(REPO_ROOT, "Pulumi.dev.yaml"), {}, from);
-}, 25 * 60_000);
+    beforeAll(async () => {
+        tmp = fs.mkdtempSync(path.join(os.tmpdir(), "sandbox-upgrade-test-"));
+        sandbox = await TestSandbox.up(STACK, path.join(REPO_ROOT, "Pulumi.dev.yaml"), {}, from);
+    }, 25 * 60_000);
 
-afterAll(async () => {
-    await sandbox?.down();
-    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
-}, 180_000);
+    afterAll(async () => {
+        await sandbox?.down();
+        if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+    }, 180_000);
 
-async function apply(version: string, extra: string[] = []): Promise<{ code: number; report: ApplyReport }> {
-    const file = testStackFile(path.join(REPO_ROOT, "Pulumi.dev.yaml"), tmp, version);
-    const result = await sandbox.cli(["apply", "--config-file", file, ...extra], 25 * 60_000);
-    return { code: result.code, report: JSON.parse(result.stdout) as ApplyReport };
-}
-
-/** The release each member's etcd reports (its own status, read through the member). */
-async function versions(): Promise<Record<string, string>> {
-    const out: Record<string, string> = {};
-    for (const m of sandbox.report.members) {
-        const status = await sandbox.etcdctl(["endpoint", "status", "-w", "json"], { endpoints: [m.clientUrl] });
-        out[m.name] = /"version":"([^"]+)"/.exec(status.stdout)![1];
+    async function apply(version: string, extra: string[] = []): Promise<{ code: number; report: ApplyReport }> {
+        const file = testStackFile(path.join(REPO_ROOT, "Pulumi.dev.yaml"), tmp, version);
+        const result = await sandbox.cli(["apply", "--config-file", file, ...extra], 25 * 60_000);
+        return { code: result.code, report: JSON.parse(result.stdout) as ApplyReport };
     }
-    return out;
-}
 
-describe(`etcd ${from} -> ${target}: sandbox apply`, () => {
-    it("a patch upgrade rolls one member at a time behind the gates under load: no acknowledged write lost, quorum held", async () => {
+    /** The release each member's etcd reports (its own status, read through the member). */
+    async function versions(): Promise<Record<string, string>> {
+        const out: Record<string, string> = {};
+        for (const m of sandbox.report.members) {
+            const status = await sandbox.etcdctl(["endpoint", "status", "-w", "json"], { endpoints: [m.clientUrl] });
+            out[m.name] = /"version":"([^"]+)"/.exec(status.stdout)![1];
+        }
+        return out;
+    }
+
+    it("the upgrade rolls one member at a time behind the gates under load: no acknowledged write lost, quorum held", async () => {
         expect(Object.values(await versions())).toEqual([from, from, from]);
         const ids = Object.fromEntries((await sandbox.memberList()).map((m) => [m.name, m.id]));
         const { code, report } = await apply(target, ["--load"]);
