@@ -127,10 +127,19 @@ export class EtcdCluster extends pulumi.ComponentResource {
             .all([readRunningCluster(clusterTag, parameterPrefix, parent), pulumi.all(network.subnetIds)])
             .apply(([running, subnetIds]) =>
                 planDayTwo(
-                    { memberNames: settings.memberNames, etcdVersion: settings.etcd.etcdVersion, arch: settings.sizing.arch, amiId: settings.amiId, subnetIds, clusterToken },
+                    {
+                        memberNames: settings.memberNames,
+                        etcdVersion: settings.etcd.etcdVersion,
+                        arch: settings.sizing.arch,
+                        amiId: settings.amiId,
+                        subnetIds,
+                        clusterToken,
+                        healthGate: settings.healthGate.mode,
+                    },
                     running,
                 ),
             );
+        dayTwo.apply((plan) => plan.warnings.forEach((warning) => pulumi.log.warn(warning, this)));
         const zoneOfSubnet = pulumi
             .all([pulumi.all(network.subnetIds), pulumi.all(network.subnetZones)])
             .apply(([ids, zones]): Record<string, string> => Object.fromEntries(ids.map((id, i) => [id, zones[i]])));

@@ -44,6 +44,8 @@ export interface DayTwoInput {
     /** The subnets the settings list now, in order (ids known at this point). */
     subnetIds: string[];
     clusterToken: string;
+    /** off: nothing waits between two members' replacements. */
+    healthGate: "ssm" | "direct" | "off";
 }
 
 /** How the change proceeds when it is allowed. */
@@ -52,6 +54,8 @@ export interface DayTwoPlan {
     subnets: Record<string, string>;
     /** True once this cluster (this token) has formed: every gate then waits, created or updated. */
     clusterFormed: boolean;
+    /** Allowed but worth a reviewer's attention; the component logs each as a Pulumi warning. */
+    warnings: string[];
 }
 
 /**
@@ -62,13 +66,20 @@ export interface DayTwoPlan {
 export function planDayTwo(input: DayTwoInput, running: RunningCluster): DayTwoPlan {
     const clusterFormed = running.formedToken !== undefined && running.formedToken === input.clusterToken;
     if (running.members.length === 0) {
-        return { subnets: byPosition(input.memberNames, input.subnetIds), clusterFormed };
+        return { subnets: byPosition(input.memberNames, input.subnetIds), clusterFormed, warnings: [] };
     }
     checkMembership(input.memberNames, running.members);
     checkVersions(input.etcdVersion, running.members);
     checkArchitecture(input, running.members);
     const subnets = keepSubnets(input, running.members);
-    return { subnets, clusterFormed };
+    const warnings =
+        input.healthGate === "off"
+            ? [
+                  `healthGate is off on a running cluster: a change that replaces members (AMI, instance type, etcd version or settings) replaces them back to back, ` +
+                      `each as soon as the previous one's volume is attached, without waiting for it to be healthy, and can lose the quorum. Set healthGate to ssm (or direct) for such a change.`,
+              ]
+            : [];
+    return { subnets, clusterFormed, warnings };
 }
 
 function byPosition(memberNames: string[], subnetIds: string[]): Record<string, string> {

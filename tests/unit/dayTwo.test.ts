@@ -11,7 +11,7 @@ function running(version: string | string[], arch: "arm64" | "amd64" = "arm64", 
 }
 
 function change(overrides: Partial<DayTwoInput>): DayTwoInput {
-    return { memberNames: NAMES, etcdVersion: "3.6.14", arch: "arm64", subnetIds: SUBNETS, clusterToken: "token-1", ...overrides };
+    return { memberNames: NAMES, etcdVersion: "3.6.14", arch: "arm64", subnetIds: SUBNETS, clusterToken: "token-1", healthGate: "ssm", ...overrides };
 }
 
 function refusal(fn: () => unknown): ConfigError {
@@ -27,7 +27,7 @@ function refusal(fn: () => unknown): ConfigError {
 describe("the first deployment", () => {
     test("members go to subnets by position and the cluster is not formed", () => {
         const plan = planDayTwo(change({ memberNames: ["etcd1", "etcd2", "etcd3", "etcd4", "etcd5"] }), { members: [] });
-        expect(plan).toEqual({ subnets: { etcd1: "subnet-a", etcd2: "subnet-b", etcd3: "subnet-c", etcd4: "subnet-a", etcd5: "subnet-b" }, clusterFormed: false });
+        expect(plan).toEqual({ subnets: { etcd1: "subnet-a", etcd2: "subnet-b", etcd3: "subnet-c", etcd4: "subnet-a", etcd5: "subnet-b" }, clusterFormed: false, warnings: [] });
     });
 
     test("a formed record of another token (the cluster before a restore) does not count", () => {
@@ -100,6 +100,15 @@ describe("etcd versions", () => {
     test("members whose instances predate the version tag are not judged", () => {
         const untagged: RunningCluster = { members: NAMES.map((name, i) => ({ name, subnetId: SUBNETS[i] })) };
         expect(() => planDayTwo(change({ etcdVersion: "3.5.33" }), untagged)).not.toThrow();
+    });
+});
+
+describe("healthGate off on a running cluster", () => {
+    test("is allowed, with a warning that replacements would run back to back", () => {
+        expect(planDayTwo(change({ healthGate: "off" }), running("3.6.14")).warnings).toEqual([expect.stringContaining("replaces them back to back")]);
+        expect(planDayTwo(change({ healthGate: "ssm" }), running("3.6.14")).warnings).toEqual([]);
+        // A first deployment has nothing to lose.
+        expect(planDayTwo(change({ healthGate: "off" }), { members: [] }).warnings).toEqual([]);
     });
 });
 
