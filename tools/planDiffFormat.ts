@@ -369,6 +369,16 @@ export function formatPlanDiff(diff: PlanDiff, options: FormatOptions): string {
         `**${diff.added.length} to add, ${diff.removed.length} to remove, ${diff.changed.length} to change${replaced ? ` (${replaced} replaced)` : ""}, ${diff.unchanged} unchanged.**`,
         "",
     );
+    const members = diff.changed.filter((c) => c.replaced && c.type === "aws:ec2/instance:Instance").map((c) => c.name);
+    if (members.length > 0) {
+        lines.push(
+            `> **${members.length} member instance${members.length > 1 ? "s are" : " is"} replaced** (${members.map(code).join(", ")}), one at a time behind the health gates. ` +
+                `Rehearse it on real machines with a writer running before it reaches this stack: ` +
+                `\`sudo npm run sandbox -- up --stack ${diff.stack} --config-file <the base's stack file>\`, then ` +
+                `\`sudo npm run sandbox -- apply --stack ${diff.stack} --config-file <this change's stack file> --load\` (README, *Day-2 changes*).`,
+            "",
+        );
+    }
     if (diff.added.length > 0) {
         lines.push(`#### Added (${diff.added.length})`, "");
         diff.added.forEach((r) => lines.push(`- ${resourceLine(r)}${r.hints.map((h) => ` ${h}`).join("")}`));

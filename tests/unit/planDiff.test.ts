@@ -107,6 +107,16 @@ describe("replacement hints", () => {
         expect(change.hints).toEqual(["Replaced: `ami` cannot change in place (the old one is deleted first: deleteBeforeReplace)."]);
     });
 
+    test("replaced member instances: the comment offers the sandbox rehearsal, once; other changes do not", () => {
+        const replacing = diffPlans(doc([instance("etcd-etcd1"), instance("etcd-etcd2")]), doc([instance("etcd-etcd1", { ami: "ami-2" }), instance("etcd-etcd2", { ami: "ami-2" })]));
+        const text = formatPlanDiff(replacing, LABELS);
+        expect(text).toContain("> **2 member instances are replaced** (`etcd-etcd1`, `etcd-etcd2`), one at a time behind the health gates.");
+        expect(text).toContain("`sudo npm run sandbox -- apply --stack");
+        expect(text.match(/Rehearse it on real machines/g)).toHaveLength(1);
+        const resized = diffPlans(doc([instance("etcd-etcd1")]), doc([instance("etcd-etcd1", { instanceType: "m7g.xlarge" })]));
+        expect(formatPlanDiff(resized, LABELS)).not.toContain("Rehearse it");
+    });
+
     test("a changed AMI listed in ignoreChanges is not a replacement, and the comment says it is ignored", () => {
         const base = doc([instance("etcd-etcd1", {}, { ignoreChanges: ["ami"] })]);
         const head = doc([instance("etcd-etcd1", { ami: "ami-2" }, { ignoreChanges: ["ami"] })]);
