@@ -1,7 +1,8 @@
 import * as fs from "fs";
 import * as path from "path";
-import { BACKUP_SERVICE, BOOTSTRAP_SERVICE } from "../components/render/systemd";
+import { BACKUP_SERVICE, BACKUP_TIMER, BOOTSTRAP_SERVICE } from "../components/render/systemd";
 import { JobResult, runUnitOnce } from "./memberJob";
+import { execInMachineAsync, machinePid } from "./machines";
 import { SandboxReport } from "./report";
 import { findBackup, hostAws, ListedBackup, listBackups, SandboxS3, startS3, stopS3 } from "./s3";
 import { down, isRunning, up } from "./sandbox";
@@ -36,6 +37,7 @@ function backupState(stack: string): SandboxState & { s3: SandboxS3 } {
 export async function backupNow(stack: string): Promise<BackupReport> {
     const state = backupState(stack);
     if (!isRunning(state)) throw new Error(`the sandbox of ${stack} is not running; run \`npm run sandbox -- up --stack ${stack}\``);
+    await clearOfTimerTick(state);
     const metricsFile = path.join(state.machineSetup.metricsDir, METRICS_FILE);
     const before = readLines(metricsFile).length;
     const results: JobResult[] = await Promise.all(state.members.map((m) => runUnitOnce(m, BACKUP_SERVICE)));
@@ -57,6 +59,33 @@ export async function backupNow(stack: string): Promise<BackupReport> {
         members,
         metrics,
     };
+}
+
+/** How close to the timer's own tick a tick of `sandbox backup` may start. */
+const TICK_MARGIN_MS = 20_000;
+
+/**
+ * The members' backup timers fire on their own on these machines. A tick of `sandbox backup` that
+ * met one (the same second, the same key) would be two ticks at once, so it waits until the timer's
+ * tick is at least TICK_MARGIN_MS away and no member's etcd-backup.service is running.
+ */
+async function clearOfTimerTick(state: SandboxState): Promise<void> {
+    const deadline = Date.now() + 5 * 60_000;
+    for (;;) {
+        const busy = await Promise.all(
+            state.members.map(async (m) => {
+                const pid = machinePid(m);
+                if (!pid) return false;
+                const shown = (await execInMachineAsync(pid, ["systemctl", "show", BACKUP_TIMER, BACKUP_SERVICE, "-p", "NextElapseUSecRealtime", "-p", "LastTriggerUSec", "-p", "ActiveState"])).stdout;
+                // e.g. "NextElapseUSecRealtime=Tue 2026-12-01 20:45:00 UTC" (the machines run in UTC).
+                const stamps = [...shown.matchAll(/^(?:NextElapseUSecRealtime|LastTriggerUSec)=\w+ (\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}) UTC$/gm)].map((match) => Date.parse(`${match[1]}T${match[2]}Z`));
+                const near = stamps.some((at) => Math.abs(at - Date.now()) < TICK_MARGIN_MS);
+                return near || /^ActiveState=(activating|deactivating)$/m.test(shown);
+            }),
+        );
+        if (!busy.some(Boolean) || Date.now() > deadline) return;
+        await new Promise((r) => setTimeout(r, 2000));
+    }
 }
 
 /** The finished backups in the sandbox's bucket, newest first. */

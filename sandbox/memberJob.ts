@@ -15,7 +15,23 @@ export interface JobResult {
     stderr: string;
 }
 
+/**
+ * systemd's exit status when it could not set up the unit's cgroup. On this host's cgroup v1 a
+ * machine's systemd cannot empty a finished run's cgroup ("Failed to kill control group"), and a
+ * run started soon after one (the timer's own tick, say) can fail so before the script runs at all:
+ * a sandbox artifact, so that run is started again.
+ */
+const CGROUP_SETUP_FAILED = 219;
+
 export async function runUnitOnce(member: MemberState, unitName: string, timeoutMs = 10 * 60_000): Promise<JobResult> {
+    for (let attempt = 1; ; attempt++) {
+        const result = await runUnitOnceAttempt(member, unitName, timeoutMs);
+        if (result.code !== CGROUP_SETUP_FAILED || attempt >= 3) return result;
+        await new Promise((r) => setTimeout(r, 2000));
+    }
+}
+
+async function runUnitOnceAttempt(member: MemberState, unitName: string, timeoutMs: number): Promise<JobResult> {
     const pid = machinePid(member);
     if (!isAlive(pid)) return { member: member.name, code: 1, stdout: "", stderr: `the machine of ${member.name} is not running` };
     // The members' units start together, as one timer tick does on every member.

@@ -44,7 +44,7 @@ function readS3Pid(): number | undefined {
 
 async function backup(): Promise<BackupReport> {
     const result = await sandbox.cli(["backup"], 5 * 60_000);
-    expect({ code: result.code, stderr: result.code === 0 ? "" : result.stderr }).toEqual({ code: 0, stderr: "" });
+    expect({ code: result.code, stderr: result.code === 0 ? "" : `${result.stderr}${result.stdout}` }).toEqual({ code: 0, stderr: "" });
     return JSON.parse(result.stdout) as BackupReport;
 }
 
