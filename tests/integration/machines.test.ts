@@ -8,6 +8,7 @@ import { BOOTSTRAP_SERVICE } from "../../components/render/systemd";
 import { stackDir as sandboxDir } from "../../sandbox/state";
 import { sandboxCli, TestSandbox } from "../helpers/sandbox";
 import { REPO_ROOT } from "../helpers/repo";
+import { waitFor } from "../helpers/processes";
 
 // The sandbox's members are real machines: each boots the machine image
 // with systemd-nspawn, from its instance's real user data through cloud-init, on a loop-device
@@ -273,6 +274,10 @@ onMachines("nspawn machines: the dev stack", () => {
             restore();
             const result = await replacing;
             expect({ code: result.code, stderr: result.code === 0 ? "" : result.stderr.slice(-2000) }).toEqual({ code: 0, stderr: "" });
+            // The replace returns once etcd answers; the bootstrap still records the formed cluster
+            // after that. Oneshot with RemainAfterExit: "active" means its last run has finished.
+            await waitFor("etcd3's bootstrap to finish", async () =>
+                (await sandbox.exec("etcd3", ["systemctl", "is-active", BOOTSTRAP_SERVICE])).stdout.trim() === "active" ? true : undefined, 120_000, 1000);
             const log = (await bootstrapLog("etcd3")).stdout;
             expect(log).toContain(`cannot read SSM parameter ${parameter}`);
             expect(log.match(/etcd-bootstrap: etcd3: done/g)).toHaveLength(1);
