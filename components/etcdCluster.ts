@@ -6,9 +6,9 @@ import { EtcdClusterArgs } from "../config/clusterArgs";
 import { CheckWhenKnown, KEEPER_CLIENT, resolveSettings, ResolvedSettings } from "../config/settings";
 import { EtcdBackupBucket } from "./backupBucket";
 import { backupScriptObjects } from "./backupScripts";
-import { clientUrl, initialClusterOf, ssmParameters } from "../config/contract";
+import { clientUrl, initialClusterOf, rosterDocument, ssmParameters } from "../config/contract";
 import { EtcdClusterAlarms } from "./clusterAlarms";
-import { healthGate } from "./healthGate";
+import { healthGate, memberLeave } from "./healthGate";
 import { keeperCertificateParameters, keeperPortForwardCommand, keeperUrls } from "./keeper";
 import { EtcdMember } from "./member";
 import { EtcdPki } from "./pki";
@@ -200,7 +200,16 @@ export class EtcdCluster extends pulumi.ComponentResource {
             .all(ips)
             .apply((resolved) => settings.memberNames.map((member, i) => ({ name: member, ip: resolved[i] })));
 
+        // Who the members are, outside every member's user data: adding or removing one replaces no
+        // other. Written before any instance changes; a booting member reads it (etcd-fetch-roster).
+        const roster = new aws.ssm.Parameter(
+            `${name}-roster`,
+            { name: ssmParameters.roster(parameterPrefix), type: "String", value: addresses.apply(rosterDocument), description: `etcd ${name}: the members`, tags },
+            parent,
+        );
+
         let previousGate: pulumi.Resource | undefined;
+        let previousLeave: pulumi.Resource | undefined;
         const members: EtcdMember[] = [];
         settings.memberNames.forEach((member, i) => {
             const render: pulumi.Output<Omit<MemberRenderInput, "dataVolumeId">> = pulumi
@@ -253,12 +262,29 @@ export class EtcdCluster extends pulumi.ComponentResource {
                         ? { bucketArn: backup.bucketArn, prefix: backup.prefix, restoreFrom: settings.backup.restoreFrom, restoreKmsKeyArn: settings.backup.restoreKmsKeyArn }
                         : undefined,
                     keeper: settings.keeper !== undefined,
-                    after: [caParameter, ...keeperParameters, ...(backup?.scripts ?? []), ...(previousGate ? [previousGate] : [])],
+                    after: [caParameter, roster, ...keeperParameters, ...(backup?.scripts ?? []), ...(previousGate ? [previousGate] : [])],
                 },
                 parent,
             );
             members.push(etcdMember);
             previousGate = this.gate(name, settings, etcdMember, i, { region, ips, pki, clusterFormed: dayTwo.apply((plan) => plan.clusterFormed) }) ?? etcdMember.attachment;
+            previousLeave = memberLeave(
+                `${name}-${member}-leave`,
+                {
+                    // Without gates the leave still goes through SSM: it needs no network path.
+                    mode: settings.healthGate.mode === "direct" ? "direct" : "ssm",
+                    memberName: member,
+                    region,
+                    instanceId: etcdMember.instance.id,
+                    memberIps: ips,
+                    caCertPem: pki.caCertPem,
+                    adminCertPem: pki.clientCerts.admin.certPem,
+                    adminKeyPem: pki.clientCerts.admin.keyPem,
+                },
+                // Deleted before the instance (and the one before it), so a smaller memberCount
+                // removes the highest members one at a time, each before its instance goes.
+                { parent: this, dependsOn: [etcdMember.attachment, ...(previousLeave ? [previousLeave] : [])] },
+            );
         });
 
         this.clientEndpoints = pulumi.all(ips).apply((all) => all.map(clientUrl));
@@ -398,6 +424,7 @@ export class EtcdCluster extends pulumi.ComponentResource {
             {
                 mode: settings.healthGate.mode,
                 memberName: settings.memberNames[index],
+                requiredMembers: settings.memberNames.slice(0, index + 1),
                 // A new gate on a formed cluster (say healthGate off -> ssm with an AMI change) waits too.
                 waitOnCreate: index === settings.memberNames.length - 1 ? true : ctx.clusterFormed,
                 timeoutSeconds: settings.healthGate.timeoutSeconds,

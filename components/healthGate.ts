@@ -8,6 +8,13 @@ import { DEFAULT_NODE_PATHS } from "./render/paths";
 
 /** Where the member's own health check is installed on the node (node/etcd-health.sh, without .sh). */
 export const NODE_HEALTH_COMMAND = `${DEFAULT_NODE_PATHS.sbinDir}/etcd-health`;
+/** How a member leaves the cluster, on the node (node/etcd-handover.sh --leave). */
+export const NODE_LEAVE_COMMAND = `${DEFAULT_NODE_PATHS.sbinDir}/etcd-handover --leave`;
+
+/** The node's health check as the gate runs it: the members that must be started voters named. */
+export function gateHealthCommand(requiredMembers: string[]): string {
+    return `REQUIRED_MEMBERS=${requiredMembers.join(",")} ${NODE_HEALTH_COMMAND}`;
+}
 
 /** A file of the package root: the parent of components/ in the source tree, of dist/ when built. */
 function packageFile(...parts: string[]): string {
@@ -20,15 +27,26 @@ function packageFile(...parts: string[]): string {
     throw new Error(`${parts.join("/")} not found above ${__dirname}: the package is incomplete.`);
 }
 
-/** The gate's script and the node's health check, read on first use (importing the module reads nothing). */
+/** The gate's script and the node's health check and leave, read on first use (importing the module reads nothing). */
 const scripts = (() => {
-    let loaded: { gate: string; nodeHealth: string } | undefined;
-    return () => (loaded ??= { gate: fs.readFileSync(packageFile("scripts", "health-gate.sh"), "utf8"), nodeHealth: fs.readFileSync(packageFile("node", "etcd-health.sh"), "utf8") });
+    let loaded: { gate: string; nodeHealth: string; nodeHandover: string } | undefined;
+    return () =>
+        (loaded ??= {
+            gate: fs.readFileSync(packageFile("scripts", "health-gate.sh"), "utf8"),
+            nodeHealth: fs.readFileSync(packageFile("node", "etcd-health.sh"), "utf8"),
+            nodeHandover: fs.readFileSync(packageFile("node", "etcd-handover.sh"), "utf8"),
+        });
 })();
 
 export interface HealthGateArgs {
     mode: Exclude<HealthGateMode, "off">;
     memberName: string;
+    /**
+     * The members that must be started voters for the gate to pass: this one and every one before
+     * it. Fixed per member, so the gate accepts the member counts in between while members are
+     * added (a new member's gate waits for its promotion) or removed (the leaving ones still count).
+     */
+    requiredMembers: string[];
     /**
      * Whether a newly created gate waits. On the cluster's first deployment only the last member's
      * does (the others cannot be healthy yet); once the cluster has formed, every one does.
@@ -60,24 +78,12 @@ export function healthGate(name: string, args: HealthGateArgs, opts: pulumi.Cust
         GATE_ON_CREATE: pulumi.output(args.waitOnCreate).apply((wait) => (wait ? "wait" : "skip")),
         GATE_TIMEOUT_SECONDS: String(args.timeoutSeconds),
         GATE_FINGERPRINT: args.fingerprint,
+        GATE_REQUIRED_MEMBERS: args.requiredMembers.join(","),
     };
     const environment: Record<string, pulumi.Input<string>> =
         args.mode === "ssm"
-            ? {
-                  ...common,
-                  GATE_REGION: args.region,
-                  GATE_INSTANCE_ID: args.instanceId,
-                  GATE_NODE_HEALTH_COMMAND: JSON.stringify([NODE_HEALTH_COMMAND]),
-              }
-            : {
-                  ...common,
-                  GATE_HEALTH_SCRIPT: scripts().nodeHealth,
-                  ETCDCTL_ENDPOINTS: pulumi.all(args.memberIps).apply((ips) => ips.map(clientUrl).join(",")),
-                  GATE_EXPECTED_MEMBERS: String(args.memberIps.length),
-                  GATE_CA_PEM: args.caCertPem,
-                  GATE_CERT_PEM: args.adminCertPem,
-                  GATE_KEY_PEM: pulumi.secret(args.adminKeyPem),
-              };
+            ? { ...common, ...ssmTarget(args), GATE_NODE_HEALTH_COMMAND: JSON.stringify([gateHealthCommand(args.requiredMembers)]) }
+            : { ...common, ...directTarget(args), GATE_HEALTH_SCRIPT: scripts().nodeHealth };
     return new command.local.Command(
         name,
         {
@@ -89,4 +95,47 @@ export function healthGate(name: string, args: HealthGateArgs, opts: pulumi.Cust
         },
         opts,
     );
+}
+
+export type MemberLeaveArgs = Pick<HealthGateArgs, "mode" | "memberName" | "region" | "instanceId" | "memberIps" | "caCertPem" | "adminCertPem" | "adminKeyPem">;
+
+/**
+ * A member's leaving: a resource that does nothing while the member is in the program, and whose
+ * delete runs `etcd-handover --leave` (member remove, after a leadership handover) before the member's
+ * instance is deleted: it depends on the instance, so Pulumi deletes it first. Updates do nothing
+ * (an input change never replaces it, which would remove a running member), and each member's
+ * leave depends on the one before, so members leave one at a time, the last first.
+ */
+export function memberLeave(name: string, args: MemberLeaveArgs, opts: pulumi.CustomResourceOptions): command.local.Command {
+    const common = { GATE_MODE: args.mode, GATE_MEMBER: args.memberName };
+    const environment: Record<string, pulumi.Input<string>> =
+        args.mode === "ssm"
+            ? { ...common, ...ssmTarget(args), GATE_NODE_LEAVE_COMMAND: JSON.stringify([NODE_LEAVE_COMMAND]) }
+            : { ...common, ...directTarget(args), GATE_LEAVE_SCRIPT: scripts().nodeHandover };
+    return new command.local.Command(
+        name,
+        {
+            interpreter: ["/bin/bash", "-c", scripts().gate, "etcd-member-leave"],
+            create: "joined",
+            update: "joined",
+            delete: "leave",
+            environment,
+        },
+        opts,
+    );
+}
+
+/** ssm mode: the node command runs on the member's instance through SSM Run Command. */
+function ssmTarget(args: Pick<HealthGateArgs, "region" | "instanceId">): Record<string, pulumi.Input<string>> {
+    return { GATE_REGION: args.region, GATE_INSTANCE_ID: args.instanceId };
+}
+
+/** direct mode: the node script runs here with etcdctl and the admin certificate. */
+function directTarget(args: Pick<HealthGateArgs, "memberIps" | "caCertPem" | "adminCertPem" | "adminKeyPem">): Record<string, pulumi.Input<string>> {
+    return {
+        ETCDCTL_ENDPOINTS: pulumi.all(args.memberIps).apply((ips) => ips.map(clientUrl).join(",")),
+        GATE_CA_PEM: args.caCertPem,
+        GATE_CERT_PEM: args.adminCertPem,
+        GATE_KEY_PEM: pulumi.secret(args.adminKeyPem),
+    };
 }

@@ -61,6 +61,13 @@ export function memberPolicyDocument(input: MemberPolicyInput): object {
                 Resource: parameterArn(input, ssmParameters.clusterFormed(input.parameterPrefix)),
             },
             {
+                // etcd-fetch-roster reads who the members are; only the program writes it.
+                Sid: "ReadRoster",
+                Effect: "Allow",
+                Action: "ssm:GetParameter",
+                Resource: parameterArn(input, ssmParameters.roster(input.parameterPrefix)),
+            },
+            {
                 // The SSM agent's own calls; these APIs take no resource-level scoping.
                 Sid: "SsmAgent",
                 Effect: "Allow",

@@ -37,8 +37,8 @@ const keeperDir = (prefix: string): string => `${prefix}/keeper`;
 
 /** Facts about the cluster as a whole (not a member's), which members write and the program reads. */
 const clusterDir = (prefix: string): string => `${prefix}/cluster`;
-/** The records under clusterDir, by their last name part. */
-export const CLUSTER_RECORDS = Object.freeze({ formed: "formed" } as const);
+/** The records under clusterDir, by their last name part: formed (members write it), members (the program's roster). */
+export const CLUSTER_RECORDS = Object.freeze({ formed: "formed", roster: "members" } as const);
 
 /** SSM Parameter Store names of one cluster's certificates and records. */
 export const ssmParameters = Object.freeze({
@@ -56,7 +56,26 @@ export const ssmParameters = Object.freeze({
      * From then on no empty member starts "new", and every health gate waits, even a new one.
      */
     clusterFormed: (prefix: string): string => `${clusterDir(prefix)}/${CLUSTER_RECORDS.formed}`,
+    /**
+     * The members the program wants now (rosterDocument), written by the program before any
+     * instance changes. It is not in user data, so adding or removing a member changes no other
+     * member's instance; etcd-fetch-roster reads it at every boot.
+     */
+    roster: (prefix: string): string => `${clusterDir(prefix)}/${CLUSTER_RECORDS.roster}`,
 });
+
+/** One member in the roster parameter, as etcd-fetch-roster reads it with jq. */
+export interface RosterEntry {
+    name: string;
+    peerUrl: string;
+    clientUrl: string;
+}
+
+/** The roster parameter's value: every planned member in order, as JSON. */
+export function rosterDocument(members: ReadonlyArray<{ name: string; ip: string }>): string {
+    const entries: RosterEntry[] = members.map((m) => ({ name: m.name, peerUrl: peerUrl(m.ip), clientUrl: clientUrl(m.ip) }));
+    return JSON.stringify({ members: entries });
+}
 
 /** S3 keys under a cluster's prefix in the backup bucket. */
 export const s3Keys = Object.freeze({

@@ -68,10 +68,11 @@ export function planDayTwo(input: DayTwoInput, running: RunningCluster): DayTwoP
     if (running.members.length === 0) {
         return { subnets: byPosition(input.memberNames, input.subnetIds), clusterFormed, warnings: [] };
     }
-    checkMembership(input.memberNames, running.members);
+    const { added, removed } = checkScaling(input, running.members);
     checkVersions(input.etcdVersion, running.members);
     checkArchitecture(input, running.members);
-    const subnets = keepSubnets(input, running.members);
+    const kept = running.members.filter((m) => !removed.includes(m.name));
+    const subnets = { ...keepSubnets(input, kept), ...placeNew(added, input.subnetIds, kept) };
     const warnings =
         input.healthGate === "off"
             ? [
@@ -82,28 +83,58 @@ export function planDayTwo(input: DayTwoInput, running: RunningCluster): DayTwoP
     return { subnets, clusterFormed, warnings };
 }
 
+/**
+ * A member added to a running cluster goes to the listed subnet that holds the fewest members
+ * (the first listed among equals), so the members stay spread over the zones.
+ */
+function placeNew(added: string[], subnetIds: string[], kept: RunningMember[]): Record<string, string> {
+    const count = new Map(subnetIds.map((id) => [id, kept.filter((m) => m.subnetId === id).length]));
+    const placed: Record<string, string> = {};
+    for (const name of added) {
+        const subnet = subnetIds.reduce((best, id) => (count.get(id)! < count.get(best)! ? id : best), subnetIds[0]);
+        placed[name] = subnet;
+        count.set(subnet, count.get(subnet)! + 1);
+    }
+    return placed;
+}
+
 function byPosition(memberNames: string[], subnetIds: string[]): Record<string, string> {
     return Object.fromEntries(memberNames.map((name, i) => [name, subnetIds[i % subnetIds.length]]));
 }
 
 /**
- * memberCount on a running cluster: a member added or removed changes the initial cluster and the
- * expected count in every member's user data, which would replace every member, and nothing yet
- * adds a learner or runs `member remove`. Refused until that flow exists.
+ * memberCount on a running cluster. Members are added and removed one at a time, at the end of the
+ * member list: a new member joins as a learner and its gate waits for its promotion; a removed one
+ * leaves through `member remove` before its instance goes (components/healthGate.ts memberLeave).
+ * Refused: scaling in the same update as an etcd version change (two kinds of change in one roll),
+ * and scaling without health gates (nothing would wait for a learner's promotion).
  */
-function checkMembership(memberNames: string[], running: RunningMember[]): void {
-    const runningNames = running.map((m) => m.name).sort();
-    const added = memberNames.filter((n) => !runningNames.includes(n));
-    const removed = runningNames.filter((n) => !memberNames.includes(n));
-    if (added.length === 0 && removed.length === 0) return;
-    throw new ConfigError(
-        "memberCount",
-        memberNames.length,
-        `The running cluster has ${runningNames.length} members (${runningNames.join(", ")}); ` +
-            `${added.length ? `adding ${added.join(", ")}` : `removing ${removed.join(", ")}`} is not done in place yet: ` +
-            `it would replace every member at once and leave the membership to chance. Keep memberCount at ${runningNames.length}, ` +
-            `or build the larger cluster from a backup (restoreFrom) in a new stack.`,
-    );
+function checkScaling(input: DayTwoInput, running: RunningMember[]): { added: string[]; removed: string[] } {
+    const runningNames = running.map((m) => m.name);
+    const added = input.memberNames.filter((n) => !runningNames.includes(n));
+    const removed = runningNames.filter((n) => !input.memberNames.includes(n));
+    if (added.length === 0 && removed.length === 0) return { added, removed };
+    const change = added.length ? `adding ${added.join(", ")}` : `removing ${removed.join(", ")}`;
+    if (input.healthGate === "off") {
+        throw new ConfigError(
+            "memberCount",
+            input.memberNames.length,
+            `The running cluster has ${runningNames.length} members; ${change} needs the health gates: each new member joins as a learner, ` +
+                `and only its gate waits for its promotion before the next one joins. Set healthGate to ssm (or direct) for this change, ` +
+                `or keep memberCount at ${runningNames.length}.`,
+        );
+    }
+    const other = running.find((m) => m.etcdVersion !== undefined && m.etcdVersion !== input.etcdVersion);
+    if (other) {
+        throw new ConfigError(
+            "memberCount",
+            input.memberNames.length,
+            `${change} and an etcd version change (${other.name} runs ${other.etcdVersion}, etcdVersion is ${input.etcdVersion}) in one update ` +
+                `would roll members while the membership changes. Make one change at a time: keep memberCount at ${runningNames.length} ` +
+                `and roll the version first, or keep etcdVersion at ${other.etcdVersion} while scaling.`,
+        );
+    }
+    return { added, removed };
 }
 
 type Semver = [number, number, number];

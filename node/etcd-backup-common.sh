@@ -20,6 +20,11 @@ backup_init() {
     exit 1
   fi
   export ETCD_MEMBER_ENV
+  # The other members and the initial cluster (etcd-fetch-roster), for the upgrade snapshot and a restore.
+  if [[ -n "${ROSTER_FILE:-}" && -f "$ROSTER_FILE" ]]; then
+    # shellcheck source=/dev/null
+    source "$ROSTER_FILE"
+  fi
   MEMBER_NAME="${MEMBER_NAME:-$(hostname -s)}"
   BACKUP_BUCKET="${BACKUP_BUCKET:-}"
   BACKUP_PREFIX="${BACKUP_PREFIX:-}"

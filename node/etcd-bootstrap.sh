@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # etcd-bootstrap: brings a member up, one step per script:
-#   etcd-install -> etcd-prepare-volume -> etcd-fetch-certs -> etcd-fetch-scripts
+#   etcd-install -> etcd-prepare-volume -> etcd-fetch-certs -> etcd-fetch-roster -> etcd-fetch-scripts
 #   [-> etcd-upgrade-snapshot] [-> etcd-restore --bootstrap] -> etcd-choose-state -> etcd-start
-#   -> (the release that ran on the volume is recorded) -> etcd-record-formed [-> etcd-keeper-start]
+#   -> etcd-promote -> (the release that ran on the volume is recorded) -> etcd-record-formed
+#   [-> etcd-keeper-start]
 # It runs as etcd-bootstrap.service: at every boot, and again after a failure (systemd retries it), so
 # every step is idempotent. The steps are looked up in SBIN_DIR (member.env), never by a fixed path.
 set -euo pipefail
@@ -12,7 +13,7 @@ ETCD_MEMBER_ENV="${ETCD_MEMBER_ENV:-/etc/etcd/member.env}"
 source "$ETCD_MEMBER_ENV"
 export ETCD_MEMBER_ENV
 
-steps=(etcd-install etcd-prepare-volume etcd-fetch-certs etcd-fetch-scripts)
+steps=(etcd-install etcd-prepare-volume etcd-fetch-certs etcd-fetch-roster etcd-fetch-scripts)
 # Backups on: a member about to start another release on its data snapshots the cluster first.
 if [[ "${BACKUP_ENABLED:-}" == true ]]; then
   steps+=(etcd-upgrade-snapshot)
@@ -23,7 +24,8 @@ fi
 if [[ -n "${RESTORE_FROM:-}" ]]; then
   steps+=(etcd-restore-bootstrap)
 fi
-steps+=(etcd-choose-state etcd-start)
+# A joining member starts as a learner; etcd-promote makes it a voter once it has caught up.
+steps+=(etcd-choose-state etcd-start etcd-promote)
 
 for step in "${steps[@]}"; do
   if [[ "$step" == etcd-restore-bootstrap ]]; then

@@ -5,11 +5,13 @@
 #                              initial-cluster settings. A member with data never starts a new cluster.
 #   data dir empty, the member list shows this member from the initial cluster, never started
 #                           -> "new": a late-booting member of the static bootstrap joins as itself.
-#   data dir empty, another member answers with the member list (a cluster with quorum exists, e.g.
-#   this member's volume was lost or replaced)
+#   data dir empty, another member answers with the member list (a cluster with quorum exists: this
+#   member is new, or its volume was lost or replaced)
 #                           -> remove this member's stale entry (same name or peer URL) if present,
-#                              `member add` it again, start with "existing". A member that was added
-#                              but never started is kept as it is.
+#                              `member add --learner` it, start with "existing" (etcd-promote makes it
+#                              a voter once it has caught up). A member that was added but never
+#                              started is kept as it is. Another member being added (unstarted) is
+#                              waited for: one membership change at a time.
 #   data dir empty, no other member answers, the cluster has not formed (no record of this token)
 #                           -> "new": the first bootstrap.
 #   data dir empty, no other member answers, but the record says the cluster formed (a partition,
@@ -21,12 +23,17 @@
 #   data dir empty, a member has a leader but its member list does not come (it was still forming
 #   the cluster, or is slow)
 #                           -> ask again, up to four times the attempts; then refuse rather than guess.
+# The config etcd runs with (CONFIG_FILE) is the chosen variant plus `initial-cluster`: the roster's
+# (etcd-fetch-roster) for "new", the cluster's own member list after the add for "existing".
 # Prints the chosen state on stdout.
 set -euo pipefail
 
 ETCD_MEMBER_ENV="${ETCD_MEMBER_ENV:-/etc/etcd/member.env}"
 # shellcheck source=/dev/null
 source "$ETCD_MEMBER_ENV"
+[[ -f "$ROSTER_FILE" ]] || { echo "etcd-choose-state: $MEMBER_NAME: $ROSTER_FILE is missing (etcd-fetch-roster runs first)" >&2; exit 1; }
+# shellcheck source=/dev/null
+source "$ROSTER_FILE"
 
 log() { echo "etcd-choose-state: $MEMBER_NAME: $*" >&2; }
 
@@ -38,26 +45,37 @@ etcdctl() {
     --dial-timeout "${CHOOSE_STATE_DIAL_TIMEOUT:-3s}" --command-timeout "${CHOOSE_STATE_COMMAND_TIMEOUT:-5s}" "$@"
 }
 
-use_config() { # state
-  local target link
+use_config() { # state initial-cluster
+  local target tmp
   if [[ "$1" == new ]]; then target="$CONFIG_NEW_FILE"; else target="$CONFIG_EXISTING_FILE"; fi
   [[ -f "$target" ]] || { log "$target is missing"; exit 1; }
-  link="$(mktemp -u "$CONFIG_FILE.XXXXXX")"
-  ln -s "$target" "$link"
-  mv -Tf "$link" "$CONFIG_FILE"
-  log "starting with initial-cluster-state $1 ($CONFIG_FILE -> $target)"
+  # The rendered config has no initial-cluster key; the one added is a plain list of name=URL pairs,
+  # checked here, in single quotes.
+  [[ "$2" =~ ^[A-Za-z0-9._-]+=https://[^,\'[:space:]]+(,[A-Za-z0-9._-]+=https://[^,\'[:space:]]+)*$ ]] || { log "not an initial cluster: '$2'"; exit 1; }
+  tmp="$(mktemp "$CONFIG_FILE.XXXXXX")"
+  { cat "$target"; printf "initial-cluster: '%s'\n" "$2"; } >"$tmp"
+  chmod 0644 "$tmp"
+  mv -f "$tmp" "$CONFIG_FILE"
+  log "starting with initial-cluster-state $1 ($CONFIG_FILE: $target, initial-cluster $2)"
   echo "$1"
+}
+
+# initial-cluster from `member list -w simple` (ID, status, name, peer URLs, client URLs, is learner):
+# this member's unstarted entry has no name yet, and gets its own.
+initial_cluster_of() { # member-list
+  awk -F', ' -v me="$MEMBER_NAME" -v mine="$MEMBER_PEER_URL" '
+    NF >= 4 { name = ($4 == mine ? me : $3); printf "%s%s=%s", sep, name, $4; sep = "," }' <<<"$1"
 }
 
 if [[ -d "$DATA_DIR/member" ]]; then
   log "$DATA_DIR holds etcd data; restarting from it"
-  use_config new
+  use_config new "$INITIAL_CLUSTER"
   exit 0
 fi
 
 if [[ -z "$OTHER_CLIENT_URLS" ]]; then
   log "single-member cluster; bootstrapping"
-  use_config new
+  use_config new "$INITIAL_CLUSTER"
   exit 0
 fi
 
@@ -145,7 +163,7 @@ if [[ -z "$answering" ]]; then
     exit 1
   fi
   log "no other member answers at $OTHER_CLIENT_URLS and the cluster has not formed; bootstrapping a new cluster"
-  use_config new
+  use_config new "$INITIAL_CLUSTER"
   exit 0
 fi
 
@@ -159,16 +177,19 @@ while IFS='|' read -r id status name peers clients; do
   # EC2 boots them, reach this branch.)
   if [[ "$name" == "$MEMBER_NAME" && "$peers" == "$MEMBER_PEER_URL" && -z "$clients" ]]; then
     log "a member of the initial cluster that has not started yet ($id); joining with the new config"
-    use_config new
+    use_config new "$INITIAL_CLUSTER"
     exit 0
   fi
   if [[ "$peers" == "$MEMBER_PEER_URL" || "$name" == "$MEMBER_NAME" ]]; then
     if [[ "$status" == unstarted && "$peers" == "$MEMBER_PEER_URL" ]]; then
       log "already a member ($id) that has not started yet; joining as it is"
-      use_config existing
+      use_config existing "$(initial_cluster_of "$members")"
       exit 0
     fi
     stale_ids+=("$id")
+  elif [[ "$status" == unstarted ]]; then
+    log "$peers is being added to the cluster and has not started yet; one membership change at a time: waiting for it (the boot is retried)"
+    exit 1
   fi
 done < <(awk -F', ' -v OFS='|' 'NF >= 4 { print $1, $2, $3, $4, $5 }' <<<"$members")
 
@@ -177,6 +198,20 @@ for id in "${stale_ids[@]}"; do
   etcdctl --endpoints "$answering" member remove "$id" >&2
 done
 
-log "adding this member with peer URL $MEMBER_PEER_URL"
-etcdctl --endpoints "$answering" member add "$MEMBER_NAME" --peer-urls "$MEMBER_PEER_URL" >&2
-use_config existing
+# A learner: it does not count towards the quorum until etcd-promote makes it a voter, after it has
+# caught up. etcd allows one learner at a time, so a second member added at once waits its turn.
+# etcd refuses a member add until its leader has been connected to every voter for 5 s
+# ("unhealthy cluster"), which is how it stands just after a member joined or restarted: asked again.
+log "adding this member as a learner with peer URL $MEMBER_PEER_URL"
+for ((try = 1; ; try++)); do
+  if out="$(etcdctl --endpoints "$answering" member add "$MEMBER_NAME" --learner --peer-urls "$MEMBER_PEER_URL" 2>&1)"; then
+    break
+  fi
+  if ((try >= max_tries)) || ! grep -q "unhealthy cluster" <<<"$out"; then
+    log "member add failed: $(grep -m 1 '^Error:' <<<"$out" || head -n 1 <<<"$out")"
+    exit 1
+  fi
+  sleep "$retry_seconds"
+done
+members="$(etcdctl --endpoints "$answering" member list -w simple)"
+use_config existing "$(initial_cluster_of "$members")"

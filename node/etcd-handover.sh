@@ -1,18 +1,35 @@
 #!/usr/bin/env bash
-# etcd-handover: runs before etcd stops (etcd.service ExecStop: a shutdown, a terminated or
-# replaced instance, a restart). A leader hands its leadership to the most caught-up peer that
-# answers (etcdctl move-leader), so the cluster does not wait an election timeout without a leader.
-# A follower has nothing to do. etcd.service ignores its exit status: etcd stops either way.
+# etcd-handover: a member hands over before it goes.
+#   etcd-handover          before etcd stops (etcd.service ExecStop: a shutdown, a terminated or
+#                          replaced instance, a restart). A leader hands its leadership to the most
+#                          caught-up peer that answers (move-leader), so the cluster does not wait an
+#                          election timeout without a leader. A follower has nothing to do;
+#                          etcd.service ignores the exit status: etcd stops either way.
+#   etcd-handover --leave  before the member's instance is deleted (a smaller memberCount; `pulumi up`
+#                          runs it on the member through SSM, or from the operator's machine in direct
+#                          mode, where ETCDCTL_ENDPOINTS and the certificate files say where and how).
+#                          Waits until every other member is healthy, hands leadership over, then
+#                          `member remove`s itself through the others. A member not in the list has left
+#                          already; the only member has nothing to leave (the cluster itself is going).
 set -euo pipefail
 
 ETCD_MEMBER_ENV="${ETCD_MEMBER_ENV:-/etc/etcd/member.env}"
 # shellcheck source=/dev/null
 source "$ETCD_MEMBER_ENV"
+# The other members as of this boot (etcd-fetch-roster): asked too when this member's etcd does not answer.
+if [[ -f "${ROSTER_FILE:-}" ]]; then
+  # shellcheck source=/dev/null
+  source "$ROSTER_FILE"
+fi
 
 log() { echo "etcd-handover: $MEMBER_NAME: $*" >&2; }
+leave=false
+[[ "${1:-}" == --leave ]] && leave=true
+# Leaving, every failure stops the update before the instance goes; stopping, etcd stops anyway.
+give_up() { if [[ "$leave" == true ]]; then log "$*"; exit 1; fi; log "$*; stopping without a handover"; exit 0; }
 
 etcdctl() {
-  "$BIN_DIR/etcdctl" --cacert "$CA_FILE" --cert "$NODE_CERT_FILE" --key "$NODE_KEY_FILE" \
+  env -u ETCDCTL_ENDPOINTS "$BIN_DIR/etcdctl" --cacert "$CA_FILE" --cert "$NODE_CERT_FILE" --key "$NODE_KEY_FILE" \
     --dial-timeout 2s --command-timeout 5s "$@"
 }
 
@@ -21,30 +38,59 @@ field() { # status-text name
   awk -F' : ' -v key="\"$2\"" '$1 == key { print $2; exit }' <<<"$1"
 }
 
-[[ -n "${OTHER_CLIENT_URLS:-}" ]] || exit 0
-own="$(etcdctl --endpoints "$LOCAL_CLIENT_URL" endpoint status -w fields 2>/dev/null)" || { log "etcd does not answer; nothing to hand over"; exit 0; }
-if [[ "$(field "$own" MemberID)" != "$(field "$own" Leader)" ]]; then
-  log "not the leader; nothing to hand over"
+# member list -w simple: ID, status, name, peer URLs, client URLs, is learner. Linearizable: it
+# answers only where a quorum is, and then names every member, those added since this boot too.
+endpoints="${ETCDCTL_ENDPOINTS:-$LOCAL_CLIENT_URL${OTHER_CLIENT_URLS:+,$OTHER_CLIENT_URLS}}"
+list="$(etcdctl --endpoints "$endpoints" member list -w simple 2>/dev/null)" || give_up "no member list from $endpoints (no quorum, or etcd is down)"
+id="$(awk -F', ' -v me="$MEMBER_NAME" '$3 == me { print $1; exit }' <<<"$list")"
+own_url="$(awk -F', ' -v me="$MEMBER_NAME" '$3 == me { print $5; exit }' <<<"$list")"
+if [[ -z "$id" ]]; then
+  log "not in the member list; $([[ "$leave" == true ]] && echo "already left" || echo "nothing to hand over")"
   exit 0
 fi
+mapfile -t others < <(awk -F', ' -v me="$MEMBER_NAME" '$3 != me && $2 == "started" && $5 != "" { print $5 }' <<<"$list")
+if ((${#others[@]} == 0)); then
+  log "the only member; nothing to hand over"
+  exit 0
+fi
+other_urls="$(IFS=,; echo "${others[*]}")"
 
-# The peer with the highest applied index among those that answer.
-best_url="" best_index=-1
-IFS=',' read -r -a others <<<"$OTHER_CLIENT_URLS"
-for url in "${others[@]}"; do
-  status="$(etcdctl --endpoints "$url" endpoint status -w fields 2>/dev/null)" || continue
-  index="$(field "$status" RaftAppliedIndex)"
-  [[ "$index" =~ ^[0-9]+$ ]] || continue
-  if ((index > best_index)); then best_url="$url" best_index="$index"; fi
-done
-[[ -n "$best_url" ]] || { log "no peer answers; stopping without a handover"; exit 0; }
+if [[ "$leave" == true ]]; then
+  # Every other member healthy first: removing a voter while another is down could cost the quorum.
+  deadline=$(($(date +%s) + ${LEAVE_WAIT_SECONDS:-90}))
+  until health="$(etcdctl --endpoints "$other_urls" endpoint health 2>&1)"; do
+    (($(date +%s) < deadline)) || give_up "the other members are not all healthy, so $MEMBER_NAME stays: $(tr '\n' ' ' <<<"$health")"
+    sleep 3
+  done
+fi
 
-# move-leader takes the member id in hex, as `member list` prints it (the status has it in decimal).
-target="$(etcdctl --endpoints "$LOCAL_CLIENT_URL" member list -w simple 2>/dev/null | awk -F', ' -v url="$best_url" '$5 == url { print $1; exit }')"
-[[ -n "$target" ]] || { log "$best_url is not in the member list; stopping without a handover"; exit 0; }
-if etcdctl --endpoints "$LOCAL_CLIENT_URL" move-leader "$target" >&2; then
-  log "handed leadership to $target ($best_url) before stopping"
-else
-  log "move-leader to $target failed; stopping without a handover"
+hand_over() {
+  local own status index best_url="" best_index=-1 target
+  own="$(etcdctl --endpoints "$own_url" endpoint status -w fields 2>/dev/null)" || { log "etcd does not answer; nothing to hand over"; return 0; }
+  if [[ "$(field "$own" MemberID)" != "$(field "$own" Leader)" ]]; then
+    log "not the leader; nothing to hand over"
+    return 0
+  fi
+  # The peer with the highest applied index among those that answer.
+  for url in "${others[@]}"; do
+    status="$(etcdctl --endpoints "$url" endpoint status -w fields 2>/dev/null)" || continue
+    index="$(field "$status" RaftAppliedIndex)"
+    [[ "$index" =~ ^[0-9]+$ ]] || continue
+    if ((index > best_index)); then best_url="$url" best_index="$index"; fi
+  done
+  [[ -n "$best_url" ]] || { log "no peer answers; no handover"; return 0; }
+  # move-leader takes the member id in hex, as `member list` prints it (the status has it in decimal).
+  target="$(awk -F', ' -v url="$best_url" '$5 == url { print $1; exit }' <<<"$list")"
+  if etcdctl --endpoints "$own_url" move-leader "$target" >&2; then
+    log "handed leadership to $target ($best_url)"
+  else
+    log "move-leader to $target failed; no handover"
+  fi
+}
+hand_over
+
+if [[ "$leave" == true ]]; then
+  etcdctl --endpoints "$other_urls" member remove "$id" >&2 || give_up "member remove $id failed"
+  log "removed $id from the cluster"
 fi
 exit 0

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # etcd-health: exits 0 only when the whole cluster is healthy:
-#   - the member list has exactly EXPECTED_MEMBER_COUNT members, all started voting members;
+#   - every member in the member list is a started voting member (no learner, none unstarted), and
+#     every member named in REQUIRED_MEMBERS (comma-separated, optional) is one of them: the health
+#     gate names the members that must have joined, so the counts in between (a member being
+#     added, one being removed) pass once the named ones are in;
 #   - every one of them answers `endpoint health` (a quorum read committed);
 #   - every one reports the same leader, which is one of them.
 # Prints a one-line JSON summary on stdout either way, and the reason on stderr when unhealthy.
@@ -19,7 +22,9 @@ export ETCDCTL_KEY="${ETCDCTL_KEY:-$NODE_KEY_FILE}"
 export ETCDCTL_DIAL_TIMEOUT="${ETCDCTL_DIAL_TIMEOUT:-3s}"
 export ETCDCTL_COMMAND_TIMEOUT="${ETCDCTL_COMMAND_TIMEOUT:-5s}"
 etcdctl="$BIN_DIR/etcdctl"
-expected="$EXPECTED_MEMBER_COUNT"
+IFS=',' read -r -a required <<<"${REQUIRED_MEMBERS:-}"
+# The members that must answer: every one in the member list, known once it has been read.
+expected=0
 
 members=0 started=0 healthy=0 statuses=0 leader="" reason=""
 
@@ -34,8 +39,8 @@ json_string() { # JSON string of $1 (our own messages and etcdctl's errors: esca
 finish() {
   local ok=false
   [[ -z "$reason" ]] && ok=true
-  printf '{"healthy":%s,"member":%s,"expected":%s,"members":%s,"started":%s,"healthyEndpoints":%s,"statusEndpoints":%s,"leader":%s,"reason":%s}\n' \
-    "$ok" "$(json_string "$MEMBER_NAME")" "$expected" "$members" "$started" "$healthy" "$statuses" \
+  printf '{"healthy":%s,"member":%s,"required":%s,"expected":%s,"members":%s,"started":%s,"healthyEndpoints":%s,"statusEndpoints":%s,"leader":%s,"reason":%s}\n' \
+    "$ok" "$(json_string "$MEMBER_NAME")" "${#required[@]}" "$expected" "$members" "$started" "$healthy" "$statuses" \
     "$(json_string "$leader")" "$(json_string "$reason")"
   if [[ "$ok" == true ]]; then exit 0; fi
   echo "etcd-health: UNHEALTHY: $reason" >&2
@@ -54,14 +59,17 @@ if ! list="$("$etcdctl" member list -w simple 2>"$errors")"; then
 fi
 members="$(awk 'NF > 0' <<<"$list" | wc -l)"
 started="$(awk -F', ' '$2 == "started" && $6 == "false"' <<<"$list" | wc -l)"
-if ((members != expected)); then
-  reason="the cluster has $members members, expected $expected"
+if ((started != members)); then
+  reason="$((members - started)) of $members members are not started voting members (unstarted or learners)"
   finish
 fi
-if ((started != expected)); then
-  reason="$((expected - started)) of $expected members are not started voting members (unstarted or learners)"
-  finish
-fi
+for name in "${required[@]}"; do
+  if ! awk -F', ' -v n="$name" '$3 == n { found = 1 } END { exit !found }' <<<"$list"; then
+    reason="$name is not in the member list ($members members)"
+    finish
+  fi
+done
+expected="$members"
 
 # 2. Health of every member's endpoint; etcdctl exits non-zero when one is unhealthy, the fields
 #    still list every endpoint.

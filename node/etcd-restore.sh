@@ -73,7 +73,7 @@ if ((bump == 0)) && [[ "$mark" == true ]]; then fail "--mark-compacted goes with
 token="${token:-$CLUSTER_TOKEN}"
 [[ -n "$token" ]] || fail "no cluster token: set CLUSTER_TOKEN in member.env or pass --token"
 for v in MEMBER_NAME INITIAL_CLUSTER MEMBER_PEER_URL DATA_DIR; do
-  [[ -n "${!v:-}" ]] || fail "$v is not set in $ETCD_MEMBER_ENV"
+  [[ -n "${!v:-}" ]] || fail "$v is not set in $ETCD_MEMBER_ENV or ${ROSTER_FILE:-the roster file} (etcd-fetch-roster writes INITIAL_CLUSTER)"
 done
 
 stamp="$(date -u +%Y%m%dT%H%M%SZ)"

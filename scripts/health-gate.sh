@@ -3,7 +3,11 @@
 # It passes only when every member is healthy and the cluster has exactly one leader, retrying
 # until GATE_TIMEOUT_SECONDS; otherwise it fails the update with the last reason.
 #
-# Called as: health-gate.sh <create|update>. Settings come from the environment:
+# Called as: health-gate.sh <create|update>. The same script runs a member's leaving, as
+# health-gate.sh <joined|leave> (components/healthGate.ts memberLeave): "joined" does nothing (the
+# resource exists for its delete), "leave" runs the node's `etcd-handover --leave` once, through
+# SSM or here.
+# Settings come from the environment:
 #   GATE_MODE            ssm: run the node's own health check through SSM Run Command (needs only
 #                        AWS credentials); direct: run the same check here with etcdctl (needs a
 #                        network path to the members)
@@ -11,9 +15,10 @@
 #   GATE_ON_CREATE       wait | skip. While a new cluster forms, a member cannot be healthy before
 #                        its peers exist, so only the last member's gate waits on creation.
 #   GATE_TIMEOUT_SECONDS, GATE_POLL_SECONDS (between checks), GATE_SSM_POLL_SECONDS (within one)
-#   ssm mode:    GATE_REGION, GATE_INSTANCE_ID, GATE_NODE_HEALTH_COMMAND
-#   direct mode: GATE_HEALTH_SCRIPT (the node's health script text), ETCDCTL_ENDPOINTS,
-#                GATE_CA_PEM, GATE_CERT_PEM, GATE_KEY_PEM, GATE_EXPECTED_MEMBERS
+#   GATE_REQUIRED_MEMBERS the members that must be started voters (this one and those before it)
+#   ssm mode:    GATE_REGION, GATE_INSTANCE_ID, GATE_NODE_HEALTH_COMMAND (or GATE_NODE_LEAVE_COMMAND)
+#   direct mode: GATE_HEALTH_SCRIPT (the node's health script text, or GATE_LEAVE_SCRIPT),
+#                ETCDCTL_ENDPOINTS, GATE_CA_PEM, GATE_CERT_PEM, GATE_KEY_PEM
 set -euo pipefail
 
 phase="${1:-update}"
@@ -22,6 +27,14 @@ phase="${1:-update}"
 timeout_seconds="${GATE_TIMEOUT_SECONDS:-900}"
 poll_seconds="${GATE_POLL_SECONDS:-10}"
 
+if [[ "$phase" == joined ]]; then
+    echo "${GATE_MEMBER} joined; etcd-handover --leave runs when it leaves the program"
+    exit 0
+fi
+if [[ "$phase" == leave ]]; then
+    GATE_NODE_HEALTH_COMMAND="${GATE_NODE_LEAVE_COMMAND:-}"
+    GATE_HEALTH_SCRIPT="${GATE_LEAVE_SCRIPT:-}"
+fi
 if [[ "$phase" == "create" && "${GATE_ON_CREATE:-wait}" == "skip" ]]; then
     echo "health gate for ${GATE_MEMBER}: new cluster still forming; the last member's gate checks it"
     exit 0
@@ -64,15 +77,17 @@ check_direct() {
     printf '%s\n' "$GATE_HEALTH_SCRIPT" >"$dir/etcd-health"
     # The node's health check reads a member.env; give it one describing this operator's view.
     {
-        echo "MEMBER_NAME=operator-gate-${GATE_MEMBER}"
-        echo "EXPECTED_MEMBER_COUNT=${GATE_EXPECTED_MEMBERS}"
+        if [[ "$phase" == leave ]]; then echo "MEMBER_NAME=${GATE_MEMBER}"; else echo "MEMBER_NAME=operator-gate-${GATE_MEMBER}"; fi
+        echo "REQUIRED_MEMBERS=${GATE_REQUIRED_MEMBERS:-}"
         echo "BIN_DIR=${etcdctl_path%/*}"
         echo "LOCAL_CLIENT_URL=${ETCDCTL_ENDPOINTS%%,*}"
         echo "CA_FILE=$dir/ca.pem"
         echo "NODE_CERT_FILE=$dir/cert.pem"
         echo "NODE_KEY_FILE=$dir/key.pem"
     } >"$dir/member.env"
-    ETCD_MEMBER_ENV="$dir/member.env" bash "$dir/etcd-health" || rc=$?
+    local args=()
+    [[ "$phase" == leave ]] && args=(--leave)
+    ETCD_MEMBER_ENV="$dir/member.env" bash "$dir/etcd-health" "${args[@]}" || rc=$?
     rm -rf "$dir"
     return "$rc"
 }
@@ -82,6 +97,17 @@ case "$GATE_MODE" in
     direct) check=check_direct ;;
     *) echo "GATE_MODE must be ssm or direct, got ${GATE_MODE}" >&2; exit 2 ;;
 esac
+
+# Leaving runs once: etcd-handover --leave waits for the others itself, and a failure stops the update before
+# the member's instance is deleted.
+if [[ "$phase" == leave ]]; then
+    if result="$($check 2>&1)"; then
+        echo "${GATE_MEMBER} left the cluster: ${result}"
+        exit 0
+    fi
+    echo "${GATE_MEMBER} could not leave the cluster, so its instance was not deleted: ${result}. Re-run pulumi up once the other members are healthy." >&2
+    exit 1
+fi
 
 deadline=$(($(date +%s) + timeout_seconds))
 attempt=0

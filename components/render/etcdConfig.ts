@@ -1,5 +1,5 @@
 import { stringify } from "yaml";
-import { clientUrl, initialClusterOf, peerUrl } from "../../config/contract";
+import { clientUrl, peerUrl } from "../../config/contract";
 import { etcdLine } from "../../config/etcdReleases";
 import { certFiles, NodePaths, resolveNodePaths } from "./paths";
 import { MemberRenderInput } from "./types";
@@ -15,7 +15,9 @@ export type InitialClusterState = "new" | "existing";
  *
  * `state` is `initial-cluster-state`: "new" for the static bootstrap (also used when the member already
  * has data, where etcd ignores the initial-cluster settings), "existing" for a member that was just
- * `member add`ed to a running cluster.
+ * `member add`ed to a running cluster. `initial-cluster` is not rendered: etcd-choose-state adds it
+ * at boot, from the roster for "new" and from the member list after `member add` for "existing", so
+ * the user data of a member does not change when others are added or removed.
  */
 export function etcdConfigObject(
     input: MemberRenderInput,
@@ -46,7 +48,6 @@ export function etcdConfigObject(
         "listen-client-urls": clientListenUrls(ip).join(","),
         "advertise-client-urls": clientUrl(ip),
         "initial-advertise-peer-urls": peerUrl(ip),
-        "initial-cluster": initialClusterOf(input.members),
         "initial-cluster-token": input.clusterToken,
         "initial-cluster-state": state,
         "client-transport-security": security(certs.memberCert, certs.memberKey),

@@ -1,5 +1,5 @@
 import { createHash } from "crypto";
-import { clientUrl, initialClusterOf, keeperUrl, MEMBER_CERT_FILES, MemberCertFile, METRICS, peerUrl, s3Keys, ssmParameters } from "../../config/contract";
+import { clientUrl, keeperUrl, MEMBER_CERT_FILES, MemberCertFile, METRICS, peerUrl, s3Keys, ssmParameters } from "../../config/contract";
 import { etcdTarballUrl } from "../../config/etcdReleases";
 import { BACKUP_SCRIPTS, readNodeScript } from "./nodeScripts";
 import { certFiles, configFiles, NodePaths, resolveNodePaths } from "./paths";
@@ -40,7 +40,6 @@ export function memberEnvVars(input: MemberRenderInput, paths?: Partial<NodePath
     const p = resolveNodePaths(paths);
     const certs = certFiles(p, input.member.name);
     const configs = configFiles(p);
-    const others = input.members.filter((m) => m.name !== input.member.name);
     if (!/^\/[A-Za-z0-9_.\-/]*[A-Za-z0-9_.-]$/.test(input.parameterPrefix)) {
         throw new Error(
             `parameterPrefix ${JSON.stringify(input.parameterPrefix)} must be an SSM path like /etcd/myproj/prod/main (no trailing '/').`,
@@ -57,12 +56,10 @@ export function memberEnvVars(input: MemberRenderInput, paths?: Partial<NodePath
         // Local tools talk to the member's own address: its certificate always names it.
         ["LOCAL_CLIENT_URL", clientUrl(input.member.ip)],
         ["CLUSTER_TOKEN", input.clusterToken],
-        ["INITIAL_CLUSTER", initialClusterOf(input.members)],
-        ["MEMBER_NAMES", input.members.map((m) => m.name).join(",")],
-        ["PEER_URLS", input.members.map((m) => peerUrl(m.ip)).join(",")],
-        ["CLIENT_URLS", input.members.map((m) => clientUrl(m.ip)).join(",")],
-        ["OTHER_CLIENT_URLS", others.map((m) => clientUrl(m.ip)).join(",")],
-        ["EXPECTED_MEMBER_COUNT", String(input.members.length)],
+        // The other members and the initial cluster are not here: they come from the roster
+        // parameter at boot, so adding or removing a member changes no other member's user data.
+        ["ROSTER_PARAMETER", ssmParameters.roster(input.parameterPrefix)],
+        ["ROSTER_FILE", configs.roster],
         ["ETCD_RELEASE_VERSION", input.etcdVersion.replace(/^v/, "")],
         ["ETCD_RELEASE_ARCH", input.arch],
         ["ETCD_RELEASE_SHA256", input.etcdSha256.toLowerCase()],

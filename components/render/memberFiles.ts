@@ -1,6 +1,6 @@
 import { renderEtcdConfig } from "./etcdConfig";
 import { renderMemberEnv } from "./memberEnv";
-import { KEEPER_SCRIPTS, NODE_SCRIPTS, readNodeScript } from "./nodeScripts";
+import { KEEPER_SCRIPTS, NODE_SCRIPTS, userDataScript } from "./nodeScripts";
 import { configFiles, NodePaths, resolveNodePaths } from "./paths";
 import { renderSystemdUnits } from "./systemd";
 import { MemberRenderInput } from "./types";
@@ -27,7 +27,7 @@ export function memberFileList(input: MemberRenderInput, paths?: Partial<NodePat
         files.push({ path: `${p.systemdDir}/${name}`, content, mode: "0644", kind: "systemd-unit" });
     }
     for (const name of [...NODE_SCRIPTS, ...(input.keeper ? KEEPER_SCRIPTS : [])]) {
-        files.push({ path: `${p.sbinDir}/${name}`, content: readNodeScript(name), mode: "0755", kind: "script" });
+        files.push({ path: `${p.sbinDir}/${name}`, content: userDataScript(name), mode: "0755", kind: "script" });
     }
     return files;
 }

@@ -1,13 +1,15 @@
 import * as fs from "fs";
 import * as path from "path";
 
-/** The node scripts, in the order etcd-bootstrap runs the first six. Each is `node/<name>.sh` here. */
+/** The node scripts, in the order etcd-bootstrap runs the first eight. Each is `node/<name>.sh` here. */
 export const NODE_SCRIPTS = [
     "etcd-install",
     "etcd-prepare-volume",
     "etcd-fetch-certs",
+    "etcd-fetch-roster",
     "etcd-choose-state",
     "etcd-start",
+    "etcd-promote",
     "etcd-record-formed",
     "etcd-bootstrap",
     "etcd-health",
@@ -56,4 +58,16 @@ export function readNodeScript(name: NodeScript): string {
         loaded.set(name, content);
     }
     return content;
+}
+
+/**
+ * A node script as user data carries it: its full-line comments left out (the shebang stays, and a
+ * line that says where the commented source is). The comments are most of the scripts' size, and
+ * user data must fit EC2's 16 KB; the package's node/ directory holds the scripts as reviewed. No
+ * node script has a here-document, and a `#` line inside an awk or jq program is a comment there too.
+ */
+export function userDataScript(name: NodeScript): string {
+    const [shebang, ...rest] = readNodeScript(name).split("\n");
+    const code = rest.filter((line) => !/^\s*#/.test(line));
+    return [shebang, `# ${name}: node/${name}.sh of the package, without its comments`, ...code].join("\n");
 }

@@ -46,11 +46,13 @@ export function resolveNodePaths(overrides?: Partial<NodePaths>): NodePaths {
 /** Files in configDir. */
 export function configFiles(paths: NodePaths) {
     return {
-        /** The config etcd runs with: a link to the new or existing variant, set by etcd-choose-state. */
+        /** The config etcd runs with: the new or existing variant plus the initial cluster, written by etcd-choose-state. */
         active: `${paths.configDir}/etcd.yaml`,
         new: `${paths.configDir}/etcd.new.yaml`,
         existing: `${paths.configDir}/etcd.existing.yaml`,
         memberEnv: `${paths.configDir}/member.env`,
+        /** The roster parameter as shell variables (INITIAL_CLUSTER, OTHER_CLIENT_URLS), written by etcd-fetch-roster at boot. */
+        roster: `${paths.configDir}/roster.env`,
     };
 }
 

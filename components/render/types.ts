@@ -14,7 +14,7 @@ export interface MemberAddress {
 export interface MemberRenderInput extends EtcdNodeSettings {
     /** This member. */
     member: MemberAddress;
-    /** Every member of the cluster in bootstrap order; becomes `initial-cluster`. */
+    /** Every planned member in order: checked against `member`; the roster parameter lists them, user data does not. */
     members: MemberAddress[];
     /** `initial-cluster-token`, unique per cluster and environment. */
     clusterToken: string;

@@ -16,6 +16,7 @@ import { MemberAddress, MemberRenderInput } from "../../components/render/types"
 import { ProcessGroup, run, RunResult, Started, waitFor } from "./processes";
 import { cleanEnv, REPO_ROOT } from "./repo";
 import { localRenderInput } from "./renderInput";
+import { initialClusterOf, rosterDocument } from "../../config/contract";
 
 
 /** A node script of this repository, run in place (`node/<name>.sh`). */
@@ -160,12 +161,20 @@ export class TestCluster {
         if (lines.length > 0) fs.appendFileSync(this.memberEnvFile(name), lines.join("\n") + "\n");
     }
 
-    /** Points etcd.yaml at the new or existing config, as etcd-choose-state does. */
-    useConfig(name: string, state: "new" | "existing"): void {
+    /**
+     * Writes etcd.yaml as etcd-choose-state does: the new or existing config plus the initial
+     * cluster (every member of this test cluster unless given).
+     */
+    useConfig(name: string, state: "new" | "existing", initialCluster = initialClusterOf(this.members)): void {
         const dir = this.memberPaths(name).configDir;
-        const link = `${dir}/etcd.yaml`;
-        fs.rmSync(link, { force: true });
-        fs.symlinkSync(`${dir}/etcd.${state}.yaml`, link);
+        const template = fs.readFileSync(`${dir}/etcd.${state}.yaml`, "utf8");
+        fs.rmSync(`${dir}/etcd.yaml`, { force: true });
+        fs.writeFileSync(`${dir}/etcd.yaml`, `${template}initial-cluster: '${initialCluster}'\n`);
+    }
+
+    /** The roster parameter's value for this cluster (what etcd-fetch-roster reads). */
+    rosterDocument(): string {
+        return rosterDocument(this.members);
     }
 
     /** Environment for running a node script as this member. */

@@ -18,6 +18,7 @@ import { requireTool, TestPki } from "../helpers/etcdCluster";
 import { ProcessGroup, run, RunResult, Started, waitFor } from "../helpers/processes";
 import { cleanEnv } from "../helpers/repo";
 import { SsmStandIn } from "../helpers/ssmStandIn";
+import { rosterDocument } from "../../config/contract";
 import { localRenderInput } from "../helpers/renderInput";
 
 
@@ -210,11 +211,21 @@ describe.each(testEtcdVersions().map((v, i) => [v, i] as const))("etcd %s: three
     const paths = new Map<string, NodePaths>();
 
     let ssm: SsmStandIn;
+    let pki: TestPki;
 
     const memberPaths = (name: string): NodePaths => paths.get(name)!;
     const envOf = (name: string, extra: Record<string, string> = {}) =>
         cleanEnv({ ETCD_MEMBER_ENV: `${memberPaths(name).configDir}/member.env`, CHOOSE_STATE_RETRY_SECONDS: "1", PATH: ssm.path, ...extra });
-    const formedParameter = () => /CLUSTER_FORMED_PARAMETER='([^']+)'/.exec(fs.readFileSync(`${memberPaths("etcd1").configDir}/member.env`, "utf8"))![1];
+    const memberEnvValue = (name: string, key: string) => new RegExp(`^${key}='([^']+)'`, "m").exec(fs.readFileSync(`${memberPaths(name).configDir}/member.env`, "utf8"))![1];
+    const formedParameter = () => memberEnvValue("etcd1", "CLUSTER_FORMED_PARAMETER");
+    const rosterParameter = () => memberEnvValue("etcd1", "ROSTER_PARAMETER");
+    /** The config etcd-choose-state wrote: the chosen variant, then the initial cluster. */
+    const activeConfig = (name: string) => fs.readFileSync(`${memberPaths(name).configDir}/etcd.yaml`, "utf8");
+    const configOf = (name: string, state: "new" | "existing", initialCluster: string) =>
+        `${fs.readFileSync(`${memberPaths(name).configDir}/etcd.${state}.yaml`, "utf8")}initial-cluster: '${initialCluster}'\n`;
+    /** etcd.yaml with the initial cluster's pairs sorted: the member list (for "existing") comes in id order. */
+    const sortedInitialCluster = (config: string) => config.replace(/^initial-cluster: '([^']*)'$/m, (_, pairs: string) => `initial-cluster: '${pairs.split(",").sort().join(",")}'`);
+    const initialCluster = (of: MemberAddress[]) => of.map((m) => `${m.name}=https://${m.ip}:2380`).join(",");
     const script = (name: string, s: string) => `${memberPaths(name).sbinDir}/${s}`;
 
     /** etcdctl as member `as` would run it locally (its node client certificate). */
@@ -259,7 +270,7 @@ describe.each(testEtcdVersions().map((v, i) => [v, i] as const))("etcd %s: three
         binDir = etcdBinDir(version);
         dir = fs.mkdtempSync(path.join(os.tmpdir(), `etcd-${version}-`));
         ssm = new SsmStandIn(path.join(dir, "ssm"));
-        const pki = new TestPki(path.join(dir, "pki"));
+        pki = new TestPki(path.join(dir, "pki"));
         token = `it-token-${crypto.randomBytes(4).toString("hex")}`;
         for (const m of members) {
             const root = path.join(dir, m.name);
@@ -270,6 +281,11 @@ describe.each(testEtcdVersions().map((v, i) => [v, i] as const))("etcd %s: three
             fs.mkdirSync(p.mountPoint, { recursive: true });
             pki.issue(m, p.certDir);
         }
+        // The program writes the roster; each member reads it at boot (etcd-fetch-roster).
+        ssm.put(rosterParameter(), rosterDocument(members));
+        for (const m of members) {
+            execFileSync(script(m.name, "etcd-fetch-roster"), [], { env: envOf(m.name), stdio: ["ignore", "ignore", "pipe"] });
+        }
     }, 20 * 60_000);
 
     afterAll(async () => {
@@ -279,6 +295,25 @@ describe.each(testEtcdVersions().map((v, i) => [v, i] as const))("etcd %s: three
 
     let firstCluster: { clusterId: string; leader: string };
 
+    it("etcd-fetch-roster turns the roster parameter into the initial cluster and the other members, and refuses one without this member", async () => {
+        expect(fs.readFileSync(`${memberPaths("etcd2").configDir}/roster.env`, "utf8")).toBe(
+            `INITIAL_CLUSTER='${initialCluster(members)}'\nOTHER_CLIENT_URLS='${clientUrl(members[0])},${clientUrl(members[2])}'\nROSTER_MEMBER_COUNT=3\n`,
+        );
+        const again = await run(script("etcd2", "etcd-fetch-roster"), [], { env: envOf("etcd2") });
+        expect(again.stderr).toContain("roster unchanged (3 members)");
+        expect(again.code).toBe(0);
+        // A roster that does not list this member at its address: the member would join a cluster it is not part of.
+        ssm.put(rosterParameter(), rosterDocument(members.filter((m) => m.name !== "etcd2")));
+        try {
+            const refused = await run(script("etcd2", "etcd-fetch-roster"), [], { env: envOf("etcd2") });
+            expect(refused.stderr).toContain(`does not list etcd2 at https://${members[1].ip}:2380`);
+            expect(refused.code).not.toBe(0);
+            expect(fs.readFileSync(`${memberPaths("etcd2").configDir}/roster.env`, "utf8")).toContain("ROSTER_MEMBER_COUNT=3");
+        } finally {
+            ssm.put(rosterParameter(), rosterDocument(members));
+        }
+    });
+
     it("bootstraps as EC2 boots members, one after another: a late member of the initial cluster joins as itself", async () => {
         // etcd1 boots first: nobody answers yet, it chooses "new" and waits for a quorum.
         const early = members.slice(0, 2);
@@ -286,7 +321,7 @@ describe.each(testEtcdVersions().map((v, i) => [v, i] as const))("etcd %s: three
         expect(first.stderr).toContain("no other member answers");
         expect(first.stdout.trim()).toBe("new");
         expect(first.code).toBe(0);
-        expect(fs.readlinkSync(`${memberPaths("etcd1").configDir}/etcd.yaml`)).toBe(`${memberPaths("etcd1").configDir}/etcd.new.yaml`);
+        expect(activeConfig("etcd1")).toBe(configOf("etcd1", "new", initialCluster(members)));
         startMember("etcd1");
         // etcd2 boots while etcd1 holds its client port open but serves nothing (no quorum yet, no
         // leader): that is a peer forming the cluster, not a cluster that lost its quorum.
@@ -331,7 +366,7 @@ describe.each(testEtcdVersions().map((v, i) => [v, i] as const))("etcd %s: three
         expect(await leaderName()).toBe(leader);
 
         const handover = await run(script(leader, "etcd-handover"), [], { env: envOf(leader), timeoutMs: 30_000 });
-        expect(handover.stderr).toMatch(/handed leadership to [0-9a-f]+ \(https:\/\/127\.0\.0\.\d+:2379\) before stopping/);
+        expect(handover.stderr).toMatch(/handed leadership to [0-9a-f]+ \(https:\/\/127\.0\.0\.\d+:2379\)/);
         expect(handover.code).toBe(0);
         const next = await waitFor("a new leader", async () => {
             const name = await leaderName();
@@ -453,7 +488,9 @@ describe.each(testEtcdVersions().map((v, i) => [v, i] as const))("etcd %s: three
         expect(chosen.stderr).toContain(`removing stale member entry ${oldId}`);
         expect(chosen.stdout.trim()).toBe("existing");
         expect(chosen.code).toBe(0);
-        expect(fs.readlinkSync(`${p3.configDir}/etcd.yaml`)).toBe(`${p3.configDir}/etcd.existing.yaml`);
+        // Added as a learner; the initial cluster is the cluster's own member list, this member included.
+        expect(chosen.stderr).toContain("adding this member as a learner");
+        expect(sortedInitialCluster(activeConfig("etcd3"))).toBe(configOf("etcd3", "existing", initialCluster(members)));
 
         // Run again before it starts: it is now an unstarted member and is left as it is.
         const again = await run(script("etcd3", "etcd-choose-state"), [], { env: envOf("etcd3"), timeoutMs: 90_000 });
@@ -461,6 +498,10 @@ describe.each(testEtcdVersions().map((v, i) => [v, i] as const))("etcd %s: three
         expect(again.stdout.trim()).toBe("existing");
 
         startMember("etcd3");
+        // A learner until it has caught up; etcd-promote asks until etcd lets it vote.
+        const promoted = await run(script("etcd3", "etcd-promote"), [], { env: envOf("etcd3", { PROMOTE_WAIT_SECONDS: "60" }), timeoutMs: 90_000 });
+        expect(promoted.stderr).toContain("promoted from learner to voting member");
+        expect(promoted.code).toBe(0);
         const rejoined = await waitHealthy(members.map((m) => m.name));
         expect(rejoined.clusterId).toBe(firstCluster.clusterId);
         const list = await etcdctl("etcd1", [clientUrl(members[0])], ["member", "list", "-w", "simple"]);
@@ -488,6 +529,74 @@ describe.each(testEtcdVersions().map((v, i) => [v, i] as const))("etcd %s: three
         expect(after.stdout).toBe(before.stdout);
     });
 
+    it("scaling 3 -> 4 -> 3: a new member joins as a learner and is promoted, the gate's health waits for it, then it leaves through member remove", async () => {
+        const added: MemberAddress = { name: "etcd4", ip: `127.0.0.${block + 3}` };
+        const four = [...members, added];
+        const root = path.join(dir, added.name);
+        const p: NodePaths = { configDir: `${root}/etc`, certDir: `${root}/ssl`, dataDir: `${root}/volume/data`, mountPoint: `${root}/volume`, binDir, sbinDir: `${root}/sbin`, systemdDir: `${root}/systemd` };
+        paths.set(added.name, p);
+        // The existing members' files do not change: only the new member's are rendered, and the roster grows.
+        const before = members.map((m) => fs.readFileSync(`${memberPaths(m.name).configDir}/member.env`, "utf8") + fs.readFileSync(`${memberPaths(m.name).configDir}/etcd.new.yaml`, "utf8"));
+        writeMemberFiles({ ...baseInput(added, four, version), clusterToken: token, maxRequestBytes: 1024 ** 2 }, p);
+        for (const m of members) writeMemberFiles({ ...baseInput(m, four, version), clusterToken: token, maxRequestBytes: 1024 ** 2 }, memberPaths(m.name));
+        expect(members.map((m) => fs.readFileSync(`${memberPaths(m.name).configDir}/member.env`, "utf8") + fs.readFileSync(`${memberPaths(m.name).configDir}/etcd.new.yaml`, "utf8"))).toEqual(before);
+        fs.mkdirSync(p.mountPoint, { recursive: true });
+        pki.issue(added, p.certDir);
+        ssm.put(rosterParameter(), rosterDocument(four));
+        const health = (as: string, required: MemberAddress[]) =>
+            run(script(as, "etcd-health"), [], { env: envOf(as, { REQUIRED_MEMBERS: required.map((m) => m.name).join(",") }), timeoutMs: 60_000 });
+        try {
+            expect((await run(script("etcd4", "etcd-fetch-roster"), [], { env: envOf("etcd4") })).code).toBe(0);
+            const chosen = await run(script("etcd4", "etcd-choose-state"), [], { env: envOf("etcd4"), timeoutMs: 90_000 });
+            expect(chosen.stderr).toContain("adding this member as a learner");
+            expect({ state: chosen.stdout.trim(), stderr: chosen.code === 0 ? "" : chosen.stderr }).toEqual({ state: "existing", stderr: "" });
+            expect(sortedInitialCluster(activeConfig("etcd4"))).toBe(configOf("etcd4", "existing", initialCluster(four)));
+            const list = await etcdctl("etcd1", [clientUrl(members[0])], ["member", "list", "-w", "simple"]);
+            expect(list.stdout.trim().split("\n").filter((r) => r.endsWith(", true"))).toHaveLength(1);
+            // While it is a learner, the gate of etcd4 (etcd1..etcd4 required) does not pass; etcd3's (etcd1..etcd3) does not either:
+            // every listed member must be a started voter.
+            const learning = await health("etcd1", four);
+            expect(JSON.parse(learning.stdout.trim()).reason).toMatch(/1 of 4 members are not started voting members/);
+            expect(learning.code).not.toBe(0);
+            startMember("etcd4");
+            const promoted = await run(script("etcd4", "etcd-promote"), [], { env: envOf("etcd4", { PROMOTE_WAIT_SECONDS: "60" }), timeoutMs: 90_000 });
+            expect(promoted.stderr).toContain("promoted from learner to voting member");
+            expect(promoted.code).toBe(0);
+            const joined = await waitFor("etcd4's gate to pass", async () => {
+                const r = await health("etcd1", four);
+                return r.code === 0 ? JSON.parse(r.stdout.trim()) : undefined;
+            }, 60_000);
+            expect(joined).toMatchObject({ healthy: true, required: 4, members: 4, started: 4, healthyEndpoints: 4 });
+            // The counts in between: etcd3's gate (etcd1..etcd3 required) passes with four members too.
+            expect((await health("etcd1", members)).code).toBe(0);
+            const put = await etcdctl("etcd1", [clientUrl(members[0])], ["put", "/it/with-four", "4"]);
+            expect(put.code).toBe(0);
+
+            // 4 -> 3: the roster shrinks first, then etcd4 leaves before its instance would go.
+            ssm.put(rosterParameter(), rosterDocument(members));
+            const left = await run(script("etcd4", "etcd-handover"), ["--leave"], { env: envOf("etcd4"), timeoutMs: 120_000 });
+            expect(left.stderr).toMatch(/removed [0-9a-f]+ from the cluster/);
+            expect(left.code).toBe(0);
+            const after = await etcdctl("etcd1", [clientUrl(members[0])], ["member", "list", "-w", "simple"]);
+            expect(after.stdout.trim().split("\n").map((r) => r.split(", ")[2]).sort()).toEqual(["etcd1", "etcd2", "etcd3"]);
+            // Leaving again is a no-op: it has left already (as a re-run pulumi up would find it).
+            await waitFor("etcd4 to stop (etcd exits once removed)", async () => (running.get("etcd4")!.child.exitCode !== null ? true : undefined), 30_000);
+            const again = await run(script("etcd4", "etcd-handover"), ["--leave"], { env: envOf("etcd4"), timeoutMs: 60_000 });
+            expect(again.stderr).toContain("not in the member list; already left");
+            expect(again.code).toBe(0);
+            const three = await waitFor("the three to be healthy", async () => {
+                const r = await health("etcd1", members);
+                return r.code === 0 ? JSON.parse(r.stdout.trim()) : undefined;
+            }, 60_000);
+            expect(three).toMatchObject({ healthy: true, members: 3 });
+            const kept = await etcdctl("etcd2", [clientUrl(members[1])], ["get", "/it/with-four", "--print-value-only"]);
+            expect(kept.stdout.trim()).toBe("4");
+        } finally {
+            ssm.put(rosterParameter(), rosterDocument(members));
+            if (running.has("etcd4")) await group.stop(running.get("etcd4")!);
+        }
+    }, 5 * 60_000);
+
     it("an empty member refuses to start when the others are up but without quorum", async () => {
         await group.stop(running.get("etcd2")!);
         await group.stop(running.get("etcd3")!);
@@ -503,7 +612,7 @@ describe.each(testEtcdVersions().map((v, i) => [v, i] as const))("etcd %s: three
         await group.stop(running.get("etcd1")!);
         const choose = () => run(script("etcd3", "etcd-choose-state"), [], { env: envOf("etcd3", { CHOOSE_STATE_ATTEMPTS: "1" }), timeoutMs: 90_000 });
         expect(ssm.get(formedParameter())).toBe(token);
-        const configLink = () => fs.readlinkSync(`${memberPaths("etcd3").configDir}/etcd.yaml`);
+        const configLink = () => activeConfig("etcd3");
         const linkBefore = configLink();
         const formed = await choose();
         expect(formed.stderr).toContain("but the cluster has formed");

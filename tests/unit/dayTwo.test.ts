@@ -52,14 +52,37 @@ describe("subnets", () => {
 });
 
 describe("memberCount on a running cluster", () => {
+    const FIVE = ["etcd1", "etcd2", "etcd3", "etcd4", "etcd5"];
+
+    test("3 -> 5: the members that run stay where they are; the new ones go to the subnets with the fewest members", () => {
+        const plan = planDayTwo(change({ memberNames: FIVE }), running("3.6.14"));
+        expect(plan.subnets).toEqual({ etcd1: "subnet-a", etcd2: "subnet-b", etcd3: "subnet-c", etcd4: "subnet-a", etcd5: "subnet-b" });
+        // Two members in one subnet of three: the new one goes to the emptiest, not by position.
+        const crowded = { members: NAMES.map((name, i): RunningMember => ({ name, subnetId: ["subnet-a", "subnet-a", "subnet-b"][i], etcdVersion: "3.6.14", arch: "arm64" })), formedToken: "token-1" };
+        expect(planDayTwo(change({ memberNames: ["etcd1", "etcd2", "etcd3", "etcd4"] }), crowded).subnets.etcd4).toBe("subnet-c");
+    });
+
+    test("5 -> 3: the leaving members' subnets may leave the list; the staying ones keep theirs", () => {
+        const five: RunningCluster = { members: FIVE.map((name, i) => ({ name, subnetId: `subnet-${"abcde"[i]}`, etcdVersion: "3.6.14", arch: "arm64" })), formedToken: "token-1" };
+        expect(planDayTwo(change({ memberNames: NAMES }), five).subnets).toEqual({ etcd1: "subnet-a", etcd2: "subnet-b", etcd3: "subnet-c" });
+    });
+
     test.each([
-        [["etcd1", "etcd2", "etcd3", "etcd4", "etcd5"], "adding etcd4, etcd5"],
+        [FIVE, "adding etcd4, etcd5"],
         [["etcd1"], "removing etcd2, etcd3"],
-    ])("%j is refused before anything is touched", (memberNames, what) => {
-        const err = refusal(() => planDayTwo(change({ memberNames }), running("3.6.14")));
+    ])("%j with healthGate off is refused: nothing would wait for a learner's promotion", (memberNames, what) => {
+        const err = refusal(() => planDayTwo(change({ memberNames, healthGate: "off" }), running("3.6.14")));
         expect(err.setting).toBe("memberCount");
         expect(err.message).toContain(what);
-        expect(err.message).toContain("Keep memberCount at 3");
+        expect(err.message).toContain("Set healthGate to ssm");
+        expect(err.message).toContain("keep memberCount at 3");
+    });
+
+    test("scaling in the same update as an etcd version change is refused: one change at a time", () => {
+        const err = refusal(() => planDayTwo(change({ memberNames: FIVE, etcdVersion: "3.6.15" }), running("3.6.14")));
+        expect(err.setting).toBe("memberCount");
+        expect(err.message).toContain("adding etcd4, etcd5 and an etcd version change (etcd1 runs 3.6.14, etcdVersion is 3.6.15)");
+        expect(err.message).toContain("keep etcdVersion at 3.6.14 while scaling");
     });
 });
 

@@ -55,8 +55,8 @@ describe("resources of a three-member cluster on a created VPC", () => {
             "tls:index/selfSignedCert:SelfSignedCert": 1,
             "tls:index/certRequest:CertRequest": 8,
             "tls:index/locallySignedCert:LocallySignedCert": 8,
-            // CA + 4 per member
-            "aws:ssm/parameter:Parameter": 13,
+            // CA, the roster + 4 per member
+            "aws:ssm/parameter:Parameter": 14,
             "etcd:index:Member": 3,
             "aws:ebs/volume:Volume": 3,
             "aws:iam/role:Role": 3,
@@ -64,7 +64,8 @@ describe("resources of a three-member cluster on a created VPC", () => {
             "aws:iam/instanceProfile:InstanceProfile": 3,
             "aws:ec2/instance:Instance": 3,
             "aws:ec2/volumeAttachment:VolumeAttachment": 3,
-            "command:local:Command": 3,
+            // a health gate and a leave per member
+            "command:local:Command": 6,
             // backups: bucket with versioning, encryption, public access block, TLS-only policy, lifecycle
             "etcd:index:BackupBucket": 1,
             "aws:s3/bucket:Bucket": 1,
@@ -263,7 +264,7 @@ describe("IAM", () => {
             const policy = JSON.parse(String(named("aws:iam/rolePolicy:RolePolicy", `alpha-etcd${n}-policy`).inputs.policy));
             const base = "arn:aws:ssm:eu-west-1:123456789012:parameter/etcd/proj/test/alpha";
             const own = [`${base}/ca.pem`, `${base}/members/etcd${n}/*`];
-            const [read, decrypt, record, agent] = policy.Statement;
+            const [read, decrypt, record, roster, agent] = policy.Statement;
             expect(read).toEqual({ Sid: "ReadOwnCertificates", Effect: "Allow", Action: ["ssm:GetParameter", "ssm:GetParameters"], Resource: own });
             expect(decrypt.Action).toBe("kms:Decrypt");
             expect(decrypt.Resource).toMatch(/^arn:aws:kms:eu-west-1:123456789012:key\//);
@@ -271,8 +272,10 @@ describe("IAM", () => {
             // The one parameter a member writes: the cluster's formed record, nothing of another member.
             expect(record).toEqual({ Sid: "RecordClusterFormed", Effect: "Allow", Action: ["ssm:GetParameter", "ssm:PutParameter"], Resource: `${base}/cluster/formed` });
             expect(JSON.stringify(policy.Statement.filter((st: { Sid: string }) => st.Sid !== "RecordClusterFormed"))).not.toContain("ssm:PutParameter");
+            // Who the members are: read-only, written by the program alone.
+            expect(roster).toEqual({ Sid: "ReadRoster", Effect: "Allow", Action: "ssm:GetParameter", Resource: `${base}/cluster/members` });
             expect(agent.Action.every((a: string) => /^(ssm:UpdateInstanceInformation|ssmmessages:|ec2messages:)/.test(a))).toBe(true);
-            const backup = policy.Statement.slice(4);
+            const backup = policy.Statement.slice(5);
             const bucketArn = "arn:aws:s3:::alpha-backups-mock"; // the mock's name for the bucketPrefix "alpha-backups-"
             expect(backup).toEqual([
                 { Sid: "WriteAndReadOwnSnapshots", Effect: "Allow", Action: ["s3:PutObject", "s3:GetObject"], Resource: `${bucketArn}/proj/test/alpha/*` },

@@ -57,8 +57,10 @@ describe("options that change the shape: no gate and unprotected volumes", () =>
         ({ resources } = await build("devlike", { healthGate: "off", protectData: false }));
     });
 
-    test("healthGate off: no commands, and each instance still waits for the previous member", () => {
-        expect(resources.filter((r) => r.type === "command:local:Command")).toHaveLength(0);
+    test("healthGate off: no gates, only the members' leave commands (through SSM), and each instance still waits for the previous member", () => {
+        const commands = resources.filter((r) => r.type === "command:local:Command");
+        expect(commands.map((c) => c.name)).toEqual(["devlike-etcd1-leave", "devlike-etcd2-leave", "devlike-etcd3-leave"]);
+        for (const c of commands) expect((c.maskedInputs.environment as Record<string, string>).GATE_MODE).toBe("ssm");
         expect(one(resources, "aws:ec2/instance:Instance", "devlike-etcd2").dependsOn).toContain("devlike-etcd1-data");
     });
 
@@ -80,7 +82,19 @@ describe("options that change the shape: a direct gate and RSA keys", () => {
         expect(env.ETCDCTL_ENDPOINTS).toMatch(/^https:\/\/10\.42\.\d+\.\d+:2379,https:\/\/.*,https:\/\/.*:2379$/);
         expect(env.GATE_KEY_PEM).toBe("[secret]");
         expect(env.GATE_HEALTH_SCRIPT).toContain("etcdctl");
-        expect(env.GATE_EXPECTED_MEMBERS).toBe("3");
+        // The gate of etcd1 needs etcd1 only; the last one needs all three.
+        expect(env.GATE_REQUIRED_MEMBERS).toBe("etcd1");
+        expect((one(resources, "command:local:Command", "direct-etcd3-health").maskedInputs.environment as Record<string, string>).GATE_REQUIRED_MEMBERS).toBe("etcd1,etcd2,etcd3");
+    });
+
+    test("healthGate direct: a member leaves with the node's handover script run here, and only on delete", () => {
+        const leave = one(resources, "command:local:Command", "direct-etcd3-leave");
+        const env = leave.maskedInputs.environment as Record<string, string>;
+        expect(leave.inputs).toMatchObject({ create: "joined", update: "joined", delete: "leave" });
+        expect(env).toMatchObject({ GATE_MODE: "direct", GATE_MEMBER: "etcd3", GATE_KEY_PEM: "[secret]" });
+        expect(env.GATE_LEAVE_SCRIPT).toContain("member remove");
+        // Deleted before the instance (it depends on the attachment) and after the next member's leave.
+        expect(leave.dependsOn).toEqual(expect.arrayContaining(["direct-etcd3-data", "direct-etcd2-leave"]));
     });
 
     test("RSA keys when asked", () => {

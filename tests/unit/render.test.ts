@@ -44,7 +44,6 @@ const common = {
     "listen-client-urls": "https://10.0.2.10:2379,https://127.0.0.1:2379",
     "advertise-client-urls": "https://10.0.2.10:2379",
     "initial-advertise-peer-urls": "https://10.0.2.10:2380",
-    "initial-cluster": "etcd1=https://10.0.1.10:2380,etcd2=https://10.0.2.10:2380,etcd3=https://10.0.3.10:2380",
     "initial-cluster-token": "etcd-myproj-prod-main-7f3a",
     "client-transport-security": tls,
     "peer-transport-security": tls,
@@ -91,11 +90,12 @@ describe("renderEtcdConfig", () => {
         expect({ ...joining, "initial-cluster-state": "new" }).toEqual(fresh);
     });
 
-    it("keeps the members' order in initial-cluster", () => {
-        const reversed = [...members].reverse();
-        expect(etcdConfigObject(input({ members: reversed }), "new")["initial-cluster"]).toBe(
-            "etcd3=https://10.0.3.10:2380,etcd2=https://10.0.2.10:2380,etcd1=https://10.0.1.10:2380",
-        );
+    it("leaves initial-cluster out, so no member's config changes when the membership does (etcd-choose-state adds it at boot)", () => {
+        const three = etcdConfigObject(input(), "new");
+        const five = etcdConfigObject(input({ members: [...members, { name: "etcd4", ip: "10.0.1.11" }, { name: "etcd5", ip: "10.0.2.11" }] }), "new");
+        expect(three["initial-cluster"]).toBeUndefined();
+        expect(five).toEqual(three);
+        expect(renderMemberEnv(input({ members: [...members, { name: "etcd4", ip: "10.0.1.11" }] }))).toBe(renderMemberEnv(input()));
     });
 
     it("puts every path under the given NodePaths", () => {
@@ -154,7 +154,7 @@ describe("renderMemberEnv", () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "member-env-"));
         const file = path.join(dir, "member.env");
         fs.writeFileSync(file, renderMemberEnv(tricky));
-        const script = `set -euo pipefail; source "$1"; printf '%s\\n' "$CLUSTER_TOKEN" "$MEMBER_NAME" "$INITIAL_CLUSTER" "$EXPECTED_MEMBER_COUNT" "$DATA_DEVICE"`;
+        const script = `set -euo pipefail; source "$1"; printf '%s\\n' "$CLUSTER_TOKEN" "$MEMBER_NAME" "$ROSTER_PARAMETER" "$ROSTER_FILE" "$DATA_DEVICE"`;
         let out: string;
         try {
             out = execFileSync("bash", ["-c", script, "bash", file], { encoding: "utf8" });
@@ -164,8 +164,8 @@ describe("renderMemberEnv", () => {
         expect(out.split("\n").slice(0, 5)).toEqual([
             `tok'en "$HOME" \`id\` \\n`,
             "etcd2",
-            "etcd1=https://10.0.1.10:2380,etcd2=https://10.0.2.10:2380,etcd3=https://10.0.3.10:2380",
-            "3",
+            "/etcd/myproj/prod/main/cluster/members",
+            "/etc/etcd/roster.env",
             "/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol0123456789abcdef0",
         ]);
     });
@@ -187,9 +187,8 @@ describe("renderMemberEnv", () => {
             MEMBER_IP: "10.0.2.10",
             MEMBER_PEER_URL: "https://10.0.2.10:2380",
             LOCAL_CLIENT_URL: "https://10.0.2.10:2379",
-            CLIENT_URLS: "https://10.0.1.10:2379,https://10.0.2.10:2379,https://10.0.3.10:2379",
-            OTHER_CLIENT_URLS: "https://10.0.1.10:2379,https://10.0.3.10:2379",
-            EXPECTED_MEMBER_COUNT: "3",
+            ROSTER_PARAMETER: "/etcd/myproj/prod/main/cluster/members",
+            ROSTER_FILE: "/etc/etcd/roster.env",
             ETCD_RELEASE_URL: "https://github.com/etcd-io/etcd/releases/download/v3.6.14/etcd-v3.6.14-linux-amd64.tar.gz",
             DATA_VOLUME_ID: "vol-0123456789abcdef0",
             AWS_REGION: "eu-west-1",
