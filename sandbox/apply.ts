@@ -108,7 +108,7 @@ export async function apply(options: ApplyOptions): Promise<ApplyReport> {
             const gate = plan.gates[name];
             if (gate) {
                 log(`apply: gate after ${name}`);
-                await step(steps, "gate", name, () => waitHealthy(member, gate.timeoutSeconds * 1000));
+                await step(steps, "gate", name, () => waitHealthy(member, gate.requiredMembers, gate.timeoutSeconds * 1000));
             }
         }
     } catch (error) {

@@ -68,7 +68,7 @@ export async function lifecycle(state: SandboxState, member: MemberState, verb: 
             break;
         }
     }
-    const health = options.waitHealthy === false ? undefined : await waitHealthy(member, timeoutMs);
+    const health = options.waitHealthy === false ? undefined : await waitHealthy(member, state.members.map((m) => m.name), timeoutMs);
     return {
         member: member.name,
         verb: options.newVolume ? `${verb} --new-volume` : verb,

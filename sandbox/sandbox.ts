@@ -155,7 +155,7 @@ export async function up(options: UpOptions): Promise<SandboxReport> {
         }
         log(`started ${members.length} machines; waiting for the node health check`);
         const last = members[members.length - 1];
-        const health = await waitHealthy(last, options.timeoutMs ?? 180_000, () => {
+        const health = await waitHealthy(last, members.map((m) => m.name), options.timeoutMs ?? 180_000, () => {
             // cloud-init's own failure shows in its result at once, a machine that is gone too. A
             // failed bootstrap is retried by systemd (an empty member may wait for its peers), so only
             // one that keeps failing ends the wait.
@@ -186,7 +186,7 @@ export async function status(stack: string): Promise<SandboxReport | undefined> 
 
 /** The sandbox's JSON with each member's own health check, run now. */
 async function withHealth(state: SandboxState): Promise<SandboxReport> {
-    const results = await Promise.all(state.members.map((m) => nodeHealth(m)));
+    const results = await Promise.all(state.members.map((m) => nodeHealth(m, state.members.map((s) => s.name))));
     return report(state, new Map<string, NodeHealth>(results.map((h, i) => [state.members[i].name, h])));
 }
 

@@ -54,7 +54,7 @@ export interface SandboxPlan {
      */
     rollOrder: string[];
     /** The health gate after each member that has one, with its timeout. */
-    gates: Record<string, { timeoutSeconds: number }>;
+    gates: Record<string, { timeoutSeconds: number; requiredMembers: string[] }>;
     /** What AWS would say runs once this plan is deployed (the next change is planned against it). */
     running: RunningCluster;
 }
@@ -133,7 +133,10 @@ function gates(resources: RecordedResource[]): SandboxPlan["gates"] {
     const found: SandboxPlan["gates"] = {};
     for (const r of resources.filter((r) => r.type === "command:local:Command")) {
         const env = plain(r.inputs.environment ?? {}) as Record<string, string>;
-        if (env.GATE_MEMBER) found[env.GATE_MEMBER] = { timeoutSeconds: Number(env.GATE_TIMEOUT_SECONDS) };
+        // The gates, not the members' leave commands (those carry no timeout): what each one requires, as the program wrote it.
+        if (env.GATE_MEMBER && env.GATE_TIMEOUT_SECONDS) {
+            found[env.GATE_MEMBER] = { timeoutSeconds: Number(env.GATE_TIMEOUT_SECONDS), requiredMembers: String(env.GATE_REQUIRED_MEMBERS ?? "").split(",").filter((n) => n !== "") };
+        }
     }
     return found;
 }

@@ -89,3 +89,29 @@ test("refuses an unknown mode", () => {
     expect(code).toBe(2);
     expect(stderr).toMatch(/GATE_MODE must be ssm or direct, got telnet/);
 });
+
+describe("a member's leave command (memberLeave): the same script with the phases joined and leave", () => {
+    const leaveEnv = { GATE_NODE_HEALTH_COMMAND: "", GATE_NODE_LEAVE_COMMAND: '["/usr/local/sbin/etcd-handover --leave"]' };
+
+    test("joined (create and update) does nothing and calls nothing", () => {
+        const { code, stdout, calls } = gate("joined", ["Failed"], leaveEnv);
+        expect(code).toBe(0);
+        expect(stdout).toMatch(/etcd2 joined; etcd-handover --leave runs when it leaves the program/);
+        expect(calls).toEqual([]);
+    });
+
+    test("leave (delete) runs the node's leave once through SSM on the leaving member", () => {
+        const { code, stdout, calls } = gate("leave", ["Success"], leaveEnv);
+        expect(code).toBe(0);
+        expect(stdout).toMatch(/^etcd2 left the cluster: /);
+        expect(calls[0]).toContain('--instance-ids i-0123456789abcdef0 --document-name AWS-RunShellScript --comment etcd health gate for etcd2 --parameters commands=["/usr/local/sbin/etcd-handover --leave"]');
+        expect(calls.filter((c) => c.includes("send-command"))).toHaveLength(1);
+    });
+
+    test("a leave that fails stops the update before the instance goes, and is not retried", () => {
+        const { code, stderr, calls } = gate("leave", ["Failed"], leaveEnv);
+        expect(code).toBe(1);
+        expect(stderr).toMatch(/^etcd2 could not leave the cluster, so its instance was not deleted: .*Re-run pulumi up once the other members are healthy/);
+        expect(calls.filter((c) => c.includes("send-command"))).toHaveLength(1);
+    });
+});
