@@ -2,13 +2,14 @@ import * as fs from "fs";
 import * as path from "path";
 import { waitHealthy } from "./health";
 import { lifecycle } from "./lifecycle";
-import { readSpec } from "./machines";
+import { destroyMachine, execInMachineAsync, launchMachine, machinePid, MachineSpec, readSpec, volumeFile, writeSpec } from "./machines";
+import { addMemberNetwork, memberNamespace, removeMemberNetwork } from "./namespaces";
 import { addRelease } from "./mirror";
 import { writeParameterStore } from "./planFiles";
 import { LoadReport, RunningLoad, startLoad } from "./loadRun";
 import { seedObjects } from "./s3";
 import type { SandboxPlan } from "./sandboxPlan";
-import { readState, SandboxState, stackDir, tlsStateFile, writeState } from "./state";
+import { MemberState, readState, SandboxState, stackDir, tlsStateFile, writeState } from "./state";
 import { checkVersions } from "../config/runningCluster";
 import { ensureTool } from "../tools/toolchain";
 
@@ -19,9 +20,13 @@ import { ensureTool } from "../tools/toolchain";
  *   2. the certificate and other SSM parameters whose resources changed are written at once (they
  *      depend on no gate, so Pulumi updates them first too);
  *   3. each member whose instance is replaced (its user data changed) is terminated and booted again
- *      from its new user data with its address and volume, in the order the program's dependencies
- *      force (each instance waits for the previous member's gate, or its volume attachment when
- *      there is no gate), and its gate runs where the program has one.
+ *      from its new user data with its address and volume, and each member the plan adds boots on
+ *      a new address and a new volume, in the order the program's dependencies force (each
+ *      instance waits for the previous member's gate, or its volume attachment when there is no
+ *      gate), and its gate runs where the program has one;
+ *   4. each member the plan no longer has leaves, the last first, as Pulumi deletes it: its leave
+ *      command (`etcd-handover --leave`, run in its machine as SSM would) before its machine,
+ *      volume and address go.
  * With --load a bounded writer and a health sampler run throughout (sandbox/load.ts).
  */
 export interface ApplyOptions {
@@ -32,7 +37,7 @@ export interface ApplyOptions {
 }
 
 export interface ApplyStep {
-    step: "plan" | "parameters" | "replace" | "gate";
+    step: "plan" | "parameters" | "replace" | "create" | "gate" | "leave" | "delete";
     member?: string;
     ok: boolean;
     tookMs: number;
@@ -43,8 +48,8 @@ export interface ApplyReport {
     ok: boolean;
     stack: string;
     etcdVersion: { before: string; after: string };
-    /** What the plan changes: replaced members in roll order, changed SSM parameters. */
-    changes: { replace: string[]; parameters: string[] };
+    /** What the plan changes: replaced and added members in roll order, removed members in leaving order, changed SSM parameters. */
+    changes: { replace: string[]; create: string[]; remove: string[]; parameters: string[] };
     steps: ApplyStep[];
     /** With --load: every acknowledged write checked, quorum sampled, each member's downtime. */
     load?: LoadReport & { quorumHeld: boolean };
@@ -65,7 +70,7 @@ export async function apply(options: ApplyOptions): Promise<ApplyReport> {
         ok: false,
         stack: options.stack,
         etcdVersion: { before: state.etcdVersion, after: state.etcdVersion },
-        changes: { replace: [], parameters: [] },
+        changes: { replace: [], create: [], remove: [], parameters: [] },
         steps,
         ...extra,
     });
@@ -80,17 +85,22 @@ export async function apply(options: ApplyOptions): Promise<ApplyReport> {
         return report({ failed: { step: "plan", message } });
     }
     steps.push({ step: "plan", ok: true, tookMs: Date.now() - planned });
-    const moved = plan.members.filter((m) => state.members.find((s) => s.name === m.name)?.ip !== m.ip).map((m) => m.name);
-    if (moved.length > 0 || plan.members.length !== state.members.length) {
-        const message = `the plan changes the members or their addresses (${moved.join(", ") || "count"}), which the day-2 checks should have refused; nothing was changed`;
+    const isRunning = (name: string) => state.members.some((s) => s.name === name);
+    const moved = plan.members.filter((m) => isRunning(m.name) && state.members.find((s) => s.name === m.name)!.ip !== m.ip).map((m) => m.name);
+    if (moved.length > 0) {
+        const message = `the plan moves ${moved.join(", ")} to other addresses, which the day-2 checks should have refused; nothing was changed`;
         return report({ failed: { step: "plan", message } });
     }
 
     const parameters = changedParameters(state, plan);
-    const replace = plan.rollOrder.filter((name) => readSpec(memberDir(state, name)).userDataBase64 !== plan.members.find((m) => m.name === name)!.userDataBase64);
-    const changes = { replace, parameters };
+    const replace = plan.rollOrder.filter((name) => isRunning(name) && readSpec(memberDir(state, name)).userDataBase64 !== plannedMember(plan, name).userDataBase64);
+    const create = plan.rollOrder.filter((name) => !isRunning(name));
+    // Pulumi deletes the leaving members last, each leave command before its instance and the
+    // higher member's before the lower's (memberLeave's dependencies).
+    const remove = state.members.filter((m) => !plan.members.some((p) => p.name === m.name)).map((m) => m.name).reverse();
+    const changes = { replace, create, remove, parameters };
     const etcdVersion = { before: state.etcdVersion, after: plan.etcdVersion };
-    log(`apply: ${replace.length} members replaced (${replace.join(", ") || "none"}), ${parameters.length} parameters changed`);
+    log(`apply: ${replace.length} replaced (${replace.join(", ") || "none"}), ${create.length} added (${create.join(", ") || "none"}), ${remove.length} removed (${remove.join(", ") || "none"}), ${parameters.length} parameters changed`);
 
     const load: RunningLoad | undefined = options.load ? startLoad(state, { prefix: `/sandbox-apply/${Date.now()}/`, ...LOAD }) : undefined;
     let failed: ApplyReport["failed"];
@@ -100,16 +110,28 @@ export async function apply(options: ApplyOptions): Promise<ApplyReport> {
             const store = writeParameterStore(plan, stackDir(state.stack));
             if (state.s3) seedObjects(state.s3, store.s3Dir);
         });
-        for (const name of replace) {
-            const member = state.members.find((m) => m.name === name)!;
-            const userDataBase64 = plan.members.find((m) => m.name === name)!.userDataBase64;
-            log(`apply: replacing ${name}`);
-            await step(steps, "replace", name, () => lifecycle(state, member, "replace", { userDataBase64, waitHealthy: false }));
+        for (const name of plan.rollOrder.filter((n) => replace.includes(n) || create.includes(n))) {
+            let member: MemberState;
+            if (create.includes(name)) {
+                log(`apply: adding ${name}`);
+                member = newMember(state, plan, name);
+                await step(steps, "create", name, () => bootNewMember(state, member, plan));
+            } else {
+                member = state.members.find((m) => m.name === name)!;
+                log(`apply: replacing ${name}`);
+                await step(steps, "replace", name, () => lifecycle(state, member, "replace", { userDataBase64: plannedMember(plan, name).userDataBase64, waitHealthy: false }));
+            }
             const gate = plan.gates[name];
             if (gate) {
                 log(`apply: gate after ${name}`);
                 await step(steps, "gate", name, () => waitHealthy(member, gate.requiredMembers, gate.timeoutSeconds * 1000));
             }
+        }
+        for (const name of remove) {
+            const member = state.members.find((m) => m.name === name)!;
+            log(`apply: ${name} leaves`);
+            await step(steps, "leave", name, () => leave(member));
+            await step(steps, "delete", name, () => deleteMember(state, member));
         }
     } catch (error) {
         const last = steps[steps.length - 1];
@@ -146,6 +168,55 @@ async function step(steps: ApplyStep[], kind: ApplyStep["step"], member: string 
 }
 
 const memberDir = (state: SandboxState, name: string) => state.members.find((m) => m.name === name)!.dir;
+const plannedMember = (plan: SandboxPlan, name: string) => plan.members.find((m) => m.name === name)!;
+
+/** A member the plan adds: its own namespace and directory, as `up` makes them. */
+function newMember(state: SandboxState, plan: SandboxPlan, name: string): MemberState {
+    const m = plannedMember(plan, name);
+    const template = state.members[0];
+    return {
+        name,
+        ip: m.ip,
+        clientUrl: m.env.MEMBER_CLIENT_URL,
+        peerUrl: m.env.MEMBER_PEER_URL,
+        dir: path.join(stackDir(state.stack), name),
+        dataDir: m.env.DATA_DIR,
+        namespace: memberNamespace(state.stack, name),
+        healthCommand: template.healthCommand,
+    };
+}
+
+/** A new network interface, volume and instance: recorded in the state first, so `down` cleans it up. */
+async function bootNewMember(state: SandboxState, member: MemberState, plan: SandboxPlan): Promise<void> {
+    const peers = [...state.members];
+    state.members.push(member);
+    writeState(state);
+    fs.mkdirSync(member.dir, { recursive: true });
+    addMemberNetwork(state.hubNamespace, member, peers);
+    const p = plannedMember(plan, member.name);
+    const spec: MachineSpec = { name: member.name, ip: member.ip, instanceId: p.instanceId, userDataBase64: p.userDataBase64, dataDevice: p.env.DATA_DEVICE, namespace: member.namespace };
+    writeSpec(member.dir, spec);
+    await launchMachine(member.dir, spec, state.machineSetup, { freshRoot: true });
+}
+
+/** The member's leave command, as the program's runs it through SSM on the instance: `etcd-handover --leave`. */
+async function leave(member: MemberState): Promise<void> {
+    const pid = machinePid(member);
+    if (!pid) throw new Error(`the machine of ${member.name} is not running, so it cannot leave`);
+    const { NODE_LEAVE_COMMAND } = await import("../components/healthGate");
+    const result = await execInMachineAsync(pid, NODE_LEAVE_COMMAND.split(" "), 180_000);
+    if (result.code !== 0) throw new Error(`${member.name} could not leave: ${(result.stderr || result.stdout).trim().slice(-600)}`);
+}
+
+/** What Pulumi deletes after the leave: the instance, the volume, the network interface. */
+async function deleteMember(state: SandboxState, member: MemberState): Promise<void> {
+    await destroyMachine(member.dir);
+    fs.rmSync(volumeFile(member.dir), { force: true });
+    state.members = state.members.filter((m) => m.name !== member.name);
+    removeMemberNetwork(state.hubNamespace, member, state.members);
+    writeState(state);
+    fs.rmSync(member.dir, { recursive: true, force: true });
+}
 
 /** The plan of NEW against what runs: the same mirror (with NEW's release added) and the sandbox's TLS state. */
 async function planChange(state: SandboxState, configFile: string, log: (line: string) => void): Promise<SandboxPlan> {

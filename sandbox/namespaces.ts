@@ -50,29 +50,44 @@ export function namespaceExists(name: string): boolean {
     return ip(["netns", "list"]).split("\n").some((line) => line.split(" ")[0] === name);
 }
 
+type MemberLink = { name: string; ip: string; namespace: string };
+
 /** Creates the hub, the bridge, and each member's namespace, link and routes. */
-export function createNetwork(hub: string, members: Array<{ name: string; ip: string; namespace: string }>): void {
+export function createNetwork(hub: string, members: MemberLink[]): void {
     ip(["netns", "add", hub]);
     ip(["-n", hub, "link", "set", "lo", "up"]);
     ip(["-n", hub, "link", "add", "br0", "type", "bridge"]);
     ip(["-n", hub, "link", "set", "br0", "up"]);
     ip(["-n", hub, "addr", "add", `${HUB_ADDRESS}/32`, "dev", "br0"]);
-    for (const m of members) {
-        ip(["netns", "add", m.namespace]);
-        ip(["-n", m.namespace, "link", "set", "lo", "up"]);
-        ip(["-n", hub, "link", "add", hubLink(m.name), "type", "veth", "peer", "name", "eth0", "netns", m.namespace]);
-        ip(["-n", hub, "link", "set", hubLink(m.name), "master", "br0"]);
-        ip(["-n", hub, "link", "set", hubLink(m.name), "up"]);
-        ip(["-n", m.namespace, "addr", "add", `${m.ip}/32`, "dev", "eth0"]);
-        ip(["-n", m.namespace, "link", "set", "eth0", "up"]);
-        ip(["-n", m.namespace, "route", "add", `${HUB_ADDRESS}/32`, "dev", "eth0"]);
-        ip(["-n", hub, "route", "add", `${m.ip}/32`, "dev", "br0", "src", HUB_ADDRESS]);
+    members.forEach((m, i) => addMemberNetwork(hub, m, members.slice(0, i)));
+}
+
+/**
+ * A member's namespace, its link to the hub's bridge, and the routes between it and each of
+ * `peers` (both ways): a member added to a running sandbox, as a new network interface is.
+ */
+export function addMemberNetwork(hub: string, m: MemberLink, peers: MemberLink[]): void {
+    ip(["netns", "add", m.namespace]);
+    ip(["-n", m.namespace, "link", "set", "lo", "up"]);
+    ip(["-n", hub, "link", "add", hubLink(m.name), "type", "veth", "peer", "name", "eth0", "netns", m.namespace]);
+    ip(["-n", hub, "link", "set", hubLink(m.name), "master", "br0"]);
+    ip(["-n", hub, "link", "set", hubLink(m.name), "up"]);
+    ip(["-n", m.namespace, "addr", "add", `${m.ip}/32`, "dev", "eth0"]);
+    ip(["-n", m.namespace, "link", "set", "eth0", "up"]);
+    ip(["-n", m.namespace, "route", "add", `${HUB_ADDRESS}/32`, "dev", "eth0"]);
+    ip(["-n", hub, "route", "add", `${m.ip}/32`, "dev", "br0", "src", HUB_ADDRESS]);
+    for (const peer of peers) {
+        ip(["-n", m.namespace, "route", "add", `${peer.ip}/32`, "dev", "eth0"]);
+        ip(["-n", peer.namespace, "route", "add", `${m.ip}/32`, "dev", "eth0"]);
     }
-    for (const m of members) {
-        for (const peer of members.filter((p) => p.name !== m.name)) {
-            ip(["-n", m.namespace, "route", "add", `${peer.ip}/32`, "dev", "eth0"]);
-        }
-    }
+}
+
+/** Undoes addMemberNetwork: the peers' routes to it, the hub's link and route, its namespace. */
+export function removeMemberNetwork(hub: string, m: MemberLink, peers: MemberLink[]): void {
+    for (const peer of peers) ip(["-n", peer.namespace, "route", "del", `${m.ip}/32`], true);
+    ip(["-n", hub, "route", "del", `${m.ip}/32`], true);
+    ip(["-n", hub, "link", "del", hubLink(m.name)], true);
+    deleteNetwork([m.namespace]);
 }
 
 /** Kills whatever still runs in the namespaces and deletes them; missing ones are fine. */

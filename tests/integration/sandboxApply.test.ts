@@ -53,13 +53,14 @@ describe(`etcd ${version}: sandbox apply`, () => {
         const { code, report } = await applyWith(stackFile);
         expect(report.failed).toBeUndefined();
         expect(code).toBe(0);
-        expect(report.changes).toEqual({ replace: [], parameters: [] });
+        expect(report.changes).toEqual({ replace: [], create: [], remove: [], parameters: [] });
         expect(await bootIds()).toEqual(before);
     }, 10 * 60_000);
 
     it("a change the day-2 checks refuse stops at the plan, before any member is touched", async () => {
         const before = await bootIds();
-        const { code, report, stderr } = await applyWith(changed("five", { memberCount: 5 }));
+        // Scaling without gates: nothing would wait for a new member's promotion.
+        const { code, report, stderr } = await applyWith(changed("five-ungated", { memberCount: 5, healthGate: "off" }));
         expect(code).toBe(1);
         expect(report.failed?.step).toBe("plan");
         expect(report.failed?.message).toContain("Invalid setting memberCount");
@@ -121,4 +122,53 @@ describe(`etcd ${version}: sandbox apply`, () => {
         const journal = await sandbox.exec(leader, ["journalctl", "--no-pager", "-o", "cat", "-u", "etcd.service"]);
         expect(journal.stdout).toMatch(new RegExp(`etcd-handover: ${leader}: handed leadership to [0-9a-f]+ \\(https://`));
     }, 10 * 60_000);
+
+    it("memberCount 3 -> 5 -> 3 under load: members join one at a time as learners and leave one at a time through member remove; the members that stay are not touched", async () => {
+        const three = ["etcd1", "etcd2", "etcd3"];
+        const before = await bootIds();
+        const ids = await memberIds();
+
+        const up = await applyWith(changed("five", { memberCount: 5 }), ["--load"]);
+        console.log(`etcd ${version}: apply memberCount 3 -> 5 ${JSON.stringify({ steps: up.report.steps, load: up.report.load && { ...up.report.load, lost: up.report.load.lost.length } })}`);
+        expect(up.report.failed).toBeUndefined();
+        expect(up.code).toBe(0);
+        expect(up.report.ok).toBe(true);
+        expect(up.report.changes.replace).toEqual([]);
+        expect(up.report.changes.create).toEqual(["etcd4", "etcd5"]);
+        // The roster is the one parameter that changes (besides the new members' own certificates).
+        const others = up.report.changes.parameters.filter((p) => !/\/members\/etcd[45]\//.test(p));
+        expect(others).toHaveLength(1);
+        expect(others[0]).toMatch(/\/cluster\/members$/);
+        expect(up.report.steps.map((s) => `${s.step}${s.member ? ` ${s.member}` : ""}`)).toEqual(["plan", "parameters", "create etcd4", "gate etcd4", "create etcd5", "gate etcd5"]);
+        expect(up.report.load!.lost).toEqual([]);
+        expect(up.report.load!.quorumHeld).toBe(true);
+        const grown = await sandbox.memberList();
+        expect(grown.map((m) => m.name).sort()).toEqual([...three, "etcd4", "etcd5"]);
+        expect(grown.every((m) => m.status === "started" && m.learner === "false")).toBe(true);
+        // Each joined as a learner and was promoted by its own bootstrap.
+        for (const name of ["etcd4", "etcd5"]) {
+            const log = (await sandbox.exec(name, ["journalctl", "--no-pager", "-o", "cat", "-u", "etcd-bootstrap.service"])).stdout;
+            expect(log).toContain("adding this member as a learner");
+            expect(log).toContain("promoted from learner to voting member");
+        }
+        const afterUp = await bootIds();
+        for (const name of three) expect(afterUp[name]).toBe(before[name]);
+
+        const down = await applyWith(changed("three", { memberCount: 3 }), ["--load"]);
+        console.log(`etcd ${version}: apply memberCount 5 -> 3 ${JSON.stringify({ steps: down.report.steps, load: down.report.load && { ...down.report.load, lost: down.report.load.lost.length } })}`);
+        expect(down.report.failed).toBeUndefined();
+        expect(down.code).toBe(0);
+        expect(down.report.ok).toBe(true);
+        expect(down.report.changes).toMatchObject({ replace: [], create: [], remove: ["etcd5", "etcd4"] });
+        expect(down.report.steps.map((s) => `${s.step}${s.member ? ` ${s.member}` : ""}`)).toEqual(["plan", "parameters", "leave etcd5", "delete etcd5", "leave etcd4", "delete etcd4"]);
+        expect(down.report.load!.lost).toEqual([]);
+        expect(down.report.load!.quorumHeld).toBe(true);
+        expect((await sandbox.memberList()).map((m) => m.name).sort()).toEqual(three);
+        expect(await memberIds()).toEqual(ids);
+        const afterDown = await bootIds();
+        expect(Object.keys(afterDown).sort()).toEqual(three);
+        for (const name of three) expect(afterDown[name]).toBe(before[name]);
+        const health = JSON.parse((await sandbox.cli(["status"])).stdout) as { members: Array<{ health?: { healthy: boolean } }> };
+        expect(health.members.every((m) => m.health?.healthy)).toBe(true);
+    }, 20 * 60_000);
 });
