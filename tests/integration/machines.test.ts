@@ -241,7 +241,8 @@ onMachines("nspawn machines: the dev stack", () => {
         expect(result.health?.healthy).toBe(true);
         const log = (await bootstrapLog("etcd2")).stdout;
         expect(log).toMatch(/is blank; creating an XFS filesystem/);
-        expect(log).toMatch(/adding this member with peer URL/);
+        expect(log).toMatch(/adding this member as a learner with peer URL/);
+        expect(log).toMatch(/promoted from learner to voting member/);
         const members = await sandbox.memberList();
         expect(members).toHaveLength(3);
         expect(members.every((m) => m.status === "started")).toBe(true);
