@@ -100,14 +100,36 @@ describe("npm run plan -- --diff", () => {
     });
 
     test("the head is planned against the base as if it ran: a change the day-2 checks refuse fails the diff with the refusal", () => {
-        // The base runs five members; the head asks for three.
-        const base = commitWithFile("Pulumi.dev.yaml", headStackFile.replace(/^config:\n/m, "config:\n  etcd-cluster:memberCount: 5\n"));
+        // The base runs x86 members on the looked-up AMI; the head's default family is arm64.
+        const base = commitWithFile("Pulumi.dev.yaml", headStackFile.replace(/^config:\n/m, "config:\n  etcd-cluster:instanceFamily: m7i\n"));
         const { code, stdout, stderr } = plan("--stack", "dev", "--diff", base);
         expect(code).toBe(1);
         expect(stdout).toBe("");
         expect(stderr).toContain("The plan for the working tree failed");
-        expect(stderr).toContain("Invalid setting memberCount: got 3. The running cluster has 5 members (etcd1, etcd2, etcd3, etcd4, etcd5); removing etcd4, etcd5 is not done in place yet");
+        expect(stderr).toContain("Invalid setting instanceFamily");
+        expect(stderr).toContain("which a arm64 instance cannot boot");
         expect(worktrees()).not.toContain("plan-diff-");
+    });
+
+    test("memberCount 5 -> 3: the diff removes etcd4 and etcd5 (each with its leave command) and changes the roster; no staying member is touched", () => {
+        const base = commitWithFile("Pulumi.dev.yaml", headStackFile.replace(/^config:\n/m, "config:\n  etcd-cluster:memberCount: 5\n"));
+        const { code, stdout, stderr } = plan("--stack", "dev", "--diff", base, "--json");
+        expect(stderr).toBe("");
+        expect(code).toBe(0);
+        const diff = JSON.parse(stdout);
+        const names = (list: Array<{ name: string }>) => list.map((r) => r.name);
+        expect(diff.added).toEqual([]);
+        expect(names(diff.removed)).toEqual(expect.arrayContaining(["etcd-etcd4", "etcd-etcd5", "etcd-etcd4-leave", "etcd-etcd5-leave", "etcd-etcd4-data", "etcd-etcd5-data"]));
+        expect(names(diff.removed).filter((n: string) => /etcd[123]\b/.test(n))).toEqual([]);
+        // What stays changes no input and is replaced by nothing: the member list lives in the roster,
+        // not in user data (the instances' recorded dependencies shrink, which Pulumi updates no resource for).
+        // (The gates' GATE_ON_CREATE turns from skip to wait once the base has formed, scaling or not.)
+        type Changed = { name: string; type: string; inputs: Array<{ path: string }>; replaced: boolean; options: Array<{ path: string }> };
+        const real = (diff.changed as Changed[]).filter(
+            (r) => r.inputs.some((i) => i.path !== "environment.GATE_ON_CREATE") || r.replaced || r.options.some((o) => o.path !== "dependsOn"),
+        );
+        expect(real.map((r) => `${r.type} ${r.name}`)).toEqual([]);
+        expect((diff.changed as Changed[]).map((r) => r.name)).toContain("etcd-roster");
     });
 
     test("subnetIds in another order than the base's: no member moves, no interface, certificate or instance changes", () => {
