@@ -16,7 +16,7 @@ import { MemberAddress, MemberRenderInput } from "../../components/render/types"
 import { ProcessGroup, run, RunResult, Started, waitFor } from "./processes";
 import { cleanEnv, REPO_ROOT } from "./repo";
 import { localRenderInput } from "./renderInput";
-import { initialClusterOf, rosterDocument } from "../../config/contract";
+import { initialClusterOf } from "../../config/contract";
 
 
 /** A node script of this repository, run in place (`node/<name>.sh`). */
@@ -127,6 +127,7 @@ export class TestCluster {
             pki.issue(m, p.certDir);
             // The node's etcd user does not exist here: files belong to whoever runs the tests.
             this.appendEnv(m.name, { SERVICE_USER: process.env.USER || "root", ...(options.memberEnv ?? {}) });
+            this.writeRoster(m.name);
             this.useConfig(m.name, "new");
         }
     }
@@ -172,10 +173,16 @@ export class TestCluster {
         fs.writeFileSync(`${dir}/etcd.yaml`, `${template}initial-cluster: '${initialCluster}'\n`);
     }
 
-    /** The roster parameter's value for this cluster (what etcd-fetch-roster reads). */
-    rosterDocument(): string {
-        return rosterDocument(this.members);
+    /**
+     * roster.env as etcd-fetch-roster writes it from this cluster's roster (nodeScripts.test checks
+     * the real script's file byte for byte against this form).
+     */
+    writeRoster(name: string): void {
+        const others = this.members.filter((m) => m.name !== name).map((m) => `https://${m.ip}:2379`);
+        const text = `INITIAL_CLUSTER='${initialClusterOf(this.members)}'\nOTHER_CLIENT_URLS='${others.join(",")}'\nROSTER_MEMBER_COUNT=${this.members.length}\n`;
+        fs.writeFileSync(`${this.memberPaths(name).configDir}/roster.env`, text);
     }
+
 
     /** Environment for running a node script as this member. */
     env(name: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
