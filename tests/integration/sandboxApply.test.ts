@@ -128,7 +128,8 @@ describe(`etcd ${version}: sandbox apply`, () => {
         const before = await bootIds();
         const ids = await memberIds();
 
-        const up = await applyWith(changed("five", { memberCount: 5 }), ["--load"]);
+        // What runs now has logLevel warn (the roll above): only the count changes.
+        const up = await applyWith(changed("five", { logLevel: "warn", memberCount: 5 }), ["--load"]);
         console.log(`etcd ${version}: apply memberCount 3 -> 5 ${JSON.stringify({ steps: up.report.steps, load: up.report.load && { ...up.report.load, lost: up.report.load.lost.length } })}`);
         expect(up.report.failed).toBeUndefined();
         expect(up.code).toBe(0);
@@ -154,7 +155,7 @@ describe(`etcd ${version}: sandbox apply`, () => {
         const afterUp = await bootIds();
         for (const name of three) expect(afterUp[name]).toBe(before[name]);
 
-        const down = await applyWith(changed("three", { memberCount: 3 }), ["--load"]);
+        const down = await applyWith(changed("three", { logLevel: "warn", memberCount: 3 }), ["--load"]);
         console.log(`etcd ${version}: apply memberCount 5 -> 3 ${JSON.stringify({ steps: down.report.steps, load: down.report.load && { ...down.report.load, lost: down.report.load.lost.length } })}`);
         expect(down.report.failed).toBeUndefined();
         expect(down.code).toBe(0);
