@@ -123,53 +123,61 @@ describe(`etcd ${version}: sandbox apply`, () => {
         expect(journal.stdout).toMatch(new RegExp(`etcd-handover: ${leader}: handed leadership to [0-9a-f]+ \\(https://`));
     }, 10 * 60_000);
 
-    it("memberCount 3 -> 5 -> 3 under load: members join one at a time as learners and leave one at a time through member remove; the members that stay are not touched", async () => {
+    it("memberCount 3 -> 5 -> 7 -> 3 under load: members join one at a time as learners and leave one at a time, the last first, through member remove; the members that stay are not touched", async () => {
         const three = ["etcd1", "etcd2", "etcd3"];
         const before = await bootIds();
         const ids = await memberIds();
-
+        const stepsOf = (report: ApplyReport) => report.steps.map((s) => `${s.step}${s.member ? ` ${s.member}` : ""}`);
         // What runs now has logLevel warn (the roll above): only the count changes.
-        const up = await applyWith(changed("five", { logLevel: "warn", memberCount: 5 }), ["--load"]);
-        console.log(`etcd ${version}: apply memberCount 3 -> 5 ${JSON.stringify({ steps: up.report.steps, load: up.report.load && { ...up.report.load, lost: up.report.load.lost.length } })}`);
-        expect(up.report.failed).toBeUndefined();
-        expect(up.code).toBe(0);
-        expect(up.report.ok).toBe(true);
-        expect(up.report.changes.replace).toEqual([]);
-        expect(up.report.changes.create).toEqual(["etcd4", "etcd5"]);
-        // The roster is the one parameter that changes (besides the new members' own certificates).
-        const others = up.report.changes.parameters.filter((p) => !/\/members\/etcd[45]\//.test(p));
+        const scaleTo = async (count: number) => {
+            const result = await applyWith(changed(`count-${count}`, { logLevel: "warn", memberCount: count }), ["--load"]);
+            const load = result.report.load;
+            console.log(`etcd ${version}: apply memberCount -> ${count} ${JSON.stringify({ steps: result.report.steps, load: load && { ...load, lost: load.lost.length } })}`);
+            expect(result.report.failed).toBeUndefined();
+            expect(result.code).toBe(0);
+            expect(result.report.ok).toBe(true);
+            expect(result.report.changes.replace).toEqual([]);
+            expect(load!.lost).toEqual([]);
+            expect(load!.quorumHeld).toBe(true);
+            return result.report;
+        };
+        const voters = async () => {
+            const list = await sandbox.memberList();
+            expect(list.every((m) => m.status === "started" && m.learner === "false")).toBe(true);
+            return list.map((m) => m.name).sort();
+        };
+
+        const five = await scaleTo(5);
+        expect(five.changes.create).toEqual(["etcd4", "etcd5"]);
+        // The roster is the one parameter that changes besides the new members' own certificates.
+        const others = five.changes.parameters.filter((p) => !/\/members\/etcd[45]\//.test(p));
         expect(others).toHaveLength(1);
         expect(others[0]).toMatch(/\/cluster\/members$/);
-        expect(up.report.steps.map((s) => `${s.step}${s.member ? ` ${s.member}` : ""}`)).toEqual(["plan", "parameters", "create etcd4", "gate etcd4", "create etcd5", "gate etcd5"]);
-        expect(up.report.load!.lost).toEqual([]);
-        expect(up.report.load!.quorumHeld).toBe(true);
-        const grown = await sandbox.memberList();
-        expect(grown.map((m) => m.name).sort()).toEqual([...three, "etcd4", "etcd5"]);
-        expect(grown.every((m) => m.status === "started" && m.learner === "false")).toBe(true);
+        expect(stepsOf(five)).toEqual(["plan", "parameters", "create etcd4", "gate etcd4", "create etcd5", "gate etcd5"]);
+        expect(await voters()).toEqual([...three, "etcd4", "etcd5"]);
         // Each joined as a learner and was promoted by its own bootstrap.
         for (const name of ["etcd4", "etcd5"]) {
             const log = (await sandbox.exec(name, ["journalctl", "--no-pager", "-o", "cat", "-u", "etcd-bootstrap.service"])).stdout;
             expect(log).toContain("adding this member as a learner");
             expect(log).toContain("promoted from learner to voting member");
         }
-        const afterUp = await bootIds();
-        for (const name of three) expect(afterUp[name]).toBe(before[name]);
 
-        const down = await applyWith(changed("three", { logLevel: "warn", memberCount: 3 }), ["--load"]);
-        console.log(`etcd ${version}: apply memberCount 5 -> 3 ${JSON.stringify({ steps: down.report.steps, load: down.report.load && { ...down.report.load, lost: down.report.load.lost.length } })}`);
-        expect(down.report.failed).toBeUndefined();
-        expect(down.code).toBe(0);
-        expect(down.report.ok).toBe(true);
-        expect(down.report.changes).toMatchObject({ replace: [], create: [], remove: ["etcd5", "etcd4"] });
-        expect(down.report.steps.map((s) => `${s.step}${s.member ? ` ${s.member}` : ""}`)).toEqual(["plan", "parameters", "leave etcd5", "delete etcd5", "leave etcd4", "delete etcd4"]);
-        expect(down.report.load!.lost).toEqual([]);
-        expect(down.report.load!.quorumHeld).toBe(true);
-        expect((await sandbox.memberList()).map((m) => m.name).sort()).toEqual(three);
+        const seven = await scaleTo(7);
+        expect(seven.changes.create).toEqual(["etcd6", "etcd7"]);
+        expect(stepsOf(seven)).toEqual(["plan", "parameters", "create etcd6", "gate etcd6", "create etcd7", "gate etcd7"]);
+        expect(await voters()).toEqual([...three, "etcd4", "etcd5", "etcd6", "etcd7"]);
+        const grown = await bootIds();
+        for (const name of three) expect(grown[name]).toBe(before[name]);
+
+        const back = await scaleTo(3);
+        expect(back.changes).toMatchObject({ create: [], remove: ["etcd7", "etcd6", "etcd5", "etcd4"] });
+        expect(stepsOf(back)).toEqual(["plan", "parameters", ...["etcd7", "etcd6", "etcd5", "etcd4"].flatMap((m) => [`leave ${m}`, `delete ${m}`])]);
+        expect(await voters()).toEqual(three);
         expect(await memberIds()).toEqual(ids);
-        const afterDown = await bootIds();
-        expect(Object.keys(afterDown).sort()).toEqual(three);
-        for (const name of three) expect(afterDown[name]).toBe(before[name]);
+        const after = await bootIds();
+        expect(Object.keys(after).sort()).toEqual(three);
+        for (const name of three) expect(after[name]).toBe(before[name]);
         const health = JSON.parse((await sandbox.cli(["status"])).stdout) as { members: Array<{ health?: { healthy: boolean } }> };
         expect(health.members.every((m) => m.health?.healthy)).toBe(true);
-    }, 20 * 60_000);
+    }, 25 * 60_000);
 });
