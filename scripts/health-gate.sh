@@ -31,6 +31,12 @@ if [[ "$phase" == joined ]]; then
     echo "${GATE_MEMBER} joined; etcd-handover --leave runs when it leaves the program"
     exit 0
 fi
+# `ETCD_SKIP_LEAVE=1 pulumi destroy`: the whole cluster goes, broken or not, so nobody needs to leave
+# it first (a leave waits for the other members to be healthy).
+if [[ "$phase" == leave && "${ETCD_SKIP_LEAVE:-}" == 1 ]]; then
+    echo "${GATE_MEMBER}: ETCD_SKIP_LEAVE=1, so it is deleted without leaving the cluster"
+    exit 0
+fi
 if [[ "$phase" == leave ]]; then
     GATE_NODE_HEALTH_COMMAND="${GATE_NODE_LEAVE_COMMAND:-}"
     GATE_HEALTH_SCRIPT="${GATE_LEAVE_SCRIPT:-}"

@@ -114,4 +114,11 @@ describe("a member's leave command (memberLeave): the same script with the phase
         expect(stderr).toMatch(/^etcd2 could not leave the cluster, so its instance was not deleted: .*Re-run pulumi up once the other members are healthy/);
         expect(calls.filter((c) => c.includes("send-command"))).toHaveLength(1);
     });
+
+    test("ETCD_SKIP_LEAVE=1 (a pulumi destroy of a broken cluster) deletes without leaving and calls nothing", () => {
+        const { code, stdout, calls } = gate("leave", ["Failed"], { ...leaveEnv, ETCD_SKIP_LEAVE: "1" });
+        expect(code).toBe(0);
+        expect(stdout).toContain("etcd2: ETCD_SKIP_LEAVE=1, so it is deleted without leaving the cluster");
+        expect(calls).toEqual([]);
+    });
 });
