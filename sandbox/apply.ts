@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { waitHealthy } from "./health";
 import { lifecycle } from "./lifecycle";
-import { destroyMachine, execInMachineAsync, launchMachine, machinePid, MachineSpec, readSpec, volumeFile, writeSpec } from "./machines";
+import { destroyMachine, execInMachineAsync, instanceOf, launchMachine, machinePid, MachineSpec, readSpec, volumeFile, writeSpec } from "./machines";
 import { addMemberNetwork, memberNamespace, removeMemberNetwork } from "./namespaces";
 import { addRelease } from "./mirror";
 import { writeParameterStore } from "./planFiles";
@@ -19,8 +19,10 @@ import { ensureTool } from "../tools/toolchain";
  *   1. plans NEW against what runs (the plan's own day-2 checks: a refusal stops here, untouched);
  *   2. the certificate and other SSM parameters whose resources changed are written at once (they
  *      depend on no gate, so Pulumi updates them first too);
- *   3. each member whose instance is replaced (its user data changed) is terminated and booted again
- *      from its new user data with its address and volume, and each member the plan adds boots on
+ *   3. each member whose instance is replaced (its user data changed, or its AMI where the program
+ *      does not ignore AMI changes) is terminated and booted again from its new user data with its
+ *      address and volume; each whose instance type alone changed is stopped and started again, as
+ *      EC2 changes a type (the same instance, root and volume); and each member the plan adds boots on
  *      a new address and a new volume, in the order the program's dependencies force (each
  *      instance waits for the previous member's gate, or its volume attachment when there is no
  *      gate), and its gate runs where the program has one;
@@ -37,7 +39,7 @@ export interface ApplyOptions {
 }
 
 export interface ApplyStep {
-    step: "plan" | "parameters" | "replace" | "create" | "gate" | "leave" | "delete";
+    step: "plan" | "parameters" | "replace" | "update" | "create" | "gate" | "leave" | "delete";
     member?: string;
     ok: boolean;
     tookMs: number;
@@ -48,8 +50,11 @@ export interface ApplyReport {
     ok: boolean;
     stack: string;
     etcdVersion: { before: string; after: string };
-    /** What the plan changes: replaced and added members in roll order, removed members in leaving order, changed SSM parameters. */
-    changes: { replace: string[]; create: string[]; remove: string[]; parameters: string[] };
+    /**
+     * What the plan changes: replaced, updated in place (instance type: stop and start) and added
+     * members in roll order, removed members in leaving order, changed SSM parameters.
+     */
+    changes: { replace: string[]; update: string[]; create: string[]; remove: string[]; parameters: string[] };
     steps: ApplyStep[];
     /** With --load: every acknowledged write checked, quorum sampled, each member's downtime. */
     load?: LoadReport & { quorumHeld: boolean };
@@ -70,7 +75,7 @@ export async function apply(options: ApplyOptions): Promise<ApplyReport> {
         ok: false,
         stack: options.stack,
         etcdVersion: { before: state.etcdVersion, after: state.etcdVersion },
-        changes: { replace: [], create: [], remove: [], parameters: [] },
+        changes: { replace: [], update: [], create: [], remove: [], parameters: [] },
         steps,
         ...extra,
     });
@@ -93,14 +98,15 @@ export async function apply(options: ApplyOptions): Promise<ApplyReport> {
     }
 
     const parameters = changedParameters(state, plan);
-    const replace = plan.rollOrder.filter((name) => isRunning(name) && readSpec(memberDir(state, name)).userDataBase64 !== plannedMember(plan, name).userDataBase64);
+    const replace = plan.rollOrder.filter((name) => isRunning(name) && replaces(readSpec(memberDir(state, name)), plannedMember(plan, name)));
+    const update = plan.rollOrder.filter((name) => isRunning(name) && !replace.includes(name) && changesType(readSpec(memberDir(state, name)), plannedMember(plan, name)));
     const create = plan.rollOrder.filter((name) => !isRunning(name));
     // Pulumi deletes the leaving members last, each leave command before its instance and the
     // higher member's before the lower's (memberLeave's dependencies).
     const remove = state.members.filter((m) => !plan.members.some((p) => p.name === m.name)).map((m) => m.name).reverse();
-    const changes = { replace, create, remove, parameters };
+    const changes = { replace, update, create, remove, parameters };
     const etcdVersion = { before: state.etcdVersion, after: plan.etcdVersion };
-    log(`apply: ${replace.length} replaced (${replace.join(", ") || "none"}), ${create.length} added (${create.join(", ") || "none"}), ${remove.length} removed (${remove.join(", ") || "none"}), ${parameters.length} parameters changed`);
+    log(`apply: ${replace.length} replaced (${replace.join(", ") || "none"}), ${update.length} stopped and started (${update.join(", ") || "none"}), ${create.length} added (${create.join(", ") || "none"}), ${remove.length} removed (${remove.join(", ") || "none"}), ${parameters.length} parameters changed`);
 
     const load: RunningLoad | undefined = options.load ? startLoad(state, { prefix: `/sandbox-apply/${Date.now()}/`, ...LOAD }) : undefined;
     let failed: ApplyReport["failed"];
@@ -110,16 +116,27 @@ export async function apply(options: ApplyOptions): Promise<ApplyReport> {
             const store = writeParameterStore(plan, stackDir(state.stack));
             if (state.s3) seedObjects(state.s3, store.s3Dir);
         });
-        for (const name of plan.rollOrder.filter((n) => replace.includes(n) || create.includes(n))) {
+        for (const name of plan.rollOrder.filter((n) => replace.includes(n) || update.includes(n) || create.includes(n))) {
             let member: MemberState;
             if (create.includes(name)) {
                 log(`apply: adding ${name}`);
                 member = newMember(state, plan, name);
                 await step(steps, "create", name, () => bootNewMember(state, member, plan));
+            } else if (update.includes(name)) {
+                member = state.members.find((m) => m.name === name)!;
+                log(`apply: ${name}: stop, change the instance type, start`);
+                await step(steps, "update", name, async () => {
+                    await lifecycle(state, member, "stop", { waitHealthy: false });
+                    keepInstance(member, plannedMember(plan, name));
+                    await lifecycle(state, member, "start", { waitHealthy: false });
+                });
             } else {
                 member = state.members.find((m) => m.name === name)!;
                 log(`apply: replacing ${name}`);
-                await step(steps, "replace", name, () => lifecycle(state, member, "replace", { userDataBase64: plannedMember(plan, name).userDataBase64, waitHealthy: false }));
+                await step(steps, "replace", name, async () => {
+                    await lifecycle(state, member, "replace", { userDataBase64: plannedMember(plan, name).userDataBase64, waitHealthy: false });
+                    keepInstance(member, plannedMember(plan, name));
+                });
             }
             const gate = plan.gates[name];
             if (gate) {
@@ -169,6 +186,26 @@ async function step(steps: ApplyStep[], kind: ApplyStep["step"], member: string 
 
 const memberDir = (state: SandboxState, name: string) => state.members.find((m) => m.name === name)!.dir;
 const plannedMember = (plan: SandboxPlan, name: string) => plan.members.find((m) => m.name === name)!;
+type Planned = ReturnType<typeof plannedMember>;
+
+/**
+ * A new instance, as Pulumi replaces one (userDataReplaceOnChange, and an AMI the program does not
+ * ignore). A spec from before the AMI was kept is taken as unchanged.
+ */
+function replaces(spec: MachineSpec, planned: Planned): boolean {
+    if (spec.userDataBase64 !== planned.userDataBase64) return true;
+    return !planned.instance.ignoreAmi && spec.ami !== undefined && spec.ami !== planned.instance.ami;
+}
+
+/** The instance type alone: EC2 changes it on the same instance, stopped. */
+function changesType(spec: MachineSpec, planned: Planned): boolean {
+    return spec.instanceType !== undefined && spec.instanceType !== planned.instance.instanceType;
+}
+
+/** Records the AMI and type the member's instance now has. */
+function keepInstance(member: MemberState, planned: Planned): void {
+    writeSpec(member.dir, { ...readSpec(member.dir), ...instanceOf(planned) });
+}
 
 /** A member the plan adds: its own namespace and directory, as `up` makes them. */
 function newMember(state: SandboxState, plan: SandboxPlan, name: string): MemberState {
@@ -194,7 +231,7 @@ async function bootNewMember(state: SandboxState, member: MemberState, plan: San
     fs.mkdirSync(member.dir, { recursive: true });
     addMemberNetwork(state.hubNamespace, member, peers);
     const p = plannedMember(plan, member.name);
-    const spec: MachineSpec = { name: member.name, ip: member.ip, instanceId: p.instanceId, userDataBase64: p.userDataBase64, dataDevice: p.env.DATA_DEVICE, namespace: member.namespace };
+    const spec: MachineSpec = { name: member.name, ip: member.ip, instanceId: p.instanceId, userDataBase64: p.userDataBase64, dataDevice: p.env.DATA_DEVICE, namespace: member.namespace, ...instanceOf(p) };
     writeSpec(member.dir, spec);
     await launchMachine(member.dir, spec, state.machineSetup, { freshRoot: true });
 }

@@ -51,7 +51,16 @@ export interface MachineSpec {
     dataDevice: string;
     /** The member's network namespace. */
     namespace: string;
+    /** The instance's AMI and type as planned (absent in specs written before they were kept): what `apply` compares. */
+    ami?: string;
+    instanceType?: string;
 }
+
+/** The planned instance's AMI and type, as a spec keeps them. */
+export const instanceOf = (planned: { instance: { ami: string; instanceType: string } }): Pick<MachineSpec, "ami" | "instanceType"> => ({
+    ami: planned.instance.ami,
+    instanceType: planned.instance.instanceType,
+});
 
 const run = (dir: string) => path.join(dir, "run");
 

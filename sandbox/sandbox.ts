@@ -9,7 +9,7 @@ import type { SandboxPlan } from "./sandboxPlan";
 import { ensureTool, installPackages } from "../tools/toolchain";
 import { MemberState, readState, SandboxState, stackDir, tlsStateFile, writeState } from "./state";
 import { isAlive } from "./pids";
-import { bootstrapRestarts, cloudInitErrors, destroyMachine, execInMachine, inMachine, launchMachine, machinePid, MachineSpec, writeSpec } from "./machines";
+import { bootstrapRestarts, cloudInitErrors, destroyMachine, execInMachine, inMachine, instanceOf, launchMachine, machinePid, MachineSpec, writeSpec } from "./machines";
 import { lifecycle } from "./lifecycle";
 import { prepareMirror, startMirror } from "./mirror";
 import { HUB_ADDRESS } from "./addresses";
@@ -149,7 +149,7 @@ export async function up(options: UpOptions): Promise<SandboxReport> {
         for (const [i, m] of members.entries()) {
             if (i > 0 && stagger > 0) await new Promise((r) => setTimeout(r, stagger * 1000));
             const planned = plan.members[i];
-            const spec: MachineSpec = { name: m.name, ip: m.ip, instanceId: planned.instanceId, userDataBase64: planned.userDataBase64, dataDevice: planned.env.DATA_DEVICE, namespace: m.namespace };
+            const spec: MachineSpec = { name: m.name, ip: m.ip, instanceId: planned.instanceId, userDataBase64: planned.userDataBase64, dataDevice: planned.env.DATA_DEVICE, namespace: m.namespace, ...instanceOf(planned) };
             writeSpec(m.dir, spec);
             await launchMachine(m.dir, spec, state.machineSetup, { freshRoot: true });
         }

@@ -29,6 +29,8 @@ export interface PlannedMember {
     instanceId: string;
     /** The instance's user data exactly as EC2 receives it (gzip included), base64. */
     userDataBase64: string;
+    /** The instance's AMI and type; ignoreAmi when the program ignores AMI changes (a looked-up AMI). */
+    instance: { ami: string; instanceType: string; ignoreAmi: boolean };
 }
 
 /** What the sandbox takes from one run of the Pulumi program. */
@@ -87,7 +89,10 @@ export async function planSandbox(settings: StackSettings, options: PlanSandboxO
         const ips = new Map<string, string>((out.members as Array<{ name: string; ip: string }>).map((m) => [m.name, m.ip]));
         const members = plan.resources
             .filter((r) => r.type === "aws:ec2/instance:Instance")
-            .map((instance) => plannedMember(instance.inputs, ips, instance.id ?? `i-${instance.name}`));
+            .map((instance) => ({
+                ...plannedMember(instance.inputs, ips, instance.id ?? `i-${instance.name}`),
+                instance: { ami: String(instance.inputs.ami), instanceType: String(instance.inputs.instanceType), ignoreAmi: instance.ignoreChanges.includes("ami") },
+            }));
         const config = YAML.parse(members[0].files.find((f) => f.path === members[0].env.CONFIG_NEW_FILE)?.content ?? "{}");
         return {
             stack: settings.stack,
@@ -159,7 +164,7 @@ export function stackRelease(settings: { project: string; config: Record<string,
     return { version: (get("etcdVersion") ?? DEFAULT_ETCD_VERSION).replace(/^v/, ""), arch: sizing.arch };
 }
 
-function plannedMember(inputs: Record<string, unknown>, ips: Map<string, string>, instanceId: string): PlannedMember {
+function plannedMember(inputs: Record<string, unknown>, ips: Map<string, string>, instanceId: string): Omit<PlannedMember, "instance"> {
     const userData = decodeUserData(inputs);
     const document = YAML.parse(userData) ?? {};
     const contents = decodeWriteFiles(userData);

@@ -53,7 +53,7 @@ describe(`etcd ${version}: sandbox apply`, () => {
         const { code, report } = await applyWith(stackFile);
         expect(report.failed).toBeUndefined();
         expect(code).toBe(0);
-        expect(report.changes).toEqual({ replace: [], create: [], remove: [], parameters: [] });
+        expect(report.changes).toEqual({ replace: [], update: [], create: [], remove: [], parameters: [] });
         expect(await bootIds()).toEqual(before);
     }, 10 * 60_000);
 
@@ -180,4 +180,38 @@ describe(`etcd ${version}: sandbox apply`, () => {
         const health = JSON.parse((await sandbox.cli(["status"])).stdout) as { members: Array<{ health?: { healthy: boolean } }> };
         expect(health.members.every((m) => m.health?.healthy)).toBe(true);
     }, 25 * 60_000);
+
+    it("an instance type (m7g.large -> m7g.xlarge) is changed in place, one member at a time: stopped, changed and started behind its gate, under load", async () => {
+        const ids = await memberIds();
+        const before = await bootIds();
+        const { code, report } = await applyWith(changed("xlarge", { logLevel: "warn", instanceType: "m7g.xlarge" }), ["--load"]);
+        console.log(`etcd ${version}: apply instanceType ${JSON.stringify({ steps: report.steps, load: report.load && { ...report.load, lost: report.load.lost.length } })}`);
+        expect(report.failed).toBeUndefined();
+        expect(code).toBe(0);
+        expect(report.ok).toBe(true);
+        expect(report.changes).toMatchObject({ replace: [], update: ["etcd1", "etcd2", "etcd3"], create: [], remove: [] });
+        expect(report.steps.map((s) => `${s.step}${s.member ? ` ${s.member}` : ""}`)).toEqual(["plan", "parameters", ...["etcd1", "etcd2", "etcd3"].flatMap((m) => [`update ${m}`, `gate ${m}`])]);
+        expect(report.load!.lost).toEqual([]);
+        expect(report.load!.quorumHeld).toBe(true);
+        // The same instances, booted again (a stop and start): same member ids and data.
+        const after = await bootIds();
+        for (const name of Object.keys(before)) expect(after[name]).not.toBe(before[name]);
+        expect(await memberIds()).toEqual(ids);
+    }, 20 * 60_000);
+
+    it("an AMI (amiId set, so the program follows it) replaces every member, one at a time behind its gate, under load", async () => {
+        const ids = await memberIds();
+        const { code, report } = await applyWith(changed("ami", { logLevel: "warn", instanceType: "m7g.xlarge", amiId: "ami-0123456789abcdef0" }), ["--load"]);
+        console.log(`etcd ${version}: apply amiId ${JSON.stringify({ steps: report.steps, load: report.load && { ...report.load, lost: report.load.lost.length } })}`);
+        expect(report.failed).toBeUndefined();
+        expect(code).toBe(0);
+        expect(report.ok).toBe(true);
+        expect(report.changes).toMatchObject({ replace: ["etcd1", "etcd2", "etcd3"], update: [], create: [], remove: [] });
+        expect(report.load!.lost).toEqual([]);
+        expect(report.load!.quorumHeld).toBe(true);
+        expect(await memberIds()).toEqual(ids);
+        // Applied again: nothing left to change.
+        const again = await applyWith(changed("ami-again", { logLevel: "warn", instanceType: "m7g.xlarge", amiId: "ami-0123456789abcdef0" }));
+        expect(again.report.changes).toMatchObject({ replace: [], update: [], create: [], remove: [] });
+    }, 20 * 60_000);
 });
