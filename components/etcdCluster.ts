@@ -69,7 +69,7 @@ export const checkIdWhenKnown: CheckWhenKnown = (id, check) => pulumi.output(id)
 export class EtcdCluster extends pulumi.ComponentResource {
     /** `https://<ip>:2379` of every member. */
     public readonly clientEndpoints: pulumi.Output<string[]>;
-    /** The `--initial-cluster` string the members bootstrapped with. */
+    /** name=peer URL of every planned member (the roster): the `--initial-cluster` of a first bootstrap. */
     public readonly initialCluster: pulumi.Output<string>;
     public readonly clusterToken: pulumi.Output<string>;
     public readonly caCertPem: pulumi.Output<string>;
