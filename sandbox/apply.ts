@@ -3,13 +3,13 @@ import * as path from "path";
 import { waitHealthy } from "./health";
 import { lifecycle } from "./lifecycle";
 import { destroyMachine, execInMachineAsync, instanceOf, launchMachine, machinePid, MachineSpec, readSpec, volumeFile, writeSpec } from "./machines";
-import { addMemberNetwork, memberNamespace, removeMemberNetwork } from "./namespaces";
+import { addMemberNetwork, removeMemberNetwork } from "./namespaces";
 import { addRelease } from "./mirror";
 import { writeParameterStore } from "./planFiles";
 import { LoadReport, RunningLoad, startLoad } from "./loadRun";
 import { seedObjects } from "./s3";
 import type { SandboxPlan } from "./sandboxPlan";
-import { MemberState, readState, SandboxState, stackDir, tlsStateFile, writeState } from "./state";
+import { MemberState, memberStateOf, readState, SandboxState, stackDir, tlsStateFile, writeState } from "./state";
 import { checkVersions } from "../config/runningCluster";
 import { ensureTool } from "../tools/toolchain";
 
@@ -209,18 +209,7 @@ function keepInstance(member: MemberState, planned: Planned): void {
 
 /** A member the plan adds: its own namespace and directory, as `up` makes them. */
 function newMember(state: SandboxState, plan: SandboxPlan, name: string): MemberState {
-    const m = plannedMember(plan, name);
-    const template = state.members[0];
-    return {
-        name,
-        ip: m.ip,
-        clientUrl: m.env.MEMBER_CLIENT_URL,
-        peerUrl: m.env.MEMBER_PEER_URL,
-        dir: path.join(stackDir(state.stack), name),
-        dataDir: m.env.DATA_DIR,
-        namespace: memberNamespace(state.stack, name),
-        healthCommand: template.healthCommand,
-    };
+    return memberStateOf(state.stack, plannedMember(plan, name), state.members[0].healthCommand);
 }
 
 /** A new network interface, volume and instance: recorded in the state first, so `down` cleans it up. */

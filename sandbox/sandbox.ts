@@ -2,12 +2,12 @@ import * as fs from "fs";
 import * as path from "path";
 import { NodeHealth, nodeHealth, waitHealthy } from "./health";
 import { writeClientCertificates, writeParameterStore } from "./planFiles";
-import { createNetwork, deleteNetwork, hubNamespace, memberNamespace, requireNamespaces, setMemberLink } from "./namespaces";
+import { createNetwork, deleteNetwork, hubNamespace, requireNamespaces, setMemberLink } from "./namespaces";
 import { report, SandboxReport } from "./report";
 import { S3_ADDRESS, SandboxS3, seedObjects, startS3, stopS3 } from "./s3";
 import type { SandboxPlan } from "./sandboxPlan";
 import { ensureTool, installPackages } from "../tools/toolchain";
-import { MemberState, readState, SandboxState, stackDir, tlsStateFile, writeState } from "./state";
+import { MemberState, memberStateOf, readState, SandboxState, stackDir, tlsStateFile, writeState } from "./state";
 import { isAlive } from "./pids";
 import { bootstrapRestarts, cloudInitErrors, destroyMachine, execInMachine, inMachine, instanceOf, launchMachine, machinePid, MachineSpec, writeSpec } from "./machines";
 import { lifecycle } from "./lifecycle";
@@ -92,16 +92,7 @@ export async function up(options: UpOptions): Promise<SandboxReport> {
     const recordsDir = path.join(dir, "ssm-records");
     fs.mkdirSync(recordsDir, { recursive: true });
     const clients = writeClientCertificates(plan, dir);
-    const members: MemberState[] = plan.members.map((m) => ({
-        name: m.name,
-        ip: m.ip,
-        clientUrl: m.env.MEMBER_CLIENT_URL,
-        peerUrl: m.env.MEMBER_PEER_URL,
-        dir: path.join(dir, m.name),
-        dataDir: m.env.DATA_DIR,
-        namespace: memberNamespace(options.stack, m.name),
-        healthCommand: NODE_HEALTH_COMMAND,
-    }));
+    const members: MemberState[] = plan.members.map((m) => memberStateOf(options.stack, m, NODE_HEALTH_COMMAND));
     for (const m of members) fs.mkdirSync(m.dir, { recursive: true });
     const state: SandboxState = {
         stack: options.stack,

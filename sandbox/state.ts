@@ -4,6 +4,7 @@ import * as fs from "fs";
 import * as path from "path";
 import type { SandboxS3 } from "./s3";
 import { SANDBOX_ROOT } from "./root";
+import { memberNamespace } from "./namespaces";
 
 export interface MemberState {
     name: string;
@@ -94,4 +95,18 @@ export function writeFile(file: string, content: string, mode = 0o644): void {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, content, { mode });
     fs.chmodSync(file, mode);
+}
+
+/** A planned member's state on the sandbox: its namespace, its directory, what its member.env says. */
+export function memberStateOf(stack: string, planned: { name: string; ip: string; env: Record<string, string> }, healthCommand: string): MemberState {
+    return {
+        name: planned.name,
+        ip: planned.ip,
+        clientUrl: planned.env.MEMBER_CLIENT_URL,
+        peerUrl: planned.env.MEMBER_PEER_URL,
+        dir: path.join(stackDir(stack), planned.name),
+        dataDir: planned.env.DATA_DIR,
+        namespace: memberNamespace(stack, planned.name),
+        healthCommand,
+    };
 }
