@@ -124,8 +124,8 @@ export class EtcdCluster extends pulumi.ComponentResource {
         // The change checked against what runs now; every interface, and so every certificate and
         // member, waits for this answer, so a refused change touches none of them.
         const dayTwo = pulumi
-            .all([readRunningCluster(clusterTag, parameterPrefix, parent), pulumi.all(network.subnetIds)])
-            .apply(([running, subnetIds]) =>
+            .all([readRunningCluster(clusterTag, parameterPrefix, parent), pulumi.all(network.subnetIds), pulumi.all(settings.network.memberSubnets)])
+            .apply(([running, subnetIds, memberSubnets]) =>
                 planDayTwo(
                     {
                         memberNames: settings.memberNames,
@@ -133,6 +133,7 @@ export class EtcdCluster extends pulumi.ComponentResource {
                         arch: settings.sizing.arch,
                         amiId: settings.amiId,
                         subnetIds,
+                        memberSubnets,
                         clusterToken,
                         healthGate: settings.healthGate.mode,
                     },

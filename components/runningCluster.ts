@@ -39,6 +39,7 @@ export function readRunningCluster(clusterTag: string, parameterPrefix: string, 
                 return {
                     name,
                     subnetId: eni.subnetId,
+                    ip: eni.privateIp,
                     etcdVersion: tags[INSTANCE_TAGS.version] || undefined,
                     arch: arch === "arm64" || arch === "amd64" ? arch : undefined,
                 };

@@ -73,6 +73,14 @@ export interface EtcdClusterArgs {
      * @default new private subnets
      */
     subnetIds?: pulumi.Input<string>[];
+    /**
+     * Member name -> the subnet (one of subnetIds) it runs in. On a running cluster this is how a
+     * member moves, one per update: it gets a new network interface, address and certificates, and
+     * rejoins from its peers (Operating: moving a member). On a first deployment it places the named
+     * members. Each id may be another resource's output.
+     * @default none: members stay where they run; new ones go by position, or to the subnet with the fewest members
+     */
+    memberSubnets?: Record<string, pulumi.Input<string>>;
     /** CIDR of the VPC created when vpcId is not given. @default "10.42.0.0/16" */
     vpcCidr?: string;
     /** Availability zones for a created VPC. @default the region's first memberCount zones (at most 3) */
@@ -220,6 +228,7 @@ export const STACK_SETTINGS: Readonly<Record<keyof EtcdClusterArgs, SettingKind>
     clusterToken: "string",
     vpcId: "string",
     subnetIds: "list",
+    memberSubnets: "map",
     vpcCidr: "string",
     availabilityZones: "list",
     natGateway: "boolean",

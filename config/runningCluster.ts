@@ -17,6 +17,8 @@ export interface RunningMember {
     name: string;
     /** The subnet of the member's network interface: where its fixed IP lives. */
     subnetId: string;
+    /** The interface's private IP. The day-2 checks do not need it; the offline plans keep a member's address with it. */
+    ip?: string;
     /** From the member's instance tags (INSTANCE_TAGS); absent when no instance runs or it predates the tags. */
     etcdVersion?: string;
     arch?: "arm64" | "amd64";
@@ -43,6 +45,8 @@ export interface DayTwoInput {
     amiId?: string;
     /** The subnets the settings list now, in order (ids known at this point). */
     subnetIds: string[];
+    /** memberSubnets: member name -> the subnet it is asked to run in (ids known at this point). */
+    memberSubnets: Record<string, string>;
     clusterToken: string;
     /** off: nothing waits between two members' replacements. */
     healthGate: "ssm" | "direct" | "off";
@@ -50,8 +54,10 @@ export interface DayTwoInput {
 
 /** How the change proceeds when it is allowed. */
 export interface DayTwoPlan {
-    /** Member name -> its subnet: where it runs now, or by position for a member that is new. */
+    /** Member name -> its subnet: where it runs now, where memberSubnets moves or places it, or by position for a member that is new. */
     subnets: Record<string, string>;
+    /** The running member memberSubnets moves in this update (at most one), with where it runs now. */
+    moved?: { member: string; from: string; to: string };
     /** True once this cluster (this token) has formed: every gate then waits, created or updated. */
     clusterFormed: boolean;
     /** Allowed but worth a reviewer's attention; the component logs each as a Pulumi warning. */
@@ -65,35 +71,96 @@ export interface DayTwoPlan {
  */
 export function planDayTwo(input: DayTwoInput, running: RunningCluster): DayTwoPlan {
     const clusterFormed = running.formedToken !== undefined && running.formedToken === input.clusterToken;
+    checkPinnedSubnets(input);
     if (running.members.length === 0) {
-        return { subnets: byPosition(input.memberNames, input.subnetIds), clusterFormed, warnings: [] };
+        return { subnets: { ...byPosition(input.memberNames, input.subnetIds), ...input.memberSubnets }, clusterFormed, warnings: [] };
     }
     const { added, removed } = checkScaling(input, running.members);
     checkVersions(input.etcdVersion, running.members);
     checkArchitecture(input, running.members);
     const kept = running.members.filter((m) => !removed.includes(m.name));
-    const subnets = { ...keepSubnets(input, kept), ...placeNew(added, input.subnetIds, kept) };
-    const warnings =
-        input.healthGate === "off"
-            ? [
-                  `healthGate is off on a running cluster: a change that replaces members (AMI, instance type, etcd version or settings) replaces them back to back, ` +
-                      `each as soon as the previous one's volume is attached, without waiting for it to be healthy, and can lose the quorum. Set healthGate to ssm (or direct) for such a change.`,
-              ]
-            : [];
-    return { subnets, clusterFormed, warnings };
+    const moved = checkMove(input, kept, added.length + removed.length > 0);
+    const stay = { ...keepSubnets(input, kept.filter((m) => m.name !== moved?.member)), ...(moved ? { [moved.member]: moved.to } : {}) };
+    const subnets = { ...stay, ...placeNew(added, input, Object.values(stay)) };
+    const warnings: string[] = [];
+    if (input.healthGate === "off") {
+        warnings.push(
+            `healthGate is off on a running cluster: a change that replaces members (AMI, instance type, etcd version or settings) replaces them back to back, ` +
+                `each as soon as the previous one's volume is attached, without waiting for it to be healthy, and can lose the quorum. Set healthGate to ssm (or direct) for such a change.`,
+        );
+    }
+    if (moved) {
+        warnings.push(
+            `memberSubnets moves ${moved.member} from ${moved.from} to ${moved.to}: it gets a new network interface, address and certificates and a new instance; ` +
+                `in another availability zone also a new, empty data volume (its old one is deleted, so a protected volume needs \`pulumi state unprotect\` first). ` +
+                `It rejoins from its peers behind the health gates.`,
+        );
+    }
+    return { subnets, clusterFormed, warnings, ...(moved ? { moved } : {}) };
+}
+
+/** Every subnet memberSubnets names is one that subnetIds lists. */
+function checkPinnedSubnets(input: DayTwoInput): void {
+    for (const [member, subnet] of Object.entries(input.memberSubnets)) {
+        if (!input.subnetIds.includes(subnet)) {
+            throw new ConfigError("memberSubnets", `${member}: ${subnet}`, `${subnet} is not in subnetIds; a member runs only in a listed subnet. Add it to subnetIds, or name one of ${input.subnetIds.join(", ")}.`);
+        }
+    }
 }
 
 /**
- * A member added to a running cluster goes to the listed subnet that holds the fewest members
- * (the first listed among equals), so the members stay spread over the zones.
+ * A running member moves only when memberSubnets asks for it, and one member per update: the move
+ * replaces its interface, address, certificates and instance (and in another zone its volume), so
+ * the member rejoins as a changed member, and etcd makes one membership change at a time. Refused
+ * with scaling or a version change in the same update (one kind of change at a time) and without
+ * health gates (nothing would wait for it to rejoin before the next member rolls).
  */
-function placeNew(added: string[], subnetIds: string[], kept: RunningMember[]): Record<string, string> {
-    const count = new Map(subnetIds.map((id) => [id, kept.filter((m) => m.subnetId === id).length]));
+function checkMove(input: DayTwoInput, kept: RunningMember[], scaling: boolean): DayTwoPlan["moved"] {
+    const moves = kept.filter((m) => input.memberSubnets[m.name] !== undefined && input.memberSubnets[m.name] !== m.subnetId);
+    if (moves.length === 0) return undefined;
+    const asked = moves.map((m) => `${m.name}: ${input.memberSubnets[m.name]}`).join(", ");
+    const refuse = (why: string) => {
+        throw new ConfigError("memberSubnets", asked, why);
+    };
+    if (moves.length > 1) {
+        refuse(
+            `That moves ${moves.length} running members at once (${moves.map((m) => `${m.name} from ${m.subnetId}`).join(", ")}). Members move one per update, ` +
+                `each rejoining before the next one goes: keep ${moves.slice(1).map((m) => `${m.name}: ${m.subnetId}`).join(", ")} for this update and move it in the next.`,
+        );
+    }
+    const [member] = moves;
+    if (input.healthGate === "off") {
+        refuse(`Moving ${member.name} needs the health gates: only its gate waits for it to rejoin. Set healthGate to ssm (or direct) for this change, or keep ${member.name}: ${member.subnetId}.`);
+    }
+    if (scaling) {
+        refuse(`Moving ${member.name} and changing memberCount in one update would make two membership changes in one roll. Make one change at a time: keep ${member.name}: ${member.subnetId} while scaling, or keep memberCount for the move.`);
+    }
+    const other = kept.find((m) => m.etcdVersion !== undefined && m.etcdVersion !== input.etcdVersion);
+    if (other) {
+        refuse(
+            `Moving ${member.name} and an etcd version change (${other.name} runs ${other.etcdVersion}, etcdVersion is ${input.etcdVersion}) in one update would roll members while one rejoins. ` +
+                `Make one change at a time: keep ${member.name}: ${member.subnetId} and roll the version first, or keep etcdVersion at ${other.etcdVersion} for the move.`,
+        );
+    }
+    return { member: member.name, from: member.subnetId, to: input.memberSubnets[member.name] };
+}
+
+/**
+ * A member added to a running cluster goes where memberSubnets places it, or else to the listed
+ * subnet that holds the fewest members (the first listed among equals), so the members stay
+ * spread over the zones.
+ */
+function placeNew(added: string[], input: DayTwoInput, occupied: string[]): Record<string, string> {
+    const count = new Map(input.subnetIds.map((id) => [id, occupied.filter((subnet) => subnet === id).length]));
+    for (const name of added) {
+        const pinned = input.memberSubnets[name];
+        if (pinned) count.set(pinned, count.get(pinned)! + 1);
+    }
     const placed: Record<string, string> = {};
     for (const name of added) {
-        const subnet = subnetIds.reduce((best, id) => (count.get(id)! < count.get(best)! ? id : best), subnetIds[0]);
+        const subnet = input.memberSubnets[name] ?? input.subnetIds.reduce((best, id) => (count.get(id)! < count.get(best)! ? id : best), input.subnetIds[0]);
+        if (!input.memberSubnets[name]) count.set(subnet, count.get(subnet)! + 1);
         placed[name] = subnet;
-        count.set(subnet, count.get(subnet)! + 1);
     }
     return placed;
 }
@@ -205,7 +272,8 @@ function checkArchitecture(input: DayTwoInput, running: RunningMember[]): void {
 /**
  * Members stay in the subnet they run in: their subnet is never taken from a position in
  * subnetIds, so reordering, adding or removing other subnets moves nobody. A member whose subnet
- * is no longer listed is refused rather than moved (a move gives it a new interface and address).
+ * is no longer listed is refused rather than moved (a move gives it a new interface and address;
+ * only memberSubnets asks for one).
  */
 function keepSubnets(input: DayTwoInput, running: RunningMember[]): Record<string, string> {
     const subnets: Record<string, string> = {};
@@ -215,7 +283,8 @@ function keepSubnets(input: DayTwoInput, running: RunningMember[]): Record<strin
                 "subnetIds",
                 input.subnetIds,
                 `${member.name} runs in ${member.subnetId}, which subnetIds no longer lists. Members are never moved by a routine update ` +
-                    `(a move gives a member a new network interface and address). Keep ${member.subnetId} in subnetIds.`,
+                    `(a move gives a member a new network interface and address). Keep ${member.subnetId} in subnetIds, and move the members out of it ` +
+                    `first, one per update, with memberSubnets (e.g. ${member.name}: ${input.subnetIds[0]}).`,
             );
         }
         subnets[member.name] = member.subnetId;

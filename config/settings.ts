@@ -52,6 +52,8 @@ export interface ResolvedSettings {
     network: {
         vpcId?: Input<string>;
         subnetIds?: Input<string>[];
+        /** Member name -> the subnet it is asked to run in (memberSubnets); checked against subnetIds once the ids are known. */
+        memberSubnets: Record<string, Input<string>>;
         vpcCidr: string;
         availabilityZones?: string[];
         natGateway: boolean;
@@ -133,7 +135,7 @@ export function resolveSettings(args: EtcdClusterArgs, checkWhenKnown: CheckWhen
     if (keeper && !pki.clientNames.includes(KEEPER_CLIENT)) pki.clientNames = [...pki.clientNames, KEEPER_CLIENT];
 
     return {
-        memberNames: Array.from({ length: memberCount }, (_, i) => `etcd${i + 1}`),
+        memberNames: memberNamesOf(memberCount),
         sizing,
         etcd: {
             etcdVersion: release.version,
@@ -147,7 +149,7 @@ export function resolveSettings(args: EtcdClusterArgs, checkWhenKnown: CheckWhen
             logLevel: oneOf("logLevel", args.logLevel ?? "info", LOG_LEVELS),
         },
         clusterToken: args.clusterToken === undefined ? undefined : clusterToken(args.clusterToken),
-        network: resolveNetwork(args, id),
+        network: resolveNetwork(args, memberCount, id),
         pki,
         healthGate: {
             mode: oneOf("healthGate", args.healthGate ?? "ssm", HEALTH_GATE_MODES),
@@ -163,7 +165,12 @@ export function resolveSettings(args: EtcdClusterArgs, checkWhenKnown: CheckWhen
     };
 }
 
-function resolveNetwork(args: EtcdClusterArgs, id: IdCheck): ResolvedSettings["network"] {
+/** Members are etcd1..etcdN: the highest leave first when memberCount goes down. */
+function memberNamesOf(memberCount: number): string[] {
+    return Array.from({ length: memberCount }, (_, i) => `etcd${i + 1}`);
+}
+
+function resolveNetwork(args: EtcdClusterArgs, memberCount: number, id: IdCheck): ResolvedSettings["network"] {
     if ((args.vpcId === undefined) !== (args.subnetIds === undefined)) {
         throw new ConfigError(
             args.vpcId === undefined ? "subnetIds" : "vpcId",
@@ -191,6 +198,7 @@ function resolveNetwork(args: EtcdClusterArgs, id: IdCheck): ResolvedSettings["n
     return {
         vpcId: args.vpcId === undefined ? undefined : id("vpcId", args.vpcId, /^vpc-[0-9a-f]{8,17}$/, "a VPC id like vpc-0123456789abcdef0"),
         subnetIds: args.subnetIds?.map((subnet) => id("subnetIds", subnet, /^subnet-[0-9a-f]{8,17}$/, "subnet ids like subnet-0123456789abcdef0")),
+        memberSubnets: memberSubnets(args, memberCount, id),
         vpcCidr,
         availabilityZones: args.availabilityZones,
         natGateway: args.natGateway ?? true,
@@ -201,6 +209,23 @@ function resolveNetwork(args: EtcdClusterArgs, id: IdCheck): ResolvedSettings["n
         dnsZoneId: args.dnsZoneId,
         dnsDomain: args.dnsDomain === undefined ? undefined : matching("dnsDomain", args.dnsDomain, /^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$/, "a lower-case domain like etcd.internal.example.com"),
     };
+}
+
+/** memberSubnets names members of this cluster, and subnets the user brings. */
+function memberSubnets(args: EtcdClusterArgs, memberCount: number, id: IdCheck): Record<string, Input<string>> {
+    const pins = args.memberSubnets ?? {};
+    if (Object.keys(pins).length > 0 && args.subnetIds === undefined) {
+        throw new ConfigError("memberSubnets", pins, "It places members in the subnets you bring: give vpcId and subnetIds too, or remove it (a created VPC spreads the members itself).");
+    }
+    const names = memberNamesOf(memberCount);
+    return Object.fromEntries(
+        Object.entries(pins).map(([member, subnet]) => {
+            if (!names.includes(member)) {
+                throw new ConfigError("memberSubnets", member, `Name a member of this cluster: ${names.join(", ")} (memberCount ${memberCount}).`);
+            }
+            return [member, id("memberSubnets", subnet, /^subnet-[0-9a-f]{8,17}$/, "subnet ids like subnet-0123456789abcdef0, each one of subnetIds")];
+        }),
+    );
 }
 
 function resolveBackup(args: EtcdClusterArgs, id: IdCheck): ResolvedSettings["backup"] {

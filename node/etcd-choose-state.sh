@@ -3,6 +3,8 @@
 #
 #   data dir holds member/  -> "new" config as is: etcd restarts from its data and ignores the
 #                              initial-cluster settings. A member with data never starts a new cluster.
+#                              If another member answers and lists this member at another peer URL
+#                              (it moved subnets, keeping its volume), `member update` it first.
 #   data dir empty, the member list shows this member from the initial cluster, never started
 #                           -> "new": a late-booting member of the static bootstrap joins as itself.
 #   data dir empty, another member answers with the member list (a cluster with quorum exists: this
@@ -67,8 +69,35 @@ initial_cluster_of() { # member-list
     NF >= 4 { name = ($4 == mine ? me : $3); printf "%s%s=%s", sep, name, $4; sep = "," }' <<<"$1"
 }
 
+# Is anything listening at the URL's host:port? A member not started yet refuses the connection at
+# once, where etcdctl would spend its whole command timeout retrying.
+listening() { # url
+  local hostport="${1#https://}"
+  # shellcheck disable=SC2016 # $1 and $2 are the inner shell's arguments
+  timeout 3 bash -c 'exec 3<>"/dev/tcp/$1/$2"' _ "${hostport%:*}" "${hostport##*:}" 2>/dev/null
+}
+
+# A member that moved (memberSubnets) with its volume kept has its data, and its old peer URL in the
+# cluster's member list: peers would keep sending to the old address. Another member updates it to
+# this member's address first. With nobody answering (a whole-cluster restart), nothing has moved.
+update_moved_peer_url() {
+  local url list id urls
+  IFS=',' read -r -a urls <<<"$OTHER_CLIENT_URLS"
+  for url in "${urls[@]}"; do
+    listening "$url" || continue
+    list="$(etcdctl --endpoints "$url" member list -w simple 2>/dev/null)" || continue
+    id="$(awk -F', ' -v me="$MEMBER_NAME" -v mine="$MEMBER_PEER_URL" 'NF >= 4 && $3 == me && $4 != mine { print $1 }' <<<"$list")"
+    [[ -n "$id" ]] || return 0
+    log "the cluster lists this member ($id) at another peer URL; updating it to $MEMBER_PEER_URL (this member moved)"
+    etcdctl --endpoints "$url" member update "$id" --peer-urls "$MEMBER_PEER_URL" >&2
+    return 0
+  done
+  log "no other member answers; restarting with the peer URL the cluster has"
+}
+
 if [[ -d "$DATA_DIR/member" ]]; then
   log "$DATA_DIR holds etcd data; restarting from it"
+  [[ -z "$OTHER_CLIENT_URLS" ]] || update_moved_peer_url
   use_config new "$INITIAL_CLUSTER"
   exit 0
 fi
@@ -98,14 +127,6 @@ formed_record() {
   log "reading $CLUSTER_FORMED_PARAMETER failed: $(tr '\n' ' ' <"$err")"
   rm -f "$err"
   return 1
-}
-
-# Is anything listening at the URL's host:port? A member not started yet refuses the connection at
-# once, where etcdctl would spend its whole command timeout retrying.
-listening() { # url
-  local hostport="${1#https://}"
-  # shellcheck disable=SC2016 # $1 and $2 are the inner shell's arguments
-  timeout 3 bash -c 'exec 3<>"/dev/tcp/$1/$2"' _ "${hostport%:*}" "${hostport##*:}" 2>/dev/null
 }
 
 # The leader a member reports in its own status (answered locally, even without a quorum): 0 when

@@ -1,8 +1,9 @@
+import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { waitHealthy } from "./health";
 import { lifecycle } from "./lifecycle";
-import { destroyMachine, execInMachineAsync, instanceOf, launchMachine, machinePid, MachineSpec, readSpec, volumeFile, writeSpec } from "./machines";
+import { destroyMachine, execInMachineAsync, instanceOf, launchMachine, machinePid, MachineSpec, readSpec, replaceVolume, volumeFile, writeSpec } from "./machines";
 import { addMemberNetwork, removeMemberNetwork } from "./namespaces";
 import { addRelease } from "./mirror";
 import { writeParameterStore } from "./planFiles";
@@ -25,7 +26,8 @@ import { ensureTool } from "../tools/toolchain";
  *      EC2 changes a type (the same instance, root and volume); and each member the plan adds boots on
  *      a new address and a new volume, in the order the program's dependencies force (each
  *      instance waits for the previous member's gate, or its volume attachment when there is no
- *      gate), and its gate runs where the program has one;
+ *      gate), and its gate runs where the program has one; the member memberSubnets moves (one at
+ *      most) boots on its new address, with its volume in the same zone and a new one in another;
  *   4. each member the plan no longer has leaves, the last first, as Pulumi deletes it: its leave
  *      command (`etcd-handover --leave`, run in its machine as SSM would) before its machine,
  *      volume and address go.
@@ -39,7 +41,7 @@ export interface ApplyOptions {
 }
 
 export interface ApplyStep {
-    step: "plan" | "parameters" | "replace" | "update" | "create" | "gate" | "leave" | "delete";
+    step: "plan" | "parameters" | "move" | "replace" | "update" | "create" | "gate" | "leave" | "delete";
     member?: string;
     ok: boolean;
     tookMs: number;
@@ -51,10 +53,11 @@ export interface ApplyReport {
     stack: string;
     etcdVersion: { before: string; after: string };
     /**
-     * What the plan changes: replaced, updated in place (instance type: stop and start) and added
-     * members in roll order, removed members in leaving order, changed SSM parameters.
+     * What the plan changes: replaced, updated in place (instance type: stop and start), added and
+     * moved (memberSubnets) members in roll order, removed members in leaving order, changed SSM
+     * parameters.
      */
-    changes: { replace: string[]; update: string[]; create: string[]; remove: string[]; parameters: string[] };
+    changes: { replace: string[]; update: string[]; create: string[]; remove: string[]; move: string[]; parameters: string[] };
     steps: ApplyStep[];
     /** With --load: every acknowledged write checked, quorum sampled, each member's downtime. */
     load?: LoadReport & { quorumHeld: boolean };
@@ -75,7 +78,7 @@ export async function apply(options: ApplyOptions): Promise<ApplyReport> {
         ok: false,
         stack: options.stack,
         etcdVersion: { before: state.etcdVersion, after: state.etcdVersion },
-        changes: { replace: [], update: [], create: [], remove: [], parameters: [] },
+        changes: { replace: [], update: [], create: [], remove: [], move: [], parameters: [] },
         steps,
         ...extra,
     });
@@ -91,22 +94,23 @@ export async function apply(options: ApplyOptions): Promise<ApplyReport> {
     }
     steps.push({ step: "plan", ok: true, tookMs: Date.now() - planned });
     const isRunning = (name: string) => state.members.some((s) => s.name === name);
-    const moved = plan.members.filter((m) => isRunning(m.name) && state.members.find((s) => s.name === m.name)!.ip !== m.ip).map((m) => m.name);
-    if (moved.length > 0) {
-        const message = `the plan moves ${moved.join(", ")} to other addresses, which the day-2 checks should have refused; nothing was changed`;
+    // Only memberSubnets moves a member, one per update (the plan's day-2 checks refuse the rest).
+    const move = plan.members.filter((m) => isRunning(m.name) && state.members.find((s) => s.name === m.name)!.ip !== m.ip).map((m) => m.name);
+    if (move.length > 1) {
+        const message = `the plan moves ${move.join(", ")} to other addresses at once, which the day-2 checks should have refused; nothing was changed`;
         return report({ failed: { step: "plan", message } });
     }
 
     const parameters = changedParameters(state, plan);
-    const replace = plan.rollOrder.filter((name) => isRunning(name) && replaces(readSpec(memberDir(state, name)), plannedMember(plan, name)));
-    const update = plan.rollOrder.filter((name) => isRunning(name) && !replace.includes(name) && changesType(readSpec(memberDir(state, name)), plannedMember(plan, name)));
+    const replace = plan.rollOrder.filter((name) => isRunning(name) && !move.includes(name) && replaces(readSpec(memberDir(state, name)), plannedMember(plan, name)));
+    const update = plan.rollOrder.filter((name) => isRunning(name) && !replace.includes(name) && !move.includes(name) && changesType(readSpec(memberDir(state, name)), plannedMember(plan, name)));
     const create = plan.rollOrder.filter((name) => !isRunning(name));
     // Pulumi deletes the leaving members last, each leave command before its instance and the
     // higher member's before the lower's (memberLeave's dependencies).
     const remove = state.members.filter((m) => !plan.members.some((p) => p.name === m.name)).map((m) => m.name).reverse();
-    const changes = { replace, update, create, remove, parameters };
+    const changes = { replace, update, create, remove, move, parameters };
     const etcdVersion = { before: state.etcdVersion, after: plan.etcdVersion };
-    log(`apply: ${replace.length} replaced (${replace.join(", ") || "none"}), ${update.length} stopped and started (${update.join(", ") || "none"}), ${create.length} added (${create.join(", ") || "none"}), ${remove.length} removed (${remove.join(", ") || "none"}), ${parameters.length} parameters changed`);
+    log(`apply: ${move.length} moved (${move.join(", ") || "none"}), ${replace.length} replaced (${replace.join(", ") || "none"}), ${update.length} stopped and started (${update.join(", ") || "none"}), ${create.length} added (${create.join(", ") || "none"}), ${remove.length} removed (${remove.join(", ") || "none"}), ${parameters.length} parameters changed`);
 
     const load: RunningLoad | undefined = options.load ? startLoad(state, { prefix: `/sandbox-apply/${Date.now()}/`, ...LOAD }) : undefined;
     let failed: ApplyReport["failed"];
@@ -116,9 +120,13 @@ export async function apply(options: ApplyOptions): Promise<ApplyReport> {
             const store = writeParameterStore(plan, stackDir(state.stack));
             if (state.s3) seedObjects(state.s3, store.s3Dir);
         });
-        for (const name of plan.rollOrder.filter((n) => replace.includes(n) || update.includes(n) || create.includes(n))) {
+        for (const name of plan.rollOrder.filter((n) => replace.includes(n) || update.includes(n) || create.includes(n) || move.includes(n))) {
             let member: MemberState;
-            if (create.includes(name)) {
+            if (move.includes(name)) {
+                member = state.members.find((m) => m.name === name)!;
+                log(`apply: moving ${name} from ${member.ip} to ${plannedMember(plan, name).ip}`);
+                await step(steps, "move", name, () => moveMember(state, member, plan));
+            } else if (create.includes(name)) {
                 log(`apply: adding ${name}`);
                 member = newMember(state, plan, name);
                 await step(steps, "create", name, () => bootNewMember(state, member, plan));
@@ -221,6 +229,27 @@ async function bootNewMember(state: SandboxState, member: MemberState, plan: San
     addMemberNetwork(state.hubNamespace, member, peers);
     const p = plannedMember(plan, member.name);
     const spec: MachineSpec = { name: member.name, ip: member.ip, instanceId: p.instanceId, userDataBase64: p.userDataBase64, dataDevice: p.env.DATA_DEVICE, namespace: member.namespace, ...instanceOf(p) };
+    writeSpec(member.dir, spec);
+    await launchMachine(member.dir, spec, state.machineSetup, { freshRoot: true });
+}
+
+/**
+ * A member memberSubnets moves, as Pulumi replaces it: the instance goes (deleteBeforeReplace), and
+ * a new one boots from its new user data on its new interface (a new address; the old interface
+ * has nothing left to serve and goes at the end of the update), with the volume it had when the
+ * zone stays and a new, empty one when the zone changes (an EBS volume lives in one zone).
+ */
+async function moveMember(state: SandboxState, member: MemberState, plan: SandboxPlan): Promise<void> {
+    const p = plannedMember(plan, member.name);
+    const before = readSpec(member.dir);
+    await destroyMachine(member.dir);
+    const peers = state.members.filter((m) => m !== member);
+    removeMemberNetwork(state.hubNamespace, member, peers);
+    Object.assign(member, memberStateOf(state.stack, p, member.healthCommand));
+    writeState(state);
+    addMemberNetwork(state.hubNamespace, member, peers);
+    if (before.availabilityZone !== undefined && before.availabilityZone !== p.instance.availabilityZone) replaceVolume(member.dir);
+    const spec: MachineSpec = { ...before, ip: member.ip, instanceId: `i-${randomBytes(9).toString("hex").slice(0, 17)}`, userDataBase64: p.userDataBase64, dataDevice: p.env.DATA_DEVICE, namespace: member.namespace, ...instanceOf(p) };
     writeSpec(member.dir, spec);
     await launchMachine(member.dir, spec, state.machineSetup, { freshRoot: true });
 }

@@ -54,12 +54,15 @@ export interface MachineSpec {
     /** The instance's AMI and type as planned (absent in specs written before they were kept): what `apply` compares. */
     ami?: string;
     instanceType?: string;
+    /** The zone of its interface and volume (absent in older specs): a move to another zone brings a new volume. */
+    availabilityZone?: string;
 }
 
-/** The planned instance's AMI and type, as a spec keeps them. */
-export const instanceOf = (planned: { instance: { ami: string; instanceType: string } }): Pick<MachineSpec, "ami" | "instanceType"> => ({
+/** The planned instance's AMI, type and zone, as a spec keeps them. */
+export const instanceOf = (planned: { instance: { ami: string; instanceType: string; availabilityZone: string } }): Pick<MachineSpec, "ami" | "instanceType" | "availabilityZone"> => ({
     ami: planned.instance.ami,
     instanceType: planned.instance.instanceType,
+    availabilityZone: planned.instance.availabilityZone,
 });
 
 const run = (dir: string) => path.join(dir, "run");

@@ -29,8 +29,11 @@ export interface PlannedMember {
     instanceId: string;
     /** The instance's user data exactly as EC2 receives it (gzip included), base64. */
     userDataBase64: string;
-    /** The instance's AMI and type; ignoreAmi when the program ignores AMI changes (a looked-up AMI). */
-    instance: { ami: string; instanceType: string; ignoreAmi: boolean };
+    /**
+     * The instance's AMI and type (ignoreAmi when the program ignores AMI changes: a looked-up AMI),
+     * and the zone of its data volume and interface.
+     */
+    instance: { ami: string; instanceType: string; ignoreAmi: boolean; availabilityZone: string };
 }
 
 /** What the sandbox takes from one run of the Pulumi program. */
@@ -87,11 +90,18 @@ export async function planSandbox(settings: StackSettings, options: PlanSandboxO
             objects[`${inputs.bucket}/${inputs.key}`] = String(inputs.content);
         }
         const ips = new Map<string, string>((out.members as Array<{ name: string; ip: string }>).map((m) => [m.name, m.ip]));
+        const memberOf = (r: RecordedResource) => (r.inputs.tags as Record<string, string> | undefined)?.[INSTANCE_TAGS.member];
+        const zones = new Map(plan.resources.filter((r) => r.type === "aws:ebs/volume:Volume").map((v) => [memberOf(v), String(v.inputs.availabilityZone)]));
         const members = plan.resources
             .filter((r) => r.type === "aws:ec2/instance:Instance")
             .map((instance) => ({
                 ...plannedMember(instance.inputs, ips, instance.id ?? `i-${instance.name}`),
-                instance: { ami: String(instance.inputs.ami), instanceType: String(instance.inputs.instanceType), ignoreAmi: instance.ignoreChanges.includes("ami") },
+                instance: {
+                    ami: String(instance.inputs.ami),
+                    instanceType: String(instance.inputs.instanceType),
+                    ignoreAmi: instance.ignoreChanges.includes("ami"),
+                    availabilityZone: zones.get(memberOf(instance))!,
+                },
             }));
         const config = YAML.parse(members[0].files.find((f) => f.path === members[0].env.CONFIG_NEW_FILE)?.content ?? "{}");
         return {
@@ -110,7 +120,7 @@ export async function planSandbox(settings: StackSettings, options: PlanSandboxO
             electionTimeoutMs: Number(config["election-timeout"]),
             rollOrder: rollOrder(plan.resources),
             gates: gates(plan.resources),
-            running: runningFromPlan(plan.resources),
+            running: runningFromPlan(plan.resources, undefined, Object.fromEntries(ips)),
         };
     } finally {
         await tls.close();

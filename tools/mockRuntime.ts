@@ -89,7 +89,7 @@ export function runningClusterInvokes(running: RunningCluster): Record<string, (
         "aws:ec2/getNetworkInterface:getNetworkInterface": (inputs) => {
             const member = byId(inputs.id, eniId);
             if (!member) throw new Error(`no network interface ${inputs.id}`);
-            return { id: inputs.id, subnetId: member.subnetId, tags: { [INSTANCE_TAGS.member]: member.name } };
+            return { id: inputs.id, subnetId: member.subnetId, ...(member.ip ? { privateIp: member.ip } : {}), tags: { [INSTANCE_TAGS.member]: member.name } };
         },
         "aws:ec2/getInstances:getInstances": () => ({ ids: running.members.filter((m) => m.etcdVersion || m.arch).map((m) => instanceId(m.name)), id: "instances" }),
         "aws:ec2/getInstance:getInstance": (inputs) => {
@@ -113,6 +113,7 @@ export async function startMockRuntime(options: MockRuntimeOptions): Promise<Moc
     const resources: RecordedResource[] = [];
     const subnetCidrs = new Map<string, string>();
     const ipCounters = new Map<string, number>();
+    const running = options.running ?? NO_RUNNING_CLUSTER;
 
     const invokes: Record<string, (inputs: any) => Record<string, unknown>> = {
         "aws:index/getRegion:getRegion": () => ({ region, name: region, id: region }),
@@ -121,16 +122,22 @@ export async function startMockRuntime(options: MockRuntimeOptions): Promise<Moc
         "aws:index/getAvailabilityZones:getAvailabilityZones": () => ({ names: ["a", "b", "c"].map((z) => `${region}${z}`), id: region }),
         "aws:ec2/getSubnet:getSubnet": (inputs) => ({ id: inputs.id, availabilityZone: `${region}${"abc"[parseInt(shortHash(inputs.id, 2), 16) % 3]}` }),
         "aws:ssm/getParameter:getParameter": (inputs) => ({ name: inputs.name, value: `ami-${shortHash(inputs.name)}`, type: "String", id: inputs.name }),
-        ...runningClusterInvokes(options.running ?? NO_RUNNING_CLUSTER),
+        ...runningClusterInvokes(running),
         ...options.extraInvokes,
     };
 
-    const allocateIp = (subnetId: string): string => {
-        const next = (ipCounters.get(subnetId) ?? 0) + 1;
-        ipCounters.set(subnetId, next);
+    // As AWS does: an interface that stays keeps its address, and a new one gets a free address of its subnet.
+    const allocateIp = (subnetId: string, member: string | undefined): string => {
+        const kept = running.members.find((m) => m.name === member && m.subnetId === subnetId && m.ip);
+        if (kept) return kept.ip!;
+        const taken = new Set(running.members.filter((m) => m.subnetId === subnetId && m.ip).map((m) => m.ip));
         const cidr = subnetCidrs.get(subnetId);
         const base = cidr ? cidr.split("/")[0].split(".").slice(0, 3).join(".") : `10.0.${parseInt(shortHash(subnetId, 2), 16)}`;
-        return `${base}.${10 + next}`;
+        for (;;) {
+            const next = (ipCounters.get(subnetId) ?? 0) + 1;
+            ipCounters.set(subnetId, next);
+            if (!taken.has(`${base}.${10 + next}`)) return `${base}.${10 + next}`;
+        }
     };
 
     const computedState = (type: string, name: string, inputs: Record<string, any>): Record<string, unknown> => {
@@ -139,7 +146,7 @@ export async function startMockRuntime(options: MockRuntimeOptions): Promise<Moc
             case "aws:ec2/subnet:Subnet":
                 return { arn: `arn:aws:ec2:${region}:${accountId}:subnet/subnet-${fakeId}` };
             case "aws:ec2/networkInterface:NetworkInterface":
-                return { privateIp: allocateIp(inputs.subnetId) };
+                return { privateIp: allocateIp(inputs.subnetId, inputs.tags?.[INSTANCE_TAGS.member]) };
             case "aws:s3/bucket:Bucket": {
                 const bucket = `${inputs.bucketPrefix ?? `${name}-`}mock`;
                 return { bucket, arn: `arn:aws:s3:::${bucket}` };

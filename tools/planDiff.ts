@@ -57,7 +57,8 @@ export async function runPlanDiff(options: PlanDiffOptions): Promise<PlanDiffRes
         const base = await planJson(root, worktree.dir, planArgs, `base ${options.ref}`);
         const runningFile = path.join(worktree.tmp, "running.json");
         const token = base.outputs?.clusterToken;
-        fs.writeFileSync(runningFile, JSON.stringify(runningFromPlan(base.resources, typeof token === "string" ? token : undefined)));
+        const ips = Array.isArray(base.outputs?.members) ? Object.fromEntries((base.outputs.members as Array<{ name: string; ip: string }>).map((m) => [m.name, m.ip])) : {};
+        fs.writeFileSync(runningFile, JSON.stringify(runningFromPlan(base.resources, typeof token === "string" ? token : undefined, ips)));
         const head = await planJson(root, root, [...planArgs, "--running", runningFile], "working tree");
         const diff = diffPlans(base, head);
         const markdown = formatPlanDiff(diff, { baseLabel: `${code(options.ref)} (${short(baseSha)})`, headLabel: "the working tree" });

@@ -53,7 +53,7 @@ describe(`etcd ${version}: sandbox apply`, () => {
         const { code, report } = await applyWith(stackFile);
         expect(report.failed).toBeUndefined();
         expect(code).toBe(0);
-        expect(report.changes).toEqual({ replace: [], update: [], create: [], remove: [], parameters: [] });
+        expect(report.changes).toEqual({ replace: [], update: [], create: [], remove: [], move: [], parameters: [] });
         expect(await bootIds()).toEqual(before);
     }, 10 * 60_000);
 

@@ -2,7 +2,10 @@
  * `sandbox apply` with subnetIds changed around the running members (tests/fixtures/
  * Pulumi.sandboxSubnets.yaml: three members in subnets the user brings): reordered or extended,
  * nobody moves, under load; a subnet that still holds a member may not leave the list, and the
- * refusal touches nothing. `down` in afterAll removes every process, namespace, mount and file.
+ * refusal touches nothing; memberSubnets moves one member per update, under load: within its zone
+ * with its volume (its peer URL updated), and to another zone with a new, empty volume (it rejoins
+ * as a learner). The mock's zones: subnets ...0001-0003 are in zone c, ...0004 in zone a.
+ * `down` in afterAll removes every process, namespace, mount and file.
  */
 import * as fs from "fs";
 import * as os from "os";
@@ -32,9 +35,10 @@ afterAll(async () => {
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
 }, 180_000);
 
-function withSubnets(name: string, subnetIds: string[]): string {
+function withSubnets(name: string, subnetIds: string[], memberSubnets?: Record<string, string>): string {
     const document = YAML.parse(fs.readFileSync(stackFile, "utf8"));
     document.config["etcd-cluster:subnetIds"] = subnetIds;
+    if (memberSubnets) document.config["etcd-cluster:memberSubnets"] = memberSubnets;
     const file = path.join(tmp, `Pulumi.${name}.yaml`);
     fs.writeFileSync(file, YAML.stringify(document));
     return file;
@@ -46,7 +50,13 @@ async function applyWith(file: string, extra: string[] = []): Promise<{ code: nu
 }
 
 const bootIds = async () => Object.fromEntries(((JSON.parse((await sandbox.cli(["status"])).stdout) as { members: Array<{ name: string; bootId: string }> }).members).map((m) => [m.name, m.bootId]));
-const nothing = { replace: [], update: [], create: [], remove: [], parameters: [] };
+const nothing = { replace: [], update: [], create: [], remove: [], move: [], parameters: [] };
+const ZONE_A = "subnet-0a1b2c3d4e5f60004";
+
+/** Each member as `status` sees it: its address, its machine's boot, its own health check. */
+async function status(): Promise<Array<{ name: string; ip: string; bootId: string; health: { healthy: boolean } }>> {
+    return (JSON.parse((await sandbox.cli(["status"])).stdout) as { members: Array<{ name: string; ip: string; bootId: string; health: { healthy: boolean } }> }).members;
+}
 
 describe(`etcd ${version}: subnetIds around a running cluster`, () => {
     it("reordered, under load: no member moves, no parameter changes, no instance is touched", async () => {
@@ -78,6 +88,75 @@ describe(`etcd ${version}: subnetIds around a running cluster`, () => {
         expect(report.failed?.message).toContain("Invalid setting subnetIds");
         expect(report.failed?.message).toContain(`etcd3 runs in ${SUBNETS[2]}, which subnetIds no longer lists`);
         expect(report.steps.map((s) => s.step)).toEqual(["plan"]);
+        expect(report.failed?.message).toContain("with memberSubnets");
+        expect(await bootIds()).toEqual(before);
+    }, 10 * 60_000);
+
+    it("two members moved at once: refused at the plan, nothing touched", async () => {
+        const before = await bootIds();
+        const { code, report } = await applyWith(withSubnets("two-moves", [...SUBNETS, ZONE_A], { etcd1: ZONE_A, etcd2: ZONE_A }));
+        expect(code).toBe(1);
+        expect(report.failed?.message).toContain("Invalid setting memberSubnets");
+        expect(report.failed?.message).toContain("moves 2 running members at once");
+        expect(report.steps.map((s) => s.step)).toEqual(["plan"]);
+        expect(await bootIds()).toEqual(before);
+    }, 10 * 60_000);
+
+    it("memberSubnets moves etcd1 into etcd2's subnet (the same zone), under load: a new address, its data kept, its peer URL updated; nobody else moves", async () => {
+        const listBefore = await sandbox.memberList();
+        const statusBefore = await status();
+        const { code, report } = await applyWith(withSubnets("move-same-zone", SUBNETS, { etcd1: SUBNETS[1] }), ["--load"]);
+        expect(report.failed).toBeUndefined();
+        expect(code).toBe(0);
+        expect(report.changes.move).toEqual(["etcd1"]);
+        expect(report.changes.replace).toEqual([]);
+        expect(report.changes.create).toEqual([]);
+        expect(report.load!.lost).toEqual([]);
+        expect(report.load!.quorumHeld).toBe(true);
+        expect(report.steps.filter((s) => s.step === "move" || s.step === "gate").map((s) => `${s.step} ${s.member}`)).toEqual(["move etcd1", "gate etcd1", "gate etcd2", "gate etcd3"]);
+
+        const statusAfter = await status();
+        const ipOf = (list: typeof statusAfter, name: string) => list.find((m) => m.name === name)!.ip;
+        expect(ipOf(statusAfter, "etcd1")).not.toBe(ipOf(statusBefore, "etcd1"));
+        expect(ipOf(statusAfter, "etcd1").split(".").slice(0, 3)).toEqual(ipOf(statusBefore, "etcd2").split(".").slice(0, 3));
+        for (const other of ["etcd2", "etcd3"]) expect(ipOf(statusAfter, other)).toBe(ipOf(statusBefore, other));
+        expect(statusAfter.filter((m) => m.name !== "etcd1").map((m) => m.bootId)).toEqual(statusBefore.filter((m) => m.name !== "etcd1").map((m) => m.bootId));
+
+        // The same member id (it kept its data), at its new address, a voter.
+        const listAfter = await sandbox.memberList();
+        const etcd1 = listAfter.find((m) => m.name === "etcd1")!;
+        expect(etcd1.id).toBe(listBefore.find((m) => m.name === "etcd1")!.id);
+        expect(etcd1.peerUrl).toBe(`https://${ipOf(statusAfter, "etcd1")}:2380`);
+        expect(etcd1.learner).toBe("false");
+        expect(await sandbox.machineLog("etcd1")).toContain(`updating it to https://${ipOf(statusAfter, "etcd1")}:2380 (this member moved)`);
+        expect(statusAfter.every((m) => m.health.healthy)).toBe(true);
+    }, 10 * 60_000);
+
+    it("memberSubnets moves etcd3 to another zone, out of a subnet that leaves the list, under load: a new, empty volume, it rejoins as a learner and is promoted; the pin kept afterwards moves nobody", async () => {
+        const listBefore = await sandbox.memberList();
+        const file = withSubnets("move-zone", [SUBNETS[0], SUBNETS[1], ZONE_A], { etcd1: SUBNETS[1], etcd3: ZONE_A });
+        const { code, report } = await applyWith(file, ["--load"]);
+        expect(report.failed).toBeUndefined();
+        expect(code).toBe(0);
+        expect(report.changes.move).toEqual(["etcd3"]);
+        expect(report.load!.lost).toEqual([]);
+        expect(report.load!.quorumHeld).toBe(true);
+
+        const listAfter = await sandbox.memberList();
+        const etcd3 = listAfter.find((m) => m.name === "etcd3")!;
+        // A new member id: the old entry was removed as stale and the member added again.
+        expect(etcd3.id).not.toBe(listBefore.find((m) => m.name === "etcd3")!.id);
+        expect(etcd3.learner).toBe("false");
+        expect(listAfter.map((m) => m.name).sort()).toEqual(["etcd1", "etcd2", "etcd3"]);
+        expect((await status()).every((m) => m.health.healthy)).toBe(true);
+        const journal = await sandbox.machineLog("etcd3");
+        expect(journal).toContain("removing stale member entry");
+        expect(journal).toContain("adding this member as a learner");
+
+        const before = await bootIds();
+        const again = await applyWith(file);
+        expect(again.code).toBe(0);
+        expect(again.report.changes).toEqual(nothing);
         expect(await bootIds()).toEqual(before);
     }, 10 * 60_000);
 });

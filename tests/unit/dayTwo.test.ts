@@ -11,7 +11,7 @@ function running(version: string | string[], arch: "arm64" | "amd64" = "arm64", 
 }
 
 function change(overrides: Partial<DayTwoInput>): DayTwoInput {
-    return { memberNames: NAMES, etcdVersion: "3.6.14", arch: "arm64", subnetIds: SUBNETS, clusterToken: "token-1", healthGate: "ssm", ...overrides };
+    return { memberNames: NAMES, etcdVersion: "3.6.14", arch: "arm64", subnetIds: SUBNETS, memberSubnets: {}, clusterToken: "token-1", healthGate: "ssm", ...overrides };
 }
 
 function refusal(fn: () => unknown): ConfigError {
@@ -48,6 +48,63 @@ describe("subnets", () => {
         expect(err.setting).toBe("subnetIds");
         expect(err.message).toContain("etcd3 runs in subnet-c, which subnetIds no longer lists");
         expect(err.message).toContain("Keep subnet-c in subnetIds");
+    });
+});
+
+describe("memberSubnets: moving one member at a time", () => {
+    const D = [...SUBNETS, "subnet-d"];
+
+    test("places the named members on the first deployment", () => {
+        expect(planDayTwo(change({ subnetIds: D, memberSubnets: { etcd2: "subnet-d" } }), { members: [] }).subnets).toEqual({ etcd1: "subnet-a", etcd2: "subnet-d", etcd3: "subnet-c" });
+    });
+
+    test("moves one running member to the subnet it names, out of a subnet that leaves the list too; the others stay, and the plan says so", () => {
+        for (const subnetIds of [D, ["subnet-a", "subnet-b", "subnet-d"]]) {
+            const plan = planDayTwo(change({ subnetIds, memberSubnets: { etcd3: "subnet-d" } }), running("3.6.14"));
+            expect(plan.subnets).toEqual({ etcd1: "subnet-a", etcd2: "subnet-b", etcd3: "subnet-d" });
+            expect(plan.moved).toEqual({ member: "etcd3", from: "subnet-c", to: "subnet-d" });
+            expect(plan.warnings.join("\n")).toContain("memberSubnets moves etcd3 from subnet-c to subnet-d");
+        }
+    });
+
+    test("a pin the member already runs in moves nobody: the setting can stay after the move", () => {
+        const moved: RunningCluster = { ...running("3.6.14"), members: running("3.6.14").members.map((m) => (m.name === "etcd3" ? { ...m, subnetId: "subnet-d" } : m)) };
+        const plan = planDayTwo(change({ subnetIds: D, memberSubnets: { etcd3: "subnet-d" } }), moved);
+        expect(plan.moved).toBeUndefined();
+        expect(plan.subnets.etcd3).toBe("subnet-d");
+        expect(plan.warnings).toEqual([]);
+    });
+
+    test("a member added with a pin goes there; the others added still go to the emptiest subnets", () => {
+        const plan = planDayTwo(change({ subnetIds: D, memberNames: ["etcd1", "etcd2", "etcd3", "etcd4", "etcd5"], memberSubnets: { etcd5: "subnet-a" } }), running("3.6.14"));
+        expect(plan.subnets).toEqual({ etcd1: "subnet-a", etcd2: "subnet-b", etcd3: "subnet-c", etcd4: "subnet-d", etcd5: "subnet-a" });
+        expect(plan.moved).toBeUndefined();
+    });
+
+    test.each([
+        ["two members at once", { memberSubnets: { etcd2: "subnet-d", etcd3: "subnet-d" } }, "moves 2 running members at once", "keep etcd3: subnet-c for this update"],
+        ["without health gates", { memberSubnets: { etcd3: "subnet-d" }, healthGate: "off" as const }, "needs the health gates", "keep etcd3: subnet-c"],
+        ["with scaling", { memberSubnets: { etcd3: "subnet-d" }, memberNames: ["etcd1", "etcd2", "etcd3", "etcd4", "etcd5"] }, "two membership changes in one roll", "keep memberCount for the move"],
+        ["with a version change", { memberSubnets: { etcd3: "subnet-d" }, etcdVersion: "3.6.15" }, "etcd version change (etcd1 runs 3.6.14, etcdVersion is 3.6.15)", "roll the version first"],
+    ])("is refused %s, naming the move", (_, overrides, why, fix) => {
+        const err = refusal(() => planDayTwo(change({ subnetIds: D, ...overrides }), running("3.6.14")));
+        expect(err.setting).toBe("memberSubnets");
+        expect(err.message).toContain("etcd3: subnet-d");
+        expect(err.message).toContain(why);
+        expect(err.message).toContain(fix);
+    });
+
+    test("a pin to a subnet that subnetIds does not list is refused, on the first deployment too", () => {
+        for (const cluster of [{ members: [] }, running("3.6.14")]) {
+            const err = refusal(() => planDayTwo(change({ memberSubnets: { etcd3: "subnet-x" } }), cluster));
+            expect(err.setting).toBe("memberSubnets");
+            expect(err.message).toContain("subnet-x is not in subnetIds");
+        }
+    });
+
+    test("the refusal of a dropped subnet names memberSubnets as the way out", () => {
+        const err = refusal(() => planDayTwo(change({ subnetIds: ["subnet-a", "subnet-b"] }), running("3.6.14")));
+        expect(err.message).toContain("with memberSubnets (e.g. etcd3: subnet-a)");
     });
 });
 

@@ -125,6 +125,17 @@ describe("refused inputs create nothing", () => {
         ["metrics ingress from the whole internet", { monitoringCidrs: ["0.0.0.0/0"] }, /monitoringCidrs: got "0\.0\.0\.0\/0"/],
         ["a malformed CIDR", { clientCidrs: ["10.0.0.0/33"] }, /clientCidrs: got "10\.0\.0\.0\/33"\. Use CIDR notation/],
         ["subnets without a VPC", { subnetIds: ["subnet-0a1b2c3d4e5f60001"] }, /subnetIds: .*Give vpcId and subnetIds together/],
+        ["memberSubnets in a created VPC", { memberSubnets: { etcd1: "subnet-0a1b2c3d4e5f60001" } }, /memberSubnets: got \{"etcd1":"subnet-0a1b2c3d4e5f60001"\}\. It places members in the subnets you bring: give vpcId and subnetIds too/],
+        [
+            "memberSubnets naming no member",
+            { vpcId: "vpc-0a1b2c3d4e5f60718", subnetIds: ["subnet-0a1b2c3d4e5f60001"], memberSubnets: { etcd4: "subnet-0a1b2c3d4e5f60001" } },
+            /memberSubnets: got "etcd4"\. Name a member of this cluster: etcd1, etcd2, etcd3 \(memberCount 3\)\./,
+        ],
+        [
+            "memberSubnets with a malformed id",
+            { vpcId: "vpc-0a1b2c3d4e5f60718", subnetIds: ["subnet-0a1b2c3d4e5f60001"], memberSubnets: { etcd2: "private-b" } },
+            /memberSubnets: got "private-b"\. Use subnet ids like subnet-0123456789abcdef0, each one of subnetIds\./,
+        ],
         ["an election timeout under 5x the heartbeat", { heartbeatIntervalMs: 300, electionTimeoutMs: 1000 }, /electionTimeoutMs: got 1000\. etcd requires at least 5x heartbeatIntervalMs \(300\); use 1500 or more/],
         ["an unknown health gate mode", { healthGate: "ping" }, /healthGate: got "ping"\. Use one of: ssm, direct, off\./],
         ["a CA certificate without its key", { caCertPem: "PEM" }, /caCertPem: got "\[secret\]"\. Give caCertPem and caPrivateKeyPem together/],
