@@ -106,6 +106,7 @@ describe(`etcd ${version}: subnetIds around a running cluster`, () => {
         const listBefore = await sandbox.memberList();
         const statusBefore = await status();
         const { code, report } = await applyWith(withSubnets("move-same-zone", SUBNETS, { etcd1: SUBNETS[1] }), ["--load"]);
+        console.log(`etcd ${version}: apply move within a zone ${JSON.stringify({ steps: report.steps, load: report.load && { ...report.load, lost: report.load.lost.length } })}`);
         expect(report.failed).toBeUndefined();
         expect(code).toBe(0);
         expect(report.changes.move).toEqual(["etcd1"]);
@@ -113,7 +114,7 @@ describe(`etcd ${version}: subnetIds around a running cluster`, () => {
         expect(report.changes.create).toEqual([]);
         expect(report.load!.lost).toEqual([]);
         expect(report.load!.quorumHeld).toBe(true);
-        expect(report.steps.filter((s) => s.step === "move" || s.step === "gate").map((s) => `${s.step} ${s.member}`)).toEqual(["move etcd1", "gate etcd1", "gate etcd2", "gate etcd3"]);
+        expect(report.steps.filter((s) => s.step === "move" || s.step === "gate").map((s) => `${s.step} ${s.member}`)).toEqual(["move etcd1", "gate etcd1"]);
 
         const statusAfter = await status();
         const ipOf = (list: typeof statusAfter, name: string) => list.find((m) => m.name === name)!.ip;
@@ -136,6 +137,7 @@ describe(`etcd ${version}: subnetIds around a running cluster`, () => {
         const listBefore = await sandbox.memberList();
         const file = withSubnets("move-zone", [SUBNETS[0], SUBNETS[1], ZONE_A], { etcd1: SUBNETS[1], etcd3: ZONE_A });
         const { code, report } = await applyWith(file, ["--load"]);
+        console.log(`etcd ${version}: apply move to another zone ${JSON.stringify({ steps: report.steps, load: report.load && { ...report.load, lost: report.load.lost.length } })}`);
         expect(report.failed).toBeUndefined();
         expect(code).toBe(0);
         expect(report.changes.move).toEqual(["etcd3"]);
