@@ -3,7 +3,9 @@
 # keys from SSM Parameter Store into CERT_DIR; with the etcdkeeper UI on, also the UI's own client
 # certificate into KEEPER_CERT_DIR (root only; the UI restarts when it changes). Runs at boot and
 # from etcd-cert-sync.timer: a file is replaced (atomically) only when its content changed, so etcd
-# picks up renewed certificates on its next connections. Never prints certificate or key material.
+# picks up renewed certificates on its next connections. A set that etcd could not use (a key that
+# does not match, another CA, no SAN for this member's address, outside its validity) is refused as
+# a whole and the current files stay. Never prints certificate or key material.
 set -euo pipefail
 
 ETCD_MEMBER_ENV="${ETCD_MEMBER_ENV:-/etc/etcd/member.env}"
@@ -71,11 +73,33 @@ for i in "${!pids[@]}"; do
   wait "${pids[i]}" || unread="${unread:-${files[i]%%|*}}"
 done
 [[ -z "$unread" ]] || fail "cannot read SSM parameter $unread"
+for i in "${!files[@]}"; do
+  IFS='|' read -r name _ _ _ marker <<<"${files[i]}"
+  grep -q -e "-----BEGIN .*$marker-----" "${temps[i]}" || fail "SSM parameter $name does not hold a PEM $marker"
+done
+
+# What etcd would be given is checked as a whole before anything is swapped: a bad set (a key of
+# another certificate, a certificate of another CA, one without this member's address, expired or
+# not yet valid) would break its TLS at the next connection, so the files in place are kept.
+refuse() { fail "REFUSED, keeping the current certificates: $*"; }
+check_pair() { # certificate key what [ip]
+  local out
+  out="$(openssl verify -CAfile "${temps[0]}" "$1" 2>&1)" || refuse "$3 does not chain to the CA in $CA_PARAMETER, or is outside its validity ($(grep -m 1 -o 'error [0-9]*.*' <<<"$out" || echo "openssl verify failed"))"
+  [[ "$(openssl x509 -noout -pubkey -in "$1")" == "$(openssl pkey -pubout -in "$2" 2>/dev/null)" ]] || refuse "the key of $3 does not belong to its certificate"
+  if [[ -n "${4:-}" ]]; then
+    openssl x509 -noout -in "$1" -checkip "$4" | grep -q "does match" || refuse "$3 does not name this member's address $4"
+  fi
+}
+check_pair "${temps[1]}" "${temps[2]}" "the member certificate ($MEMBER_CERT_PARAMETER)" "$MEMBER_IP"
+check_pair "${temps[3]}" "${temps[4]}" "the node client certificate ($NODE_CERT_PARAMETER)"
+if [[ "${KEEPER_ENABLED:-}" == true ]]; then
+  check_pair "${temps[6]}" "${temps[7]}" "the etcdkeeper client certificate ($KEEPER_CERT_PARAMETER)"
+fi
+
 changed=()
 for i in "${!files[@]}"; do
-  IFS='|' read -r name dest mode owner marker <<<"${files[i]}"
+  IFS='|' read -r name dest mode owner _ <<<"${files[i]}"
   tmp="${temps[i]}"
-  grep -q -e "-----BEGIN .*$marker-----" "$tmp" || fail "SSM parameter $name does not hold a PEM $marker"
   if [[ -f "$dest" ]] && cmp -s "$tmp" "$dest"; then
     continue
   fi

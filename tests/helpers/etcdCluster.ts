@@ -56,6 +56,25 @@ export class TestPki {
         this.openssl(["x509", "-req", "-in", `${base}.csr`, "-CA", "ca.pem", "-CAkey", "ca-key.pem", "-CAcreateserial", "-days", "2", "-out", `${base}.pem`, "-extfile", `${base}.ext`]);
     }
 
+    /**
+     * member-NAME(.pem|-key.pem) as issue() makes it, but valid only in January 2020: `openssl ca`,
+     * because `openssl x509` (3.0) can only start a certificate now.
+     */
+    issueExpired(member: MemberAddress, certDir: string): void {
+        const base = `member-${member.name}`;
+        fs.writeFileSync(path.join(this.dir, "index.txt"), "");
+        fs.writeFileSync(path.join(this.dir, "serial"), "1000\n");
+        fs.writeFileSync(
+            path.join(this.dir, "ca.cnf"),
+            `[ca]\ndefault_ca = test\n[test]\ndatabase = index.txt\nnew_certs_dir = .\nserial = serial\ndefault_md = sha256\npolicy = any\nunique_subject = no\n[any]\ncommonName = supplied\n`,
+        );
+        fs.writeFileSync(path.join(this.dir, `${base}.ext`), `subjectAltName=IP:${member.ip},IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n`);
+        this.openssl(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", `${base}-key.pem`, "-out", `${base}.csr`, "-subj", `/CN=${member.name}`]);
+        this.openssl(["ca", "-batch", "-config", "ca.cnf", "-cert", "ca.pem", "-keyfile", "ca-key.pem", "-in", `${base}.csr`, "-out", `${base}.pem`, "-notext", "-startdate", "20200101000000Z", "-enddate", "20200102000000Z", "-extfile", `${base}.ext`]);
+        fs.mkdirSync(certDir, { recursive: true });
+        for (const f of [`${base}.pem`, `${base}-key.pem`]) fs.copyFileSync(path.join(this.dir, f), path.join(certDir, f));
+    }
+
     /** ca.pem, member-NAME(.pem|-key.pem) with the member's IP SAN, node-NAME(...) client pair, into certDir. */
     issue(member: MemberAddress, certDir: string): void {
         this.cert(`member-${member.name}`, member.name, `subjectAltName=IP:${member.ip},IP:127.0.0.1,DNS:localhost\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth,clientAuth\n`);

@@ -127,7 +127,7 @@ describe("etcd-fetch-certs", () => {
     });
     afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-    it("writes the member's files with key modes 0600, replaces only changed ones and prints no material", async () => {
+    it("writes the member's files with key modes 0600, replaces only changed ones, refuses a set etcd could not use, and prints no material", async () => {
         const member = { name: "etcd1", ip: "10.0.1.10" };
         const input = baseInput(member, [member], testEtcdVersion());
         const root = path.join(dir, "node");
@@ -150,21 +150,35 @@ describe("etcd-fetch-certs", () => {
             fs.mkdirSync(path.dirname(`${store}${name}`), { recursive: true });
             fs.writeFileSync(`${store}${name}`, body);
         };
-        const pem = (type: string, seed: string) => `-----BEGIN ${type}-----\n${Buffer.from(seed).toString("base64")}\n-----END ${type}-----\n`;
-        put("/etcd/it/test/main/ca.pem", pem("CERTIFICATE", "ca"));
-        put("/etcd/it/test/main/members/etcd1/member.pem", pem("CERTIFICATE", "member"));
-        put("/etcd/it/test/main/members/etcd1/member-key.pem", pem("EC PRIVATE KEY", "member-key"));
-        put("/etcd/it/test/main/members/etcd1/node.pem", pem("CERTIFICATE", "node"));
-        put("/etcd/it/test/main/members/etcd1/node-key.pem", pem("PRIVATE KEY", "node-key"));
+        const prefix = "/etcd/it/test/main";
+        // Real certificates of a real CA, as the program issues them: the member's with its address.
+        const pki = new TestPki(path.join(dir, "pki"));
+        let issuedSets = 0;
+        const issued = (make: (into: string) => void) => {
+            const into = path.join(dir, `issued-${++issuedSets}`);
+            make(into);
+            return (file: string) => fs.readFileSync(path.join(into, file), "utf8");
+        };
+        const putMember = (read: (file: string) => string) => {
+            put(`${prefix}/members/etcd1/member.pem`, read("member-etcd1.pem"));
+            put(`${prefix}/members/etcd1/member-key.pem`, read("member-etcd1-key.pem"));
+        };
+        const first = issued((into) => pki.issue(member, into));
+        put(`${prefix}/ca.pem`, first("ca.pem"));
+        putMember(first);
+        put(`${prefix}/members/etcd1/node.pem`, first("node-etcd1.pem"));
+        put(`${prefix}/members/etcd1/node-key.pem`, first("node-etcd1-key.pem"));
+        const keyBody = first("member-etcd1-key.pem").split("\n")[1];
         const env = cleanEnv({ ETCD_MEMBER_ENV: `${paths.configDir}/member.env`, PATH: `${fake}:${process.env.PATH}`, SSM_ATTEMPTS: "1" });
         const script = `${paths.sbinDir}/etcd-fetch-certs`;
 
-        const first = await run(script, [], { env });
-        expect(first.code).toBe(0);
-        expect(first.stdout + first.stderr).not.toMatch(/BEGIN|bWVtYmVy/);
-        expect(first.stderr).toContain("5 of 5 files changed");
+        const fetched = await run(script, [], { env });
+        expect(fetched.stderr).toContain("5 of 5 files changed");
+        expect(fetched.code).toBe(0);
+        expect(fetched.stdout + fetched.stderr).not.toContain("BEGIN");
+        expect(fetched.stdout + fetched.stderr).not.toContain(keyBody.slice(0, 24));
         const ssl = paths.certDir;
-        expect(fs.readFileSync(`${ssl}/member-etcd1-key.pem`, "utf8")).toBe(pem("EC PRIVATE KEY", "member-key"));
+        expect(fs.readFileSync(`${ssl}/member-etcd1-key.pem`, "utf8")).toBe(first("member-etcd1-key.pem"));
         expect(fs.statSync(`${ssl}/member-etcd1-key.pem`).mode & 0o777).toBe(0o600);
         expect(fs.statSync(`${ssl}/node-etcd1-key.pem`).mode & 0o777).toBe(0o600);
         expect(fs.statSync(`${ssl}/node-etcd1.pem`).mode & 0o777).toBe(0o644);
@@ -172,28 +186,52 @@ describe("etcd-fetch-certs", () => {
         // etcd (not root) must be able to reach its files: the parents the script made are not root-only.
         for (const parent of [ssl, path.dirname(ssl), path.dirname(path.dirname(ssl))]) expect(fs.statSync(parent).mode & 0o777).toBe(0o755);
 
+        // A renewal: a new certificate and key of the same CA; only those two files change.
         const inodeBefore = fs.statSync(`${ssl}/ca.pem`).ino;
-        put("/etcd/it/test/main/members/etcd1/member.pem", pem("CERTIFICATE", "member-renewed"));
+        const renewed = issued((into) => pki.issue(member, into));
+        putMember(renewed);
         const second = await run(script, [], { env });
+        expect(second.stderr).toContain("2 of 5 files changed");
         expect(second.code).toBe(0);
-        expect(second.stderr).toContain("1 of 5 files changed");
         expect(fs.statSync(`${ssl}/ca.pem`).ino).toBe(inodeBefore);
-        expect(fs.readFileSync(`${ssl}/member-etcd1.pem`, "utf8")).toBe(pem("CERTIFICATE", "member-renewed"));
+        expect(fs.readFileSync(`${ssl}/member-etcd1.pem`, "utf8")).toBe(renewed("member-etcd1.pem"));
         expect(fs.readdirSync(ssl).filter((f) => f.startsWith("."))).toEqual([]);
 
-        put("/etcd/it/test/main/members/etcd1/node-key.pem", "not a key\n");
+        // Sets etcd could not use are refused whole, and the renewed files stay.
+        const keeps = async (why: string) => {
+            const result = await run(script, [], { env });
+            expect(result.stderr).toContain("REFUSED, keeping the current certificates");
+            expect(result.stderr).toContain(why);
+            expect(result.code).not.toBe(0);
+            expect(result.stdout + result.stderr).not.toContain("BEGIN");
+            expect(fs.readFileSync(`${ssl}/member-etcd1.pem`, "utf8")).toBe(renewed("member-etcd1.pem"));
+            expect(fs.readFileSync(`${ssl}/member-etcd1-key.pem`, "utf8")).toBe(renewed("member-etcd1-key.pem"));
+            expect(fs.readdirSync(ssl).filter((f) => f.startsWith("."))).toEqual([]);
+        };
+        const other = issued((into) => pki.issue(member, into));
+        put(`${prefix}/members/etcd1/member-key.pem`, other("member-etcd1-key.pem"));
+        await keeps(`the key of the member certificate (${prefix}/members/etcd1/member.pem) does not belong to its certificate`);
+        putMember(issued((into) => new TestPki(path.join(dir, "other-ca")).issue(member, into)));
+        await keeps("the member certificate (/etcd/it/test/main/members/etcd1/member.pem) does not chain to the CA in /etcd/it/test/main/ca.pem");
+        putMember(issued((into) => pki.issue({ name: "etcd1", ip: "10.0.1.99" }, into)));
+        await keeps("does not name this member's address 10.0.1.10");
+        putMember(issued((into) => pki.issueExpired(member, into)));
+        await keeps("certificate has expired");
+        putMember(renewed);
+
+        put(`${prefix}/members/etcd1/node-key.pem`, "not a key\n");
         const bad = await run(script, [], { env });
         expect(bad.code).not.toBe(0);
         expect(bad.stderr).toContain("does not hold a PEM");
-        expect(fs.readFileSync(`${ssl}/node-etcd1-key.pem`, "utf8")).toBe(pem("PRIVATE KEY", "node-key"));
+        expect(fs.readFileSync(`${ssl}/node-etcd1-key.pem`, "utf8")).toBe(first("node-etcd1-key.pem"));
 
         // The parameters are read at once; one that cannot be read is named, and nothing changes or is left behind.
-        put("/etcd/it/test/main/members/etcd1/node-key.pem", pem("PRIVATE KEY", "node-key-renewed"));
-        fs.rmSync(`${store}/etcd/it/test/main/members/etcd1/member.pem`);
+        put(`${prefix}/members/etcd1/node-key.pem`, first("node-etcd1-key.pem"));
+        fs.rmSync(`${store}${prefix}/members/etcd1/member.pem`);
         const unreadable = await run(script, [], { env });
         expect(unreadable.code).not.toBe(0);
-        expect(unreadable.stderr).toContain("cannot read SSM parameter /etcd/it/test/main/members/etcd1/member.pem");
-        expect(fs.readFileSync(`${ssl}/node-etcd1-key.pem`, "utf8")).toBe(pem("PRIVATE KEY", "node-key"));
+        expect(unreadable.stderr).toContain(`cannot read SSM parameter ${prefix}/members/etcd1/member.pem`);
+        expect(fs.readFileSync(`${ssl}/member-etcd1-key.pem`, "utf8")).toBe(renewed("member-etcd1-key.pem"));
         expect(fs.readdirSync(ssl).filter((f) => f.startsWith("."))).toEqual([]);
     });
 });
