@@ -10,6 +10,7 @@ import { clientUrl, initialClusterOf, rosterDocument, ssmParameters } from "../c
 import { EtcdClusterAlarms } from "./clusterAlarms";
 import { healthGate, memberLeave } from "./healthGate";
 import { keeperCertificateParameters, keeperPortForwardCommand, keeperUrls } from "./keeper";
+import { keyPolicyDocument } from "./keyPolicy";
 import { EtcdMember } from "./member";
 import { EtcdPki } from "./pki";
 import { CLUSTER_TAG, readRunningCluster } from "./runningCluster";
@@ -114,8 +115,17 @@ export class EtcdCluster extends pulumi.ComponentResource {
             ? pulumi.output(settings.kmsKeyArn)
             : new aws.kms.Key(
                   `${name}`,
-                  { description: `etcd ${name}: data volumes and certificate keys`, enableKeyRotation: true, deletionWindowInDays: 30, tags },
-                  parent,
+                  {
+                      description: `etcd ${name}: data volumes and certificate keys`,
+                      enableKeyRotation: true,
+                      deletionWindowInDays: 30,
+                      policy: pulumi
+                          .all([partition, region, accountId])
+                          .apply(([p, r, a]) => JSON.stringify(keyPolicyDocument({ partition: p, region: r, accountId: a, clusterTagKey: CLUSTER_TAG, clusterTag }))),
+                      tags,
+                  },
+                  // The volumes' and the certificate keys' key: deleting it loses the data.
+                  { parent: this, protect: settings.protectData },
               ).arn;
 
         const backup = this.backups(name, settings, clusterTag, kmsKeyArn, tags);

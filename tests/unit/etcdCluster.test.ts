@@ -161,6 +161,31 @@ describe("data volumes", () => {
     });
 });
 
+describe("the cluster's KMS key", () => {
+    test("rotates, is protected with the data, and has its own key policy: the account administers, members use it only through SSM and S3", () => {
+        const [key] = byType("aws:kms/key:Key");
+        expect(key.inputs).toMatchObject({ enableKeyRotation: true, deletionWindowInDays: 30 });
+        expect(key.protect).toBe(true);
+        const policy = JSON.parse(key.inputs.policy as string);
+        expect(policy.Statement).toEqual([
+            { Sid: "AccountAdministersAndGrantsThroughIam", Effect: "Allow", Principal: { AWS: "arn:aws:iam::123456789012:root" }, Action: "kms:*", Resource: "*" },
+            {
+                Sid: "MembersOnlyThroughTheirServices",
+                Effect: "Deny",
+                Principal: { AWS: "*" },
+                Action: "kms:*",
+                Resource: "*",
+                Condition: {
+                    StringEquals: { "aws:PrincipalTag/etcd:cluster": "proj/test/alpha" },
+                    StringNotEquals: { "kms:ViaService": ["ssm.eu-west-1.amazonaws.com", "s3.eu-west-1.amazonaws.com"] },
+                },
+            },
+        ]);
+        // The Deny names the members by the tag their roles carry.
+        for (const role of byType("aws:iam/role:Role")) expect((role.inputs.tags as Record<string, string>)["etcd:cluster"]).toBe("proj/test/alpha");
+    });
+});
+
 describe("security group rules", () => {
     const ingress = () => byType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").map((r) => r.inputs);
     const sgId = () => byType("aws:ec2/securityGroup:SecurityGroup")[0].id;
