@@ -131,11 +131,14 @@ export class EtcdCluster extends pulumi.ComponentResource {
         const backup = this.backups(name, settings, clusterTag, kmsKeyArn, tags);
         const network = this.network(name, settings, tags);
 
+        const zoneOfSubnet = pulumi
+            .all([pulumi.all(network.subnetIds), pulumi.all(network.subnetZones)])
+            .apply(([ids, zones]): Record<string, string> => Object.fromEntries(ids.map((id, i) => [id, zones[i]])));
         // The change checked against what runs now; every interface, and so every certificate and
         // member, waits for this answer, so a refused change touches none of them.
         const dayTwo = pulumi
-            .all([readRunningCluster(clusterTag, parameterPrefix, parent), pulumi.all(network.subnetIds), pulumi.all(settings.network.memberSubnets)])
-            .apply(([running, subnetIds, memberSubnets]) =>
+            .all([readRunningCluster(clusterTag, parameterPrefix, parent), pulumi.all(network.subnetIds), pulumi.all(settings.network.memberSubnets), zoneOfSubnet])
+            .apply(([running, subnetIds, memberSubnets, zones]) =>
                 planDayTwo(
                     {
                         memberNames: settings.memberNames,
@@ -144,6 +147,8 @@ export class EtcdCluster extends pulumi.ComponentResource {
                         amiId: settings.amiId,
                         subnetIds,
                         memberSubnets,
+                        zones,
+                        allowSingleZone: settings.network.allowSingleZone,
                         clusterToken,
                         healthGate: settings.healthGate.mode,
                     },
@@ -151,9 +156,6 @@ export class EtcdCluster extends pulumi.ComponentResource {
                 ),
             );
         dayTwo.apply((plan) => plan.warnings.forEach((warning) => pulumi.log.warn(warning, this)));
-        const zoneOfSubnet = pulumi
-            .all([pulumi.all(network.subnetIds), pulumi.all(network.subnetZones)])
-            .apply(([ids, zones]): Record<string, string> => Object.fromEntries(ids.map((id, i) => [id, zones[i]])));
         const subnetOf = (member: string) => dayTwo.apply((plan) => plan.subnets[member]);
         const securityGroup = new EtcdSecurityGroup(
             `${name}-members`,

@@ -81,6 +81,12 @@ export interface EtcdClusterArgs {
      * @default none: members stay where they run; new ones go by position, or to the subnet with the fewest members
      */
     memberSubnets?: Record<string, pulumi.Input<string>>;
+    /**
+     * Allow every member in one availability zone (3 or more members): the cluster then loses its
+     * quorum with that one zone. For a test environment; say so explicitly.
+     * @default false: refused
+     */
+    allowSingleZone?: boolean;
     /** CIDR of the VPC created when vpcId is not given. @default "10.42.0.0/16" */
     vpcCidr?: string;
     /** Availability zones for a created VPC. @default the region's first memberCount zones (at most 3) */
@@ -229,6 +235,7 @@ export const STACK_SETTINGS: Readonly<Record<keyof EtcdClusterArgs, SettingKind>
     vpcId: "string",
     subnetIds: "list",
     memberSubnets: "map",
+    allowSingleZone: "boolean",
     vpcCidr: "string",
     availabilityZones: "list",
     natGateway: "boolean",

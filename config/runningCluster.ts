@@ -47,6 +47,10 @@ export interface DayTwoInput {
     subnetIds: string[];
     /** memberSubnets: member name -> the subnet it is asked to run in (ids known at this point). */
     memberSubnets: Record<string, string>;
+    /** Subnet id -> its availability zone, for every listed subnet. */
+    zones: Record<string, string>;
+    /** allowSingleZone: every member in one zone is accepted. */
+    allowSingleZone: boolean;
     clusterToken: string;
     /** off: nothing waits between two members' replacements. */
     healthGate: "ssm" | "direct" | "off";
@@ -73,7 +77,9 @@ export function planDayTwo(input: DayTwoInput, running: RunningCluster): DayTwoP
     const clusterFormed = running.formedToken !== undefined && running.formedToken === input.clusterToken;
     checkPinnedSubnets(input);
     if (running.members.length === 0) {
-        return { subnets: { ...byPosition(input.memberNames, input.subnetIds), ...input.memberSubnets }, clusterFormed, warnings: [] };
+        const subnets = { ...byPosition(input.memberNames, input.subnetIds), ...input.memberSubnets };
+        checkZones(input, subnets);
+        return { subnets, clusterFormed, warnings: [] };
     }
     const { added, removed } = checkScaling(input, running.members);
     checkVersions(input.etcdVersion, running.members);
@@ -82,6 +88,7 @@ export function planDayTwo(input: DayTwoInput, running: RunningCluster): DayTwoP
     const moved = checkMove(input, kept, added.length + removed.length > 0);
     const stay = { ...keepSubnets(input, kept.filter((m) => m.name !== moved?.member)), ...(moved ? { [moved.member]: moved.to } : {}) };
     const subnets = { ...stay, ...placeNew(added, input, Object.values(stay)) };
+    checkZones(input, subnets);
     const warnings: string[] = [];
     if (input.healthGate === "off") {
         warnings.push(
@@ -97,6 +104,25 @@ export function planDayTwo(input: DayTwoInput, running: RunningCluster): DayTwoP
         );
     }
     return { subnets, clusterFormed, warnings, ...(moved ? { moved } : {}) };
+}
+
+/**
+ * Three or more members in one availability zone lose their quorum with that zone, however many
+ * there are: refused unless allowSingleZone says it is meant (a test environment).
+ */
+function checkZones(input: DayTwoInput, subnets: Record<string, string>): void {
+    if (input.allowSingleZone || input.memberNames.length < 3) return;
+    const zones = new Set(input.memberNames.map((name) => input.zones[subnets[name]]));
+    if (zones.size > 1) return;
+    const [zone] = zones;
+    const fix = input.subnetIds.some((id) => input.zones[id] !== zone)
+        ? "Spread them over the listed subnets of other zones: remove memberSubnets pins that crowd them, and move running members with memberSubnets, one per update."
+        : "List subnets of at least two other zones in subnetIds (or availabilityZones for a created VPC).";
+    throw new ConfigError(
+        "subnetIds",
+        input.subnetIds,
+        `All ${input.memberNames.length} members would run in ${zone}, so losing that one zone loses the quorum. ${fix} For a test environment, set allowSingleZone: true.`,
+    );
 }
 
 /** Every subnet memberSubnets names is one that subnetIds lists. */

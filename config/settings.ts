@@ -54,6 +54,8 @@ export interface ResolvedSettings {
         subnetIds?: Input<string>[];
         /** Member name -> the subnet it is asked to run in (memberSubnets); checked against subnetIds once the ids are known. */
         memberSubnets: Record<string, Input<string>>;
+        /** All members in one zone is allowed (allowSingleZone); checked once the zones are known. */
+        allowSingleZone: boolean;
         vpcCidr: string;
         availabilityZones?: string[];
         natGateway: boolean;
@@ -158,7 +160,8 @@ export function resolveSettings(args: EtcdClusterArgs, checkWhenKnown: CheckWhen
         backup: resolveBackup(args, id),
         ...(keeper ? { keeper } : {}),
         amiId: args.amiId === undefined ? undefined : matching("amiId", args.amiId, /^ami-[0-9a-f]{8,17}$/, "an AMI id like ami-0123456789abcdef0"),
-        kmsKeyArn: args.kmsKeyArn === undefined ? undefined : id("kmsKeyArn", args.kmsKeyArn, /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/.+$/, "a KMS key ARN like arn:aws:kms:eu-west-1:123456789012:key/<id>"),
+        // IAM cannot authorize a key through its alias: the members' grants would match nothing.
+        kmsKeyArn: args.kmsKeyArn === undefined ? undefined : id("kmsKeyArn", args.kmsKeyArn, /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/.+$/, "the key ARN (not an alias: IAM cannot authorize through one) like arn:aws:kms:eu-west-1:123456789012:key/<id>"),
         protectData: args.protectData ?? true,
         tags: args.tags ?? {},
         warnings,
@@ -199,6 +202,7 @@ function resolveNetwork(args: EtcdClusterArgs, memberCount: number, id: IdCheck)
         vpcId: args.vpcId === undefined ? undefined : id("vpcId", args.vpcId, /^vpc-[0-9a-f]{8,17}$/, "a VPC id like vpc-0123456789abcdef0"),
         subnetIds: args.subnetIds?.map((subnet) => id("subnetIds", subnet, /^subnet-[0-9a-f]{8,17}$/, "subnet ids like subnet-0123456789abcdef0")),
         memberSubnets: memberSubnets(args, memberCount, id),
+        allowSingleZone: args.allowSingleZone ?? false,
         vpcCidr,
         availabilityZones: args.availabilityZones,
         natGateway: args.natGateway ?? true,
@@ -242,7 +246,8 @@ function resolveBackup(args: EtcdClusterArgs, id: IdCheck): ResolvedSettings["ba
         alarmTopicArn: args.alarmTopicArn === undefined ? undefined : id("alarmTopicArn", args.alarmTopicArn, /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+$/, "an SNS topic ARN like arn:aws:sns:eu-west-1:123456789012:etcd-alarms"),
         quotaAlarmPercent: integerIn("quotaAlarmPercent", args.quotaAlarmPercent ?? 80, 10, 99),
         defragIntervalHours: integerIn("defragIntervalHours", args.defragIntervalHours ?? 72, 1, 24 * 90),
-        restoreFrom: args.restoreFrom === undefined ? undefined : matching("restoreFrom", args.restoreFrom, /^(latest|s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/\S+)$/, "latest or a snapshot's s3://bucket/key URI"),
+        // A snapshot object itself: its manifest (.json) or a prefix would fail only on the members.
+        restoreFrom: args.restoreFrom === undefined ? undefined : matching("restoreFrom", args.restoreFrom, /^(latest|s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/\S+\.db)$/, "latest or a snapshot's s3://bucket/key.db URI (the .db object, not its .json manifest or a prefix; `npm run sandbox -- backup list` and etcd-backup-list print them)"),
         restoreKmsKeyArn: restoreKmsKeyArn(args, id),
     };
 }
@@ -350,6 +355,7 @@ function mirrorUrl(value: string | undefined): string {
 }
 
 function ingressCidrs(setting: string, cidrs: string[]): string[] {
+    const ranges: Array<[number, number]> = [];
     for (const cidr of cidrs) {
         const [address, prefix] = parseCidr(setting, cidr);
         if (prefix === 0) {
@@ -358,8 +364,24 @@ function ingressCidrs(setting: string, cidrs: string[]): string[] {
         if (address.kind() === "ipv6") {
             throw new ConfigError(setting, cidr, "Members have IPv4 addresses only; list IPv4 CIDRs.");
         }
+        const first = (address as ipaddr.IPv4).toByteArray().reduce((n, byte) => n * 256 + byte, 0);
+        const size = 2 ** (32 - prefix);
+        ranges.push([first - (first % size), first - (first % size) + size - 1]);
+    }
+    if (coversEveryAddress(ranges)) {
+        throw new ConfigError(setting, cidrs, "Together these cover the whole internet (like 0.0.0.0/1 with 128.0.0.0/1), which is never allowed; list the networks of your clients.");
     }
     return cidrs;
+}
+
+/** Whether IPv4 ranges [first, last] together cover 0.0.0.0 to 255.255.255.255. */
+function coversEveryAddress(ranges: Array<[number, number]>): boolean {
+    let next = 0;
+    for (const [first, last] of [...ranges].sort((a, b) => a[0] - b[0])) {
+        if (first > next) return false;
+        next = Math.max(next, last + 1);
+    }
+    return next > 0xffffffff;
 }
 
 function securityGroupIds(setting: string, ids: Input<string>[], id: IdCheck): Input<string>[] {

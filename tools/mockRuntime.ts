@@ -120,7 +120,8 @@ export async function startMockRuntime(options: MockRuntimeOptions): Promise<Moc
         "aws:index/getCallerIdentity:getCallerIdentity": () => ({ accountId, arn: `arn:aws:iam::${accountId}:user/plan`, userId: "PLAN", id: accountId }),
         "aws:index/getPartition:getPartition": () => ({ partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" }),
         "aws:index/getAvailabilityZones:getAvailabilityZones": () => ({ names: ["a", "b", "c"].map((z) => `${region}${z}`), id: region }),
-        "aws:ec2/getSubnet:getSubnet": (inputs) => ({ id: inputs.id, availabilityZone: `${region}${"abc"[parseInt(shortHash(inputs.id, 2), 16) % 3]}` }),
+        // A subnet's zone from its id's last hex digit, so the usual ids ...1, ...2, ...3 are in three zones (b, c, a).
+        "aws:ec2/getSubnet:getSubnet": (inputs) => ({ id: inputs.id, availabilityZone: `${region}${"abc"[parseInt(String(inputs.id).slice(-1), 16) % 3]}` }),
         "aws:ssm/getParameter:getParameter": (inputs) => ({ name: inputs.name, value: `ami-${shortHash(inputs.name)}`, type: "String", id: inputs.name }),
         ...runningClusterInvokes(running),
         ...options.extraInvokes,

@@ -4,7 +4,8 @@
  * nobody moves, under load; a subnet that still holds a member may not leave the list, and the
  * refusal touches nothing; memberSubnets moves one member per update, under load: within its zone
  * with its volume (its peer URL updated), and to another zone with a new, empty volume (it rejoins
- * as a learner). The mock's zones: subnets ...0001-0003 are in zone c, ...0004 in zone a.
+ * as a learner). The mock's zones (tools/mockRuntime.ts: the id's last hex digit): the members run
+ * in ...0001 (zone b), ...0002 (c) and ...0003 (a); ...0009 is in zone a too.
  * `down` in afterAll removes every process, namespace, mount and file.
  */
 import * as fs from "fs";
@@ -51,7 +52,10 @@ async function applyWith(file: string, extra: string[] = []): Promise<{ code: nu
 
 const bootIds = async () => Object.fromEntries(((JSON.parse((await sandbox.cli(["status"])).stdout) as { members: Array<{ name: string; bootId: string }> }).members).map((m) => [m.name, m.bootId]));
 const nothing = { replace: [], update: [], create: [], remove: [], move: [], parameters: [] };
-const ZONE_A = "subnet-0a1b2c3d4e5f60004";
+/** In zone a, as etcd3's subnet ...0003 is. */
+const ALSO_ZONE_A = "subnet-0a1b2c3d4e5f60009";
+/** etcd3 moved out of ...0003 (which then leaves the list). */
+const RETIRED = [SUBNETS[0], SUBNETS[1], ALSO_ZONE_A];
 
 /** Each member as `status` sees it: its address, its machine's boot, its own health check. */
 async function status(): Promise<Array<{ name: string; ip: string; bootId: string; health: { healthy: boolean } }>> {
@@ -94,7 +98,7 @@ describe(`etcd ${version}: subnetIds around a running cluster`, () => {
 
     it("two members moved at once: refused at the plan, nothing touched", async () => {
         const before = await bootIds();
-        const { code, report } = await applyWith(withSubnets("two-moves", [...SUBNETS, ZONE_A], { etcd1: ZONE_A, etcd2: ZONE_A }));
+        const { code, report } = await applyWith(withSubnets("two-moves", [...SUBNETS, ALSO_ZONE_A], { etcd1: ALSO_ZONE_A, etcd2: ALSO_ZONE_A }));
         expect(code).toBe(1);
         expect(report.failed?.message).toContain("Invalid setting memberSubnets");
         expect(report.failed?.message).toContain("moves 2 running members at once");
@@ -102,56 +106,62 @@ describe(`etcd ${version}: subnetIds around a running cluster`, () => {
         expect(await bootIds()).toEqual(before);
     }, 10 * 60_000);
 
-    it("memberSubnets moves etcd1 into etcd2's subnet (the same zone), under load: a new address, its data kept, its peer URL updated; nobody else moves", async () => {
+    it("memberSubnets moves etcd3 within its zone, out of a subnet that leaves the list, under load: a new address, its data kept, its peer URL updated; nobody else moves", async () => {
         const listBefore = await sandbox.memberList();
         const statusBefore = await status();
-        const { code, report } = await applyWith(withSubnets("move-same-zone", SUBNETS, { etcd1: SUBNETS[1] }), ["--load"]);
+        const { code, report } = await applyWith(withSubnets("move-same-zone", RETIRED, { etcd3: ALSO_ZONE_A }), ["--load"]);
         console.log(`etcd ${version}: apply move within a zone ${JSON.stringify({ steps: report.steps, load: report.load && { ...report.load, lost: report.load.lost.length } })}`);
         expect(report.failed).toBeUndefined();
         expect(code).toBe(0);
-        expect(report.changes.move).toEqual(["etcd1"]);
+        expect(report.changes.move).toEqual(["etcd3"]);
         expect(report.changes.replace).toEqual([]);
         expect(report.changes.create).toEqual([]);
         expect(report.load!.lost).toEqual([]);
         expect(report.load!.quorumHeld).toBe(true);
-        expect(report.steps.filter((s) => s.step === "move" || s.step === "gate").map((s) => `${s.step} ${s.member}`)).toEqual(["move etcd1", "gate etcd1"]);
+        expect(report.steps.filter((s) => s.step === "move" || s.step === "gate").map((s) => `${s.step} ${s.member}`)).toEqual(["move etcd3", "gate etcd3"]);
 
         const statusAfter = await status();
         const ipOf = (list: typeof statusAfter, name: string) => list.find((m) => m.name === name)!.ip;
-        expect(ipOf(statusAfter, "etcd1")).not.toBe(ipOf(statusBefore, "etcd1"));
-        expect(ipOf(statusAfter, "etcd1").split(".").slice(0, 3)).toEqual(ipOf(statusBefore, "etcd2").split(".").slice(0, 3));
-        for (const other of ["etcd2", "etcd3"]) expect(ipOf(statusAfter, other)).toBe(ipOf(statusBefore, other));
-        expect(statusAfter.filter((m) => m.name !== "etcd1").map((m) => m.bootId)).toEqual(statusBefore.filter((m) => m.name !== "etcd1").map((m) => m.bootId));
+        expect(ipOf(statusAfter, "etcd3")).not.toBe(ipOf(statusBefore, "etcd3"));
+        for (const other of ["etcd1", "etcd2"]) expect(ipOf(statusAfter, other)).toBe(ipOf(statusBefore, other));
+        expect(statusAfter.filter((m) => m.name !== "etcd3").map((m) => m.bootId)).toEqual(statusBefore.filter((m) => m.name !== "etcd3").map((m) => m.bootId));
+        expect(statusAfter.every((m) => m.health.healthy)).toBe(true);
 
         // The same member id (it kept its data), at its new address, a voter.
-        const listAfter = await sandbox.memberList();
-        const etcd1 = listAfter.find((m) => m.name === "etcd1")!;
-        expect(etcd1.id).toBe(listBefore.find((m) => m.name === "etcd1")!.id);
-        expect(etcd1.peerUrl).toBe(`https://${ipOf(statusAfter, "etcd1")}:2380`);
-        expect(etcd1.learner).toBe("false");
-        expect(await sandbox.machineLog("etcd1")).toContain(`updating it to https://${ipOf(statusAfter, "etcd1")}:2380 (this member moved)`);
-        expect(statusAfter.every((m) => m.health.healthy)).toBe(true);
+        const etcd3 = (await sandbox.memberList()).find((m) => m.name === "etcd3")!;
+        expect(etcd3.id).toBe(listBefore.find((m) => m.name === "etcd3")!.id);
+        expect(etcd3.peerUrl).toBe(`https://${ipOf(statusAfter, "etcd3")}:2380`);
+        expect(etcd3.learner).toBe("false");
+        expect(await sandbox.machineLog("etcd3")).toContain(`updating it to https://${ipOf(statusAfter, "etcd3")}:2380 (this member moved)`);
     }, 10 * 60_000);
 
-    it("memberSubnets moves etcd3 to another zone, out of a subnet that leaves the list, under load: a new, empty volume, it rejoins as a learner and is promoted; the pin kept afterwards moves nobody", async () => {
+    it("memberSubnets moves etcd1 into etcd2's subnet in another zone, under load: a new, empty volume, it rejoins as a learner and is promoted, etcd2 keeps its address; the pins kept afterwards move nobody", async () => {
         const listBefore = await sandbox.memberList();
-        const file = withSubnets("move-zone", [SUBNETS[0], SUBNETS[1], ZONE_A], { etcd1: SUBNETS[1], etcd3: ZONE_A });
+        const statusBefore = await status();
+        const file = withSubnets("move-zone", RETIRED, { etcd3: ALSO_ZONE_A, etcd1: SUBNETS[1] });
         const { code, report } = await applyWith(file, ["--load"]);
         console.log(`etcd ${version}: apply move to another zone ${JSON.stringify({ steps: report.steps, load: report.load && { ...report.load, lost: report.load.lost.length } })}`);
         expect(report.failed).toBeUndefined();
         expect(code).toBe(0);
-        expect(report.changes.move).toEqual(["etcd3"]);
+        expect(report.changes.move).toEqual(["etcd1"]);
         expect(report.load!.lost).toEqual([]);
         expect(report.load!.quorumHeld).toBe(true);
 
+        const statusAfter = await status();
+        const ipOf = (list: typeof statusAfter, name: string) => list.find((m) => m.name === name)!.ip;
+        // A free address of etcd2's subnet: etcd2's own stays.
+        expect(ipOf(statusAfter, "etcd1").split(".").slice(0, 3)).toEqual(ipOf(statusBefore, "etcd2").split(".").slice(0, 3));
+        expect(ipOf(statusAfter, "etcd2")).toBe(ipOf(statusBefore, "etcd2"));
+        expect(statusAfter.every((m) => m.health.healthy)).toBe(true);
+
         const listAfter = await sandbox.memberList();
-        const etcd3 = listAfter.find((m) => m.name === "etcd3")!;
+        const etcd1 = listAfter.find((m) => m.name === "etcd1")!;
         // A new member id: the old entry was removed as stale and the member added again.
-        expect(etcd3.id).not.toBe(listBefore.find((m) => m.name === "etcd3")!.id);
-        expect(etcd3.learner).toBe("false");
+        expect(etcd1.id).not.toBe(listBefore.find((m) => m.name === "etcd1")!.id);
+        expect(etcd1.peerUrl).toBe(`https://${ipOf(statusAfter, "etcd1")}:2380`);
+        expect(etcd1.learner).toBe("false");
         expect(listAfter.map((m) => m.name).sort()).toEqual(["etcd1", "etcd2", "etcd3"]);
-        expect((await status()).every((m) => m.health.healthy)).toBe(true);
-        const journal = await sandbox.machineLog("etcd3");
+        const journal = await sandbox.machineLog("etcd1");
         expect(journal).toContain("removing stale member entry");
         expect(journal).toContain("adding this member as a learner");
 

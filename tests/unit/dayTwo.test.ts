@@ -4,6 +4,8 @@ import { DayTwoInput, planDayTwo, RunningCluster, RunningMember } from "../../co
 
 const NAMES = ["etcd1", "etcd2", "etcd3"];
 const SUBNETS = ["subnet-a", "subnet-b", "subnet-c"];
+/** Each test subnet in a zone of its own letter; subnet-a2 shares subnet-a's zone. */
+const ZONES: Record<string, string> = { "subnet-a": "za", "subnet-a2": "za", "subnet-b": "zb", "subnet-c": "zc", "subnet-d": "zd", "subnet-e": "ze" };
 
 function running(version: string | string[], arch: "arm64" | "amd64" = "arm64", subnets = SUBNETS): RunningCluster {
     const versions = Array.isArray(version) ? version : NAMES.map(() => version);
@@ -11,7 +13,7 @@ function running(version: string | string[], arch: "arm64" | "amd64" = "arm64", 
 }
 
 function change(overrides: Partial<DayTwoInput>): DayTwoInput {
-    return { memberNames: NAMES, etcdVersion: "3.6.14", arch: "arm64", subnetIds: SUBNETS, memberSubnets: {}, clusterToken: "token-1", healthGate: "ssm", ...overrides };
+    return { memberNames: NAMES, etcdVersion: "3.6.14", arch: "arm64", subnetIds: SUBNETS, memberSubnets: {}, zones: ZONES, allowSingleZone: false, clusterToken: "token-1", healthGate: "ssm", ...overrides };
 }
 
 function refusal(fn: () => unknown): ConfigError {
@@ -48,6 +50,29 @@ describe("subnets", () => {
         expect(err.setting).toBe("subnetIds");
         expect(err.message).toContain("etcd3 runs in subnet-c, which subnetIds no longer lists");
         expect(err.message).toContain("Keep subnet-c in subnetIds");
+    });
+});
+
+describe("availability zones", () => {
+    test("three members in one zone are refused on the first deployment, naming the zone and the fix", () => {
+        const err = refusal(() => planDayTwo(change({ subnetIds: ["subnet-a", "subnet-a2"] }), { members: [] }));
+        expect(err.setting).toBe("subnetIds");
+        expect(err.message).toContain("All 3 members would run in za, so losing that one zone loses the quorum");
+        expect(err.message).toContain("List subnets of at least two other zones");
+        expect(err.message).toContain("set allowSingleZone: true");
+    });
+
+    test("a change that would leave every member in one zone is refused; allowSingleZone accepts it", () => {
+        const oneZone: RunningCluster = { members: NAMES.map((name, i): RunningMember => ({ name, subnetId: ["subnet-a", "subnet-a2", "subnet-b"][i], etcdVersion: "3.6.14", arch: "arm64" })), formedToken: "token-1" };
+        const moveIn = change({ subnetIds: ["subnet-a", "subnet-a2", "subnet-b"], memberSubnets: { etcd3: "subnet-a" } });
+        const err = refusal(() => planDayTwo(moveIn, oneZone));
+        expect(err.message).toContain("All 3 members would run in za");
+        expect(err.message).toContain("move running members with memberSubnets, one per update");
+        expect(planDayTwo({ ...moveIn, allowSingleZone: true }, oneZone).subnets.etcd3).toBe("subnet-a");
+    });
+
+    test("members over two zones pass", () => {
+        expect(() => planDayTwo(change({ subnetIds: ["subnet-a", "subnet-b"] }), { members: [] })).not.toThrow();
     });
 });
 

@@ -148,6 +148,11 @@ describe("refused inputs create nothing", () => {
         ["early renewal not shorter than validity", { certValidityHours: 100, certEarlyRenewalHours: 100 }, /certEarlyRenewalHours: got 100\. Must be less than certValidityHours/],
         ["a malformed AMI id", { amiId: "latest" }, /amiId: got "latest"\. Use an AMI id like ami-/],
         ["a restore key without an s3:// restoreFrom", { restoreFrom: "latest", restoreKmsKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/abc" }, /restoreKmsKeyArn: got "arn:aws:kms:eu-west-1:123456789012:key\/abc"\. .*give it only with restoreFrom: s3:\/\//],
+        ["a KMS key given as an alias", { kmsKeyArn: "arn:aws:kms:eu-west-1:123456789012:alias/etcd" }, /kmsKeyArn: got "arn:aws:kms:eu-west-1:123456789012:alias\/etcd"\. Use the key ARN \(not an alias: IAM cannot authorize through one\)/],
+        ["restoreFrom pointing at a snapshot's manifest", { restoreFrom: "s3://old-bucket/etcd/snapshots/2026/x.json" }, /restoreFrom: got "s3:\/\/old-bucket\/etcd\/snapshots\/2026\/x\.json"\. Use latest or a snapshot's s3:\/\/bucket\/key\.db URI \(the \.db object, not its \.json manifest or a prefix/],
+        ["restoreFrom pointing at a prefix", { restoreFrom: "s3://old-bucket/etcd/snapshots/" }, /restoreFrom: got "s3:\/\/old-bucket\/etcd\/snapshots\/"\. Use latest or a snapshot's/],
+        ["client CIDRs that together cover the internet", { clientCidrs: ["0.0.0.0/1", "128.0.0.0/1"] }, /clientCidrs: got \["0\.0\.0\.0\/1","128\.0\.0\.0\/1"\]\. Together these cover the whole internet/],
+        ["UI CIDRs that together cover the internet", { keeperEnabled: true, instanceFamily: "m7i", keeperAllowedCidrs: ["0.0.0.0/2", "64.0.0.0/2", "128.0.0.0/1"] }, /keeperAllowedCidrs: got .*Together these cover the whole internet/],
         ["a restore key given as an alias", { restoreFrom: "s3://old-bucket/x.db", restoreKmsKeyArn: "arn:aws:kms:eu-west-1:123456789012:alias/old" }, /restoreKmsKeyArn: got .*Use the key ARN \(not an alias\)/],
     ];
 
