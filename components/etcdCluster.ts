@@ -7,6 +7,7 @@ import { CheckWhenKnown, KEEPER_CLIENT, resolveSettings, ResolvedSettings } from
 import { EtcdBackupBucket } from "./backupBucket";
 import { backupScriptObjects } from "./backupScripts";
 import { clientUrl, initialClusterOf, rosterDocument, ssmParameters } from "../config/contract";
+import { EtcdCertificateAlarms } from "./certificateAlarms";
 import { EtcdClusterAlarms } from "./clusterAlarms";
 import { healthGate, memberLeave } from "./healthGate";
 import { keeperCertificateParameters, keeperPortForwardCommand, keeperUrls } from "./keeper";
@@ -237,6 +238,7 @@ export class EtcdCluster extends pulumi.ComponentResource {
                     region: regionName,
                     parameterPrefix,
                     certSyncIntervalMinutes: settings.pki.certSyncIntervalMinutes,
+                    metricCluster: clusterTag,
                     backup: backup
                         ? {
                               bucket,
@@ -299,6 +301,20 @@ export class EtcdCluster extends pulumi.ComponentResource {
                 { parent: this, dependsOn: [etcdMember.attachment, ...(previousLeave ? [previousLeave] : [])] },
             );
         });
+
+        new EtcdCertificateAlarms(
+            `${name}-certificates`,
+            {
+                clusterId: clusterTag,
+                members: settings.memberNames,
+                certValidityHours: settings.pki.certValidityHours,
+                certEarlyRenewalHours: settings.pki.certEarlyRenewalHours,
+                certSyncIntervalMinutes: settings.pki.certSyncIntervalMinutes,
+                alarmTopicArn: settings.backup.alarmTopicArn,
+                tags,
+            },
+            parent,
+        );
 
         this.clientEndpoints = pulumi.all(ips).apply((all) => all.map(clientUrl));
         this.initialCluster = addresses.apply(initialClusterOf);

@@ -86,6 +86,15 @@ export function memberPolicyDocument(input: MemberPolicyInput): object {
                 ],
                 Resource: "*",
             },
+            {
+                // Certificate expiry (etcd-cert-expiry) and, with backups, backup age and quota use;
+                // PutMetricData takes no resource, so the namespace is the scope.
+                Sid: "PublishMetrics",
+                Effect: "Allow",
+                Action: "cloudwatch:PutMetricData",
+                Resource: "*",
+                Condition: { StringEquals: { "cloudwatch:namespace": METRICS.namespace } },
+            },
             ...(input.backup ? backupStatements(input, input.backup) : []),
         ],
     };
@@ -93,7 +102,7 @@ export function memberPolicyDocument(input: MemberPolicyInput): object {
 
 /**
  * Backups: write and read snapshots under the cluster's prefix only, never delete (retention is
- * the bucket's lifecycle rule), use the key only through S3, and publish the backup metrics.
+ * the bucket's lifecycle rule), and use the key only through S3.
  */
 function backupStatements(input: MemberPolicyInput, backup: NonNullable<MemberPolicyInput["backup"]>): object[] {
     const restoreObject = backup.restoreFrom?.startsWith("s3://") ? backup.restoreFrom.slice("s3://".length) : undefined;
@@ -141,13 +150,6 @@ function backupStatements(input: MemberPolicyInput, backup: NonNullable<MemberPo
             Action: ["kms:GenerateDataKey", "kms:Decrypt"],
             Resource: input.kmsKeyArn,
             Condition: { StringEquals: { "kms:ViaService": `s3.${input.region}.amazonaws.com` } },
-        },
-        {
-            Sid: "PublishBackupMetrics",
-            Effect: "Allow",
-            Action: "cloudwatch:PutMetricData",
-            Resource: "*",
-            Condition: { StringEquals: { "cloudwatch:namespace": METRICS.namespace } },
         },
     ];
 }

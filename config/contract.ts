@@ -90,6 +90,9 @@ export const METRICS = Object.freeze({
     namespace: "EtcdCluster",
     backupAge: "SecondsSinceLastGoodBackup",
     quotaUsed: "DatabaseQuotaUsedPercent",
+    /** Per member: the days left on the soonest of its own certificates, and on its CA (node/etcd-cert-expiry.sh). */
+    certificateDaysLeft: "CertificateDaysLeft",
+    caDaysLeft: "CaDaysLeft",
 });
 
 /** What the offline plan and its diff print instead of a secret value. */

@@ -15,6 +15,7 @@ export const NODE_SCRIPTS = [
     "etcd-health",
     "etcd-handover",
     "etcd-fetch-scripts",
+    "etcd-cert-expiry",
 ] as const;
 
 /**

@@ -90,6 +90,7 @@ export function renderBootstrapService(input: MemberRenderInput, paths?: Partial
 /**
  * Re-reads the member's certificates from SSM. etcd loads its certificate and key files on every new
  * connection, so a renewed certificate is in use without a restart; unchanged files are not touched.
+ * Then publishes the days they have left (etcd-cert-expiry).
  */
 export function renderCertSyncService(input: MemberRenderInput, paths?: Partial<NodePaths>): string {
     const p = resolveNodePaths(paths);
@@ -103,6 +104,9 @@ export function renderCertSyncService(input: MemberRenderInput, paths?: Partial<
             ["Type", "oneshot"],
             ["Environment", `ETCD_MEMBER_ENV=${configFiles(p).memberEnv}`],
             ["ExecStart", `${p.sbinDir}/etcd-fetch-certs`],
+            // Only after a sync that succeeded: a member whose sync keeps failing stops publishing,
+            // and the expiry alarms count missing data as breaching.
+            ["ExecStartPost", `${p.sbinDir}/etcd-cert-expiry`],
         ]),
     );
 }

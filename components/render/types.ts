@@ -30,6 +30,8 @@ export interface MemberRenderInput extends EtcdNodeSettings {
     parameterPrefix: string;
     /** How often the node re-reads its certificates from SSM so renewed ones arrive without a restart. */
     certSyncIntervalMinutes: number;
+    /** The `Cluster` dimension of the member's metrics (the cluster tag, e.g. `proj/prod/etcd`). */
+    metricCluster: string;
     /** Scheduled snapshots and disaster recovery; absent when backups are off. */
     backup?: BackupRenderInput;
     /** The etcdkeeper web UI; absent when off. */

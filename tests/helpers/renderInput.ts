@@ -31,6 +31,7 @@ export function renderInput(overrides: Partial<MemberRenderInput> = {}): MemberR
         region: "eu-west-1",
         parameterPrefix: "/etcd/myproj/prod/main",
         certSyncIntervalMinutes: 60,
+        metricCluster: "myproj/prod/main",
         ...overrides,
     };
 }

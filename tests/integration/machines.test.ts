@@ -2,10 +2,10 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
-import { cloudInitErrors } from "../../sandbox/machines";
+import { cloudInitErrors, METRICS_FILE } from "../../sandbox/machines";
 import { up } from "../../sandbox/sandbox";
-import { BOOTSTRAP_SERVICE } from "../../components/render/systemd";
-import { stackDir as sandboxDir } from "../../sandbox/state";
+import { BOOTSTRAP_SERVICE, CERT_SYNC_SERVICE } from "../../components/render/systemd";
+import { readState, stackDir as sandboxDir } from "../../sandbox/state";
 import { sandboxCli, TestSandbox } from "../helpers/sandbox";
 import { REPO_ROOT } from "../helpers/repo";
 import { waitFor } from "../helpers/processes";
@@ -140,6 +140,31 @@ onMachines("nspawn machines: the dev stack", () => {
     test("the timers are scheduled by systemd itself", async () => {
         const timers = await sandbox.exec("etcd1", ["systemctl", "list-timers", "--all", "--no-legend", "--plain"]);
         for (const timer of ["etcd-backup.timer", "etcd-backup-metrics.timer", "etcd-defrag.timer", "etcd-cert-sync.timer"]) expect(timers.stdout).toContain(timer);
+    });
+
+    test("a certificate sync through systemd checks the real certificates, then publishes the days they have left, per member", async () => {
+        const metricsFile = path.join(readState("machines")!.machineSetup.metricsDir, METRICS_FILE);
+        const before = fs.existsSync(metricsFile) ? fs.readFileSync(metricsFile, "utf8").split("\n").filter(Boolean).length : 0;
+        const sync = await sandbox.exec("etcd2", ["systemctl", "start", CERT_SYNC_SERVICE], 120_000);
+        expect(sync.code).toBe(0);
+        const journal = (await sandbox.exec("etcd2", ["journalctl", "--no-pager", "-o", "cat", "-u", CERT_SYNC_SERVICE])).stdout;
+        expect(journal).toMatch(/etcd-fetch-certs: 0 of 5 files changed/);
+        expect(journal).not.toContain("REFUSED");
+        const printed = JSON.parse(journal.split("\n").filter((l) => l.startsWith('{"member":"etcd2"')).pop()!) as { certificateDaysLeft: number; caDaysLeft: number };
+        const published = fs
+            .readFileSync(metricsFile, "utf8")
+            .split("\n")
+            .filter(Boolean)
+            .slice(before)
+            .map((l) => JSON.parse(l) as { metric: string; dimensions: string; value: number })
+            .filter((m) => m.dimensions.endsWith(",Member=etcd2"));
+        // The last run's two metrics (the timer may have run too; the journal's last line is the last run's).
+        expect(published.slice(-2).map((m) => [m.metric, m.value])).toEqual([
+            ["CertificateDaysLeft", printed.certificateDaysLeft],
+            ["CaDaysLeft", printed.caDaysLeft],
+        ]);
+        expect(printed.certificateDaysLeft).toBeGreaterThan(1);
+        expect(printed.caDaysLeft).toBeGreaterThanOrEqual(printed.certificateDaysLeft);
     });
 
     test("a write through one member is read through another, with the admin certificate", async () => {

@@ -236,6 +236,54 @@ describe("etcd-fetch-certs", () => {
     });
 });
 
+describe("etcd-cert-expiry", () => {
+    let dir: string;
+    beforeAll(() => {
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "cert-expiry-"));
+    });
+    afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    it("publishes the days left on the member's soonest certificate and on its CA, per member, and prints them", async () => {
+        const member = { name: "etcd2", ip: "10.0.2.10" };
+        const root = path.join(dir, "node");
+        const paths = { configDir: `${root}/etc`, certDir: `${root}/ssl`, dataDir: `${root}/data`, mountPoint: root, binDir: `${root}/bin`, sbinDir: `${root}/sbin`, systemdDir: `${root}/systemd` };
+        writeMemberFiles(localRenderInput(member, [member], testEtcdVersion(), "it-token-expiry", { metricCluster: "it/test/main" }), paths);
+        // Real certificates valid for 2 days (TestPki), and the node's client certificate expired in 2020.
+        const pki = new TestPki(path.join(dir, "pki"));
+        pki.issue(member, paths.certDir);
+        const calls = path.join(dir, "aws.calls");
+        const fake = path.join(dir, "fakebin");
+        fs.mkdirSync(fake, { recursive: true });
+        fs.writeFileSync(path.join(fake, "aws"), `#!/usr/bin/env bash\necho "$*" >>"${calls}"\n`, { mode: 0o755 });
+        const env = cleanEnv({ ETCD_MEMBER_ENV: `${paths.configDir}/member.env`, PATH: `${fake}:${process.env.PATH}` });
+        const script = `${paths.sbinDir}/etcd-cert-expiry`;
+
+        const fresh = await run(script, [], { env });
+        expect(fresh.code).toBe(0);
+        const printed = JSON.parse(fresh.stdout) as { member: string; certificateDaysLeft: number; caDaysLeft: number };
+        expect(printed.member).toBe("etcd2");
+        expect(printed.certificateDaysLeft).toBeGreaterThan(1.9);
+        expect(printed.certificateDaysLeft).toBeLessThanOrEqual(2);
+        expect(printed.caDaysLeft).toBeGreaterThan(1.9);
+        const published = fs.readFileSync(calls, "utf8").trim().split("\n");
+        expect(published).toEqual([
+            `cloudwatch put-metric-data --region eu-west-1 --namespace EtcdCluster --metric-name CertificateDaysLeft --dimensions Cluster=it/test/main,Member=etcd2 --value ${printed.certificateDaysLeft.toFixed(2)} --unit None`,
+            `cloudwatch put-metric-data --region eu-west-1 --namespace EtcdCluster --metric-name CaDaysLeft --dimensions Cluster=it/test/main,Member=etcd2 --value ${printed.caDaysLeft.toFixed(2)} --unit None`,
+        ]);
+
+        // The soonest certificate counts: an expired one reports the (negative) days since.
+        const expired = path.join(dir, "expired");
+        pki.issueExpired(member, expired);
+        fs.copyFileSync(path.join(expired, "member-etcd2.pem"), `${paths.certDir}/member-etcd2.pem`);
+        // CERT_METRICS=off in member.env: printed, not published.
+        fs.appendFileSync(`${paths.configDir}/member.env`, "CERT_METRICS='off'\n");
+        const late = JSON.parse((await run(script, [], { env })).stdout) as { certificateDaysLeft: number; soonest: string };
+        expect(late.certificateDaysLeft).toBeLessThan(-300);
+        expect(late.soonest).toBe(`${paths.certDir}/member-etcd2.pem`);
+        expect(fs.readFileSync(calls, "utf8").trim().split("\n")).toHaveLength(2);
+    });
+});
+
 // ---- real clusters ---------------------------------------------------------------------------------
 
 describe.each(testEtcdVersions().map((v, i) => [v, i] as const))("etcd %s: three members on loopback", (version, index) => {

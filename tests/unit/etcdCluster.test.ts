@@ -74,8 +74,9 @@ describe("resources of a three-member cluster on a created VPC", () => {
             "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": 1,
             "aws:s3/bucketPolicy:BucketPolicy": 1,
             "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": 1,
+            "etcd:index:CertificateAlarms": 1,
             "etcd:index:ClusterAlarms": 1,
-            "aws:cloudwatch/metricAlarm:MetricAlarm": 2,
+            "aws:cloudwatch/metricAlarm:MetricAlarm": 8,
             // backup, restore and defrag scripts, fetched by the members (too big for user data)
             "aws:s3/bucketObjectv2:BucketObjectv2": 7,
         });
@@ -158,6 +159,21 @@ describe("data volumes", () => {
         for (const attachment of byType("aws:ec2/volumeAttachment:VolumeAttachment")) {
             expect(attachment.inputs).toMatchObject({ deviceName: "/dev/sdf", stopInstanceBeforeDetaching: true });
         }
+    });
+});
+
+describe("certificate expiry alarms", () => {
+    test("per member: its soonest certificate inside half the renewal window, and its CA inside one certificate validity; silence breaches", () => {
+        const alarms = byType("aws:cloudwatch/metricAlarm:MetricAlarm").filter((a) => a.name.startsWith("alpha-certificates-"));
+        expect(alarms.map((a) => a.name).sort()).toEqual([1, 2, 3].flatMap((n) => [`alpha-certificates-etcd${n}-ca-expiry`, `alpha-certificates-etcd${n}-cert-expiry`]).sort());
+        const cert = named("aws:cloudwatch/metricAlarm:MetricAlarm", "alpha-certificates-etcd2-cert-expiry").inputs;
+        // The defaults: certEarlyRenewalHours 720 (30 days) -> 15 days; certValidityHours 8760 -> 365 days.
+        expect(cert).toMatchObject({ namespace: "EtcdCluster", metricName: "CertificateDaysLeft", dimensions: { Cluster: "proj/test/alpha", Member: "etcd2" }, statistic: "Minimum" });
+        expect(cert).toMatchObject({ comparisonOperator: "LessThanThreshold", threshold: 15, treatMissingData: "breaching", evaluationPeriods: 2, datapointsToAlarm: 2 });
+        // The sync runs every 10 minutes (plus up to 5 of random delay): hourly periods.
+        expect(cert.period).toBe(3600);
+        const ca = named("aws:cloudwatch/metricAlarm:MetricAlarm", "alpha-certificates-etcd2-ca-expiry").inputs;
+        expect(ca).toMatchObject({ metricName: "CaDaysLeft", threshold: 365, dimensions: { Cluster: "proj/test/alpha", Member: "etcd2" } });
     });
 });
 
@@ -300,7 +316,9 @@ describe("IAM", () => {
             // Who the members are: read-only, written by the program alone.
             expect(roster).toEqual({ Sid: "ReadRoster", Effect: "Allow", Action: "ssm:GetParameter", Resource: `${base}/cluster/members` });
             expect(agent.Action.every((a: string) => /^(ssm:UpdateInstanceInformation|ssmmessages:|ec2messages:)/.test(a))).toBe(true);
-            const backup = policy.Statement.slice(5);
+            // Certificate expiry, backup age and quota: only into the package's namespace.
+            expect(policy.Statement[5]).toEqual({ Sid: "PublishMetrics", Effect: "Allow", Action: "cloudwatch:PutMetricData", Resource: "*", Condition: { StringEquals: { "cloudwatch:namespace": "EtcdCluster" } } });
+            const backup = policy.Statement.slice(6);
             const bucketArn = "arn:aws:s3:::alpha-backups-mock"; // the mock's name for the bucketPrefix "alpha-backups-"
             expect(backup).toEqual([
                 { Sid: "WriteAndReadOwnSnapshots", Effect: "Allow", Action: ["s3:PutObject", "s3:GetObject"], Resource: `${bucketArn}/proj/test/alpha/*` },
@@ -312,7 +330,6 @@ describe("IAM", () => {
                     Resource: decrypt.Resource,
                     Condition: { StringEquals: { "kms:ViaService": "s3.eu-west-1.amazonaws.com" } },
                 },
-                { Sid: "PublishBackupMetrics", Effect: "Allow", Action: "cloudwatch:PutMetricData", Resource: "*", Condition: { StringEquals: { "cloudwatch:namespace": "EtcdCluster" } } },
             ]);
             // Nothing may delete a snapshot: retention is the bucket's lifecycle rule.
             expect(JSON.stringify(policy)).not.toMatch(/s3:Delete|s3:\*/);
