@@ -67,9 +67,11 @@ describe("the workflows", () => {
         expect(Object.keys(aws.with)).not.toContain("aws-access-key-id");
     });
 
-    test("deploy: on main, pulumi up on dev, then staging, then prod, each behind its GitHub environment, never cancelled", () => {
+    test("deploy: on main and weekly, pulumi up on dev, then staging, then prod, each behind its GitHub environment, never cancelled", () => {
         const deploy = workflow("deploy.yml");
         expect(deploy.on.push).toEqual({ branches: ["main"] });
+        // Weekly too: certificates inside the renewal window (30 days by default) renew without anyone remembering.
+        expect(deploy.on.schedule).toEqual([{ cron: "17 6 * * 1" }]);
         expect(deploy.concurrency).toEqual({ group: "deploy", "cancel-in-progress": false });
         expect(deploy.jobs.test).toEqual({ uses: "./.github/workflows/ci.yml" });
         const order = [
