@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { s3Keys } from "../config/contract";
 
 export interface BackupBucketArgs {
     kmsKeyArn: pulumi.Input<string>;
@@ -10,6 +11,8 @@ export interface BackupBucketArgs {
     objectLock: boolean;
     /** Protect the bucket from deletion (follows protectData). */
     protect: boolean;
+    /** The tag the members' roles carry (CLUSTER_TAG) and its value: the bucket policy names them by it. */
+    memberTag: { key: string; value: string };
     tags: Record<string, string>;
 }
 
@@ -44,7 +47,7 @@ export class EtcdBackupBucket extends pulumi.ComponentResource {
         );
         new aws.s3.BucketPolicy(
             name,
-            { bucket: bucket.id, policy: pulumi.all([bucket.arn]).apply(([arn]) => JSON.stringify(denyInsecureTransport(arn))) },
+            { bucket: bucket.id, policy: bucket.arn.apply((arn) => JSON.stringify(backupBucketPolicy(arn, args.prefix, args.memberTag))) },
             { parent: this, dependsOn: [publicAccess] },
         );
         new aws.s3.BucketLifecycleConfiguration(
@@ -56,7 +59,7 @@ export class EtcdBackupBucket extends pulumi.ComponentResource {
                         id: "expire-snapshots",
                         status: "Enabled",
                         // Snapshots only: the node scripts stored beside them must outlive any retention.
-                        filter: { prefix: `${args.prefix}/snapshots/` },
+                        filter: { prefix: s3Keys.snapshots(args.prefix) },
                         expiration: { days: args.retentionDays },
                         // A deleted or overwritten version stays a week for recovery from mistakes.
                         noncurrentVersionExpiration: { noncurrentDays: 7 },
@@ -79,7 +82,13 @@ export class EtcdBackupBucket extends pulumi.ComponentResource {
     }
 }
 
-export function denyInsecureTransport(bucketArn: string): object {
+/**
+ * TLS only, and what no member may do whatever its IAM policy says (a compromised member's
+ * credentials): write anywhere but new snapshots (never the node scripts every boot runs), delete
+ * any version, or change the bucket's policy, lifecycle, versioning or lock.
+ */
+export function backupBucketPolicy(bucketArn: string, prefix: string, memberTag: { key: string; value: string }): object {
+    const members = { StringEquals: { [`aws:PrincipalTag/${memberTag.key}`]: memberTag.value } };
     return {
         Version: "2012-10-17",
         Statement: [
@@ -90,6 +99,33 @@ export function denyInsecureTransport(bucketArn: string): object {
                 Action: "s3:*",
                 Resource: [bucketArn, `${bucketArn}/*`],
                 Condition: { Bool: { "aws:SecureTransport": "false" } },
+            },
+            {
+                Sid: "MembersWriteOnlySnapshots",
+                Effect: "Deny",
+                Principal: "*",
+                Action: "s3:PutObject",
+                NotResource: `${bucketArn}/${s3Keys.snapshots(prefix)}*`,
+                Condition: members,
+            },
+            {
+                Sid: "MembersNeverDeleteOrReconfigure",
+                Effect: "Deny",
+                Principal: "*",
+                Action: [
+                    "s3:DeleteObject",
+                    "s3:DeleteObjectVersion",
+                    "s3:PutObjectRetention",
+                    "s3:PutObjectLegalHold",
+                    "s3:BypassGovernanceRetention",
+                    "s3:PutBucketPolicy",
+                    "s3:DeleteBucketPolicy",
+                    "s3:PutLifecycleConfiguration",
+                    "s3:PutBucketVersioning",
+                    "s3:PutBucketObjectLockConfiguration",
+                ],
+                Resource: [bucketArn, `${bucketArn}/*`],
+                Condition: members,
             },
         ],
     };

@@ -391,7 +391,15 @@ export class EtcdCluster extends pulumi.ComponentResource {
         } else {
             const bucket = new EtcdBackupBucket(
                 `${name}-backups`,
-                { kmsKeyArn, prefix: clusterId, retentionDays: backup.retentionDays, objectLock: backup.objectLock, protect: settings.protectData, tags },
+                {
+                    kmsKeyArn,
+                    prefix: clusterId,
+                    retentionDays: backup.retentionDays,
+                    objectLock: backup.objectLock,
+                    protect: settings.protectData,
+                    memberTag: { key: CLUSTER_TAG, value: clusterId },
+                    tags,
+                },
                 { parent: this },
             );
             bucketName = bucket.bucketName;

@@ -132,10 +132,18 @@ function backupStatements(input: MemberPolicyInput, backup: NonNullable<MemberPo
     return [
         ...restoreStatements,
         {
-            Sid: "WriteAndReadOwnSnapshots",
+            // The snapshots and the node scripts beside them.
+            Sid: "ReadOwnObjects",
             Effect: "Allow",
-            Action: ["s3:PutObject", "s3:GetObject"],
+            Action: "s3:GetObject",
             Resource: `${backup.bucketArn}/${backup.prefix}/*`,
+        },
+        {
+            // New snapshots only: the node scripts are the program's (the bucket policy denies the rest too).
+            Sid: "WriteOwnSnapshots",
+            Effect: "Allow",
+            Action: "s3:PutObject",
+            Resource: `${backup.bucketArn}/${s3Keys.snapshots(backup.prefix)}*`,
         },
         {
             Sid: "ListOwnSnapshots",

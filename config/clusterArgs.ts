@@ -161,7 +161,7 @@ export interface EtcdClusterArgs {
     backupIntervalMinutes?: number;
     /** Days a snapshot is kept (lifecycle expiry; object-lock period when backupObjectLock). @default 30 */
     backupRetentionDays?: number;
-    /** Object lock in governance mode, so snapshots cannot be deleted before they expire. @default false */
+    /** Object lock in governance mode, so snapshots cannot be deleted before they expire. @default protectData */
     backupObjectLock?: boolean;
     /** SNS topic for the backup-age and database-quota alarms. @default alarms without actions */
     alarmTopicArn?: pulumi.Input<string>;

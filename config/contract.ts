@@ -81,6 +81,8 @@ export function rosterDocument(members: ReadonlyArray<{ name: string; ip: string
 export const s3Keys = Object.freeze({
     /** The backup, restore and defragmentation scripts, fetched by etcd-fetch-scripts at boot. */
     nodeScripts: (clusterPrefix: string): string => `${clusterPrefix}/node-scripts`,
+    /** Where members write snapshots (and nothing else): `<prefix>/snapshots/YYYY/MM/DD/<stamp>-r<rev>.db` (node/etcd-backup-common.sh snapshots_prefix). */
+    snapshots: (clusterPrefix: string): string => `${clusterPrefix}/snapshots/`,
     /** A snapshot's manifest sits beside it: `<name>.db` -> `<name>.json`, written last. */
     snapshotManifest: (snapshotKey: string): string => `${snapshotKey.replace(/\.db$/, "")}.json`,
 });

@@ -242,7 +242,8 @@ function resolveBackup(args: EtcdClusterArgs, id: IdCheck): ResolvedSettings["ba
         bucketName: args.backupBucketName === undefined ? undefined : id("backupBucketName", args.backupBucketName, /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "an S3 bucket name"),
         intervalMinutes: integerIn("backupIntervalMinutes", args.backupIntervalMinutes ?? 15, 5, 30),
         retentionDays: integerIn("backupRetentionDays", args.backupRetentionDays ?? 30, 1, 3650),
-        objectLock: args.backupObjectLock ?? false,
+        // Locked with the data it protects: a snapshot cannot be deleted early, by anyone without BypassGovernanceRetention.
+        objectLock: args.backupObjectLock ?? args.protectData ?? true,
         alarmTopicArn: args.alarmTopicArn === undefined ? undefined : id("alarmTopicArn", args.alarmTopicArn, /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+$/, "an SNS topic ARN like arn:aws:sns:eu-west-1:123456789012:etcd-alarms"),
         quotaAlarmPercent: integerIn("quotaAlarmPercent", args.quotaAlarmPercent ?? 80, 10, 99),
         defragIntervalHours: integerIn("defragIntervalHours", args.defragIntervalHours ?? 72, 1, 24 * 90),

@@ -74,6 +74,7 @@ describe("resources of a three-member cluster on a created VPC", () => {
             "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": 1,
             "aws:s3/bucketPolicy:BucketPolicy": 1,
             "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": 1,
+            "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration": 1,
             "etcd:index:CertificateAlarms": 1,
             "etcd:index:ClusterAlarms": 1,
             "aws:cloudwatch/metricAlarm:MetricAlarm": 8,
@@ -174,6 +175,22 @@ describe("certificate expiry alarms", () => {
         expect(cert.period).toBe(3600);
         const ca = named("aws:cloudwatch/metricAlarm:MetricAlarm", "alpha-certificates-etcd2-ca-expiry").inputs;
         expect(ca).toMatchObject({ metricName: "CaDaysLeft", threshold: 365, dimensions: { Cluster: "proj/test/alpha", Member: "etcd2" } });
+    });
+});
+
+describe("the backup bucket's policy", () => {
+    test("TLS only; members (by their roles' cluster tag) write nothing but snapshots and never delete or reconfigure", () => {
+        const policy = JSON.parse(byType("aws:s3/bucketPolicy:BucketPolicy")[0].inputs.policy as string);
+        const arn = "arn:aws:s3:::alpha-backups-mock";
+        const members = { StringEquals: { "aws:PrincipalTag/etcd:cluster": "proj/test/alpha" } };
+        const [tls, writes, never] = policy.Statement;
+        expect(tls).toMatchObject({ Sid: "DenyInsecureTransport", Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } });
+        expect(writes).toEqual({ Sid: "MembersWriteOnlySnapshots", Effect: "Deny", Principal: "*", Action: "s3:PutObject", NotResource: `${arn}/proj/test/alpha/snapshots/*`, Condition: members });
+        expect(never).toMatchObject({ Sid: "MembersNeverDeleteOrReconfigure", Effect: "Deny", Principal: "*", Resource: [arn, `${arn}/*`], Condition: members });
+        expect(never.Action).toEqual(expect.arrayContaining(["s3:DeleteObject", "s3:DeleteObjectVersion", "s3:BypassGovernanceRetention", "s3:PutBucketPolicy", "s3:PutLifecycleConfiguration", "s3:PutBucketVersioning"]));
+        // The node scripts live outside what members may write.
+        const script = byType("aws:s3/bucketObjectv2:BucketObjectv2")[0].inputs.key as string;
+        expect(script.startsWith("proj/test/alpha/node-scripts/")).toBe(true);
     });
 });
 
@@ -321,7 +338,9 @@ describe("IAM", () => {
             const backup = policy.Statement.slice(6);
             const bucketArn = "arn:aws:s3:::alpha-backups-mock"; // the mock's name for the bucketPrefix "alpha-backups-"
             expect(backup).toEqual([
-                { Sid: "WriteAndReadOwnSnapshots", Effect: "Allow", Action: ["s3:PutObject", "s3:GetObject"], Resource: `${bucketArn}/proj/test/alpha/*` },
+                { Sid: "ReadOwnObjects", Effect: "Allow", Action: "s3:GetObject", Resource: `${bucketArn}/proj/test/alpha/*` },
+                // New snapshots only: never the node scripts beside them.
+                { Sid: "WriteOwnSnapshots", Effect: "Allow", Action: "s3:PutObject", Resource: `${bucketArn}/proj/test/alpha/snapshots/*` },
                 { Sid: "ListOwnSnapshots", Effect: "Allow", Action: "s3:ListBucket", Resource: bucketArn, Condition: { StringLike: { "s3:prefix": ["proj/test/alpha/*"] } } },
                 {
                     Sid: "EncryptSnapshots",
