@@ -134,11 +134,26 @@ list_snapshot_objects() {
 }
 
 # Finished backups, oldest first: "db-key<TAB>size<TAB>manifest-key" for each .db with a .json beside it.
+# One dated more than BACKUP_FUTURE_SECONDS (600) ahead of this clock is left out, and said so on
+# stderr: a wrong clock or a planted object would otherwise be the latest backup for ever (what
+# `restoreFrom: latest` restores, what the backup-age alarm measures).
 finished_from_listing() { # listing on stdin
-  awk -F'\t' '
+  local limit
+  limit="$(date -u -d "@$(($(date -u +%s) + ${BACKUP_FUTURE_SECONDS:-600}))" +%Y%m%dT%H%M%SZ)"
+  awk -F'\t' -v limit="$limit" -v prog="$PROG: $MEMBER_NAME" '
     $1 ~ /\.db$/ { db[substr($1, 1, length($1) - 3)] = $2; order[++n] = substr($1, 1, length($1) - 3) }
     $1 ~ /\.json$/ { manifest[substr($1, 1, length($1) - 5)] = 1 }
-    END { for (i = 1; i <= n; i++) if (order[i] in manifest) print order[i] ".db\t" db[order[i]] "\t" order[i] ".json" }'
+    END {
+      for (i = 1; i <= n; i++) {
+        if (!(order[i] in manifest)) continue
+        stamp = order[i]; sub(/.*\//, "", stamp); stamp = substr(stamp, 1, 16)
+        if (length(stamp) == 16 && stamp ~ /^[0-9]+T[0-9]+Z$/ && stamp > limit) {
+          print prog ": ignoring " order[i] ".db: dated " stamp ", in the future (a wrong clock, or an object planted in the bucket)" > "/dev/stderr"
+          continue
+        }
+        print order[i] ".db\t" db[order[i]] "\t" order[i] ".json"
+      }
+    }'
 }
 # Objects that are not part of a finished backup: "key<TAB>size<TAB>reason".
 incomplete_from_listing() {

@@ -171,6 +171,38 @@ describe(`backups of etcd ${version} into S3 on loopback`, () => {
         expect(incomplete).toEqual([expect.objectContaining({ key: orphan[0], reason: "no manifest" })]);
     });
 
+    it("a finished backup dated in the future (a wrong clock, or planted) is not the latest: list, latest and the backup age leave it out, and say so", async () => {
+        const real = jsonLines<{ key: string; manifest: string }>((await cluster.runScript("etcd1", "etcd-backup-list", ["--latest"])).stdout)[0];
+        const planted = `${snapshotsPrefix}2099/01/01/20990101T000000Z-r999999`;
+        const copy = path.join(dir, "planted.db");
+        await s3.download(real.key, copy);
+        await s3.upload(copy, `${planted}.db`);
+        await s3.download(real.manifest, copy);
+        await s3.upload(copy, `${planted}.json`);
+
+        const latest = await cluster.runScript("etcd1", "etcd-backup-list", ["--latest"]);
+        expect(latest.code).toBe(0);
+        expect(jsonLines<{ key: string }>(latest.stdout)).toEqual([expect.objectContaining({ key: real.key })]);
+        expect(latest.stderr).toContain(`ignoring ${planted}.db: dated 20990101T000000Z, in the future`);
+        const all = jsonLines<{ key: string }>((await cluster.runScript("etcd1", "etcd-backup-list")).stdout);
+        expect(all.map((b) => b.key)).not.toContain(`${planted}.db`);
+        // The backup age is measured from the real newest backup, so a planted one cannot hide a stopped backup.
+        const calls = path.join(dir, "future.calls");
+        const wrapper = path.join(dir, "aws-future");
+        fs.writeFileSync(wrapper, `#!/usr/bin/env bash\nif [[ " $* " == *" cloudwatch "* ]]; then echo "$*" >>${calls}; exit 0; fi\nexec ${awsCliPath()} "$@"\n`, { mode: 0o755 });
+        cluster.appendEnv("etcd1", { BACKUP_METRICS: "on" });
+        try {
+            const m = await cluster.runScript("etcd1", "etcd-backup", ["--metrics-only"], { AWS_CLI: wrapper });
+            expect(m.code).toBe(0);
+            const age = Number(/SecondsSinceLastGoodBackup .*--value (-?\d+) --unit Seconds/.exec(fs.readFileSync(calls, "utf8"))![1]);
+            expect(age).toBeGreaterThanOrEqual(0);
+        } finally {
+            cluster.appendEnv("etcd1", { BACKUP_METRICS: "off" });
+        }
+        await s3.aws(["s3", "rm", `s3://${s3.bucket}/${planted}.db`]);
+        await s3.aws(["s3", "rm", `s3://${s3.bucket}/${planted}.json`]);
+    });
+
     it("fails loudly with the S3 server down and leaves nothing that looks finished", async () => {
         const keysBefore = await s3.keys(snapshotsPrefix);
         await s3.stop();
