@@ -163,8 +163,14 @@ export interface EtcdClusterArgs {
     backupRetentionDays?: number;
     /** Object lock in governance mode, so snapshots cannot be deleted before they expire. @default protectData */
     backupObjectLock?: boolean;
-    /** SNS topic for the backup-age and database-quota alarms. @default alarms without actions */
+    /**
+     * SNS topic the alarms notify (backup age, database quota, certificate expiry). Required with
+     * protectData, unless allowNoAlarmTopic.
+     * @default none: refused with protectData; alarms without actions otherwise
+     */
     alarmTopicArn?: pulumi.Input<string>;
+    /** Accept a protected (production) cluster whose alarms notify nobody. @default false */
+    allowNoAlarmTopic?: boolean;
     /** Alarm when a member's database passes this percentage of quotaBackendBytes. @default 80 */
     quotaAlarmPercent?: number;
     /** Hours between defragmentations of each member; members take turns, never two at once. @default 72 */
@@ -265,6 +271,7 @@ export const STACK_SETTINGS: Readonly<Record<keyof EtcdClusterArgs, SettingKind>
     backupRetentionDays: "number",
     backupObjectLock: "boolean",
     alarmTopicArn: "string",
+    allowNoAlarmTopic: "boolean",
     quotaAlarmPercent: "number",
     defragIntervalHours: "number",
     restoreFrom: "string",

@@ -133,10 +133,12 @@ export function resolveSettings(args: EtcdClusterArgs, checkWhenKnown: CheckWhen
     }
     const keeper = resolveKeeper(args, sizing.arch);
     const pki = resolvePki(args);
+    const network = resolveNetwork(args, memberCount, id);
+    const backup = resolveBackup(args, id);
     // The UI's own consumer certificate; listed once even when clientNames names it too.
     if (keeper && !pki.clientNames.includes(KEEPER_CLIENT)) pki.clientNames = [...pki.clientNames, KEEPER_CLIENT];
 
-    return {
+    const resolved: ResolvedSettings = {
         memberNames: memberNamesOf(memberCount),
         sizing,
         etcd: {
@@ -151,13 +153,13 @@ export function resolveSettings(args: EtcdClusterArgs, checkWhenKnown: CheckWhen
             logLevel: oneOf("logLevel", args.logLevel ?? "info", LOG_LEVELS),
         },
         clusterToken: args.clusterToken === undefined ? undefined : clusterToken(args.clusterToken),
-        network: resolveNetwork(args, memberCount, id),
+        network,
         pki,
         healthGate: {
             mode: oneOf("healthGate", args.healthGate ?? "ssm", HEALTH_GATE_MODES),
             timeoutSeconds: integerIn("healthGateTimeoutSeconds", args.healthGateTimeoutSeconds ?? 900, 60, 7200),
         },
-        backup: resolveBackup(args, id),
+        backup,
         ...(keeper ? { keeper } : {}),
         amiId: args.amiId === undefined ? undefined : matching("amiId", args.amiId, /^ami-[0-9a-f]{8,17}$/, "an AMI id like ami-0123456789abcdef0"),
         // IAM cannot authorize a key through its alias: the members' grants would match nothing.
@@ -166,6 +168,9 @@ export function resolveSettings(args: EtcdClusterArgs, checkWhenKnown: CheckWhen
         tags: args.tags ?? {},
         warnings,
     };
+    // Last, so a setting that is wrong is named before a missing topic.
+    requireAlarmTopic(args);
+    return resolved;
 }
 
 /** Members are etcd1..etcdN: the highest leave first when memberCount goes down. */
@@ -229,6 +234,17 @@ function memberSubnets(args: EtcdClusterArgs, memberCount: number, id: IdCheck):
             }
             return [member, id("memberSubnets", subnet, /^subnet-[0-9a-f]{8,17}$/, "subnet ids like subnet-0123456789abcdef0, each one of subnetIds")];
         }),
+    );
+}
+
+/** A protected (production) cluster's alarms notify someone, unless the user says they need not. */
+function requireAlarmTopic(args: EtcdClusterArgs): void {
+    if (!(args.protectData ?? true) || args.alarmTopicArn !== undefined || args.allowNoAlarmTopic) return;
+    throw new ConfigError(
+        "alarmTopicArn",
+        args.alarmTopicArn,
+        "protectData is on (the default, for production): its alarms (backup age, quota, certificate expiry) must notify someone. " +
+            "Give alarmTopicArn (an SNS topic ARN), or set allowNoAlarmTopic: true to keep alarms that notify nobody, or protectData: false for a test cluster.",
     );
 }
 

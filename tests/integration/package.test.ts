@@ -71,6 +71,7 @@ const args: EtcdClusterArgs = {
     kubernetesNodeCount: 300,
     clientNames: ["kube-apiserver"],
     healthGate: "off",
+    allowNoAlarmTopic: true,
     tags: { team: "platform" },
 };
 // The declarations are real types, not any: a wrong type is an error.

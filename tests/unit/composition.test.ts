@@ -119,7 +119,7 @@ describe("a plain id is checked before anything is created; an output when its v
     test("every id given as an output is the checked one: a malformed subnet output fails when it arrives, a good one passes", async () => {
         await mockRuntime();
         const settings = resolveSettings(
-            { vpcId: pulumi.output("vpc-0a1b2c3d4e5f60718"), subnetIds: [pulumi.output("subnet-0a1b2c3d4e5f60001"), pulumi.output("subnet-XYZ")], clientSecurityGroupIds: [pulumi.output("sg-nope")] },
+            { vpcId: pulumi.output("vpc-0a1b2c3d4e5f60718"), subnetIds: [pulumi.output("subnet-0a1b2c3d4e5f60001"), pulumi.output("subnet-XYZ")], clientSecurityGroupIds: [pulumi.output("sg-nope")], allowNoAlarmTopic: true },
             checkIdWhenKnown,
         );
         const [good, bad] = settings.network.subnetIds!;
@@ -131,11 +131,11 @@ describe("a plain id is checked before anything is created; an output when its v
 
     test("an output is checked when its value arrives: an alias ARN as restoreKmsKeyArn fails the deployment, not the restore", async () => {
         await mockRuntime();
-        const bad = resolveSettings({ restoreFrom: "s3://old-bucket/old/snapshots/x.db", restoreKmsKeyArn: pulumi.output("arn:aws:kms:eu-west-1:123456789012:alias/old") }, checkIdWhenKnown);
+        const bad = resolveSettings({ restoreFrom: "s3://old-bucket/old/snapshots/x.db", restoreKmsKeyArn: pulumi.output("arn:aws:kms:eu-west-1:123456789012:alias/old"), allowNoAlarmTopic: true }, checkIdWhenKnown);
         await expect(settleOutput(bad.backup.restoreKmsKeyArn)).rejects.toThrow(
             /Invalid setting restoreKmsKeyArn: got "arn:aws:kms:eu-west-1:123456789012:alias\/old"\. Use the key ARN \(not an alias\)/,
         );
-        const good = resolveSettings({ restoreFrom: "s3://old-bucket/old/snapshots/x.db", restoreKmsKeyArn: pulumi.output("arn:aws:kms:eu-west-1:123456789012:key/abc") }, checkIdWhenKnown);
+        const good = resolveSettings({ restoreFrom: "s3://old-bucket/old/snapshots/x.db", restoreKmsKeyArn: pulumi.output("arn:aws:kms:eu-west-1:123456789012:key/abc"), allowNoAlarmTopic: true }, checkIdWhenKnown);
         await expect(settleOutput(good.backup.restoreKmsKeyArn)).resolves.toBe("arn:aws:kms:eu-west-1:123456789012:key/abc");
     });
 });

@@ -23,6 +23,7 @@ beforeAll(async () => {
         vpcId: "vpc-0a1b2c3d4e5f60718",
         subnetIds: [SUBNET.d, SUBNET.c, SUBNET.b, SUBNET.a],
         etcdVersion: "3.6.14",
+        allowNoAlarmTopic: true,
     }));
 });
 

@@ -11,6 +11,7 @@ beforeAll(async () => {
     const rt = await mockRuntime();
     cluster = new EtcdCluster("alpha", {
         kubernetesNodeCount: 100,
+        alarmTopicArn: "arn:aws:sns:eu-west-1:123456789012:etcd-alarms",
         clientCidrs: ["10.8.0.0/16"],
         monitoringCidrs: ["10.9.1.0/24"],
         clientSecurityGroupIds: ["sg-0123456789abcdef0"],

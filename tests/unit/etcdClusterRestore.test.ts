@@ -12,8 +12,8 @@ let withKey: { cluster: EtcdCluster; resources: RecordedResource[] };
 let withoutKey: { cluster: EtcdCluster; resources: RecordedResource[] };
 
 beforeAll(async () => {
-    withKey = await buildCluster("dr", { restoreFrom: from, restoreKmsKeyArn: oldKey });
-    withoutKey = await buildCluster("drnokey", { restoreFrom: from });
+    withKey = await buildCluster("dr", { restoreFrom: from, restoreKmsKeyArn: oldKey, allowNoAlarmTopic: true });
+    withoutKey = await buildCluster("drnokey", { restoreFrom: from, allowNoAlarmTopic: true });
 });
 
 function restoreStatements(name: string, resources: RecordedResource[]) {

@@ -10,6 +10,7 @@ describe("an existing VPC, five members, pinned AMI, DNS names", () => {
         ({ cluster, resources } = await build("prodlike", {
             kubernetesNodeCount: 800,
             memberCount: 5,
+            alarmTopicArn: "arn:aws:sns:eu-west-1:123456789012:etcd-alarms",
             vpcId: "vpc-0a1b2c3d4e5f60718",
             subnetIds: ["subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002", "subnet-0a1b2c3d4e5f60003"],
             amiId: "ami-0c1d2e3f4a5b6c7d8",
@@ -72,7 +73,7 @@ describe("options that change the shape: no gate and unprotected volumes", () =>
 describe("options that change the shape: a direct gate and RSA keys", () => {
     let resources: RecordedResource[];
     beforeAll(async () => {
-        ({ resources } = await build("direct", { healthGate: "direct", keyAlgorithm: "RSA" }));
+        ({ resources } = await build("direct", { healthGate: "direct", keyAlgorithm: "RSA", allowNoAlarmTopic: true }));
     });
 
     test("healthGate direct: the gate gets endpoints and the admin key as a secret", () => {
@@ -108,7 +109,7 @@ describe("options that change the shape: a direct gate and RSA keys", () => {
 
 describe("options that change the shape: a brought CA", () => {
     test("a brought CA signs every certificate and no CA is created", async () => {
-        const { resources } = await build("byoca", { caCertPem: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", caPrivateKeyPem: "KEY" });
+        const { resources } = await build("byoca", { caCertPem: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", caPrivateKeyPem: "KEY", allowNoAlarmTopic: true });
         expect(resources.filter((r) => r.type === "tls:index/selfSignedCert:SelfSignedCert")).toHaveLength(0);
         const signed = one(resources, "tls:index/locallySignedCert:LocallySignedCert", "byoca-pki-member-etcd1");
         expect(signed.inputs.caCertPem).toContain("MIIB");
@@ -148,6 +149,11 @@ describe("refused inputs create nothing", () => {
         ["early renewal not shorter than validity", { certValidityHours: 100, certEarlyRenewalHours: 100 }, /certEarlyRenewalHours: got 100\. Must be less than certValidityHours/],
         ["a malformed AMI id", { amiId: "latest" }, /amiId: got "latest"\. Use an AMI id like ami-/],
         ["a restore key without an s3:// restoreFrom", { restoreFrom: "latest", restoreKmsKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/abc" }, /restoreKmsKeyArn: got "arn:aws:kms:eu-west-1:123456789012:key\/abc"\. .*give it only with restoreFrom: s3:\/\//],
+        [
+            "a protected cluster whose alarms notify nobody",
+            {},
+            /alarmTopicArn: got nothing\. protectData is on \(the default, for production\): its alarms .* must notify someone\. Give alarmTopicArn \(an SNS topic ARN\), or set allowNoAlarmTopic: true/,
+        ],
         ["a KMS key given as an alias", { kmsKeyArn: "arn:aws:kms:eu-west-1:123456789012:alias/etcd" }, /kmsKeyArn: got "arn:aws:kms:eu-west-1:123456789012:alias\/etcd"\. Use the key ARN \(not an alias: IAM cannot authorize through one\)/],
         ["restoreFrom pointing at a snapshot's manifest", { restoreFrom: "s3://old-bucket/etcd/snapshots/2026/x.json" }, /restoreFrom: got "s3:\/\/old-bucket\/etcd\/snapshots\/2026\/x\.json"\. Use latest or a snapshot's s3:\/\/bucket\/key\.db URI \(the \.db object, not its \.json manifest or a prefix/],
         ["restoreFrom pointing at a prefix", { restoreFrom: "s3://old-bucket/etcd/snapshots/" }, /restoreFrom: got "s3:\/\/old-bucket\/etcd\/snapshots\/"\. Use latest or a snapshot's/],

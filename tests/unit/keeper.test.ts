@@ -29,20 +29,20 @@ describe("etcdkeeper settings", () => {
 
     test("an arm64 build of the user's own is accepted on Graviton, pinned by digest", () => {
         const image = `123456789012.dkr.ecr.eu-west-1.amazonaws.com/etcdkeeper@sha256:${"ab".repeat(32)}`;
-        expect(resolveSettings({ keeperEnabled: true, keeperImage: image }).keeper).toEqual({ image, allowedCidrs: [] });
+        expect(resolveSettings({ keeperEnabled: true, keeperImage: image, allowNoAlarmTopic: true }).keeper).toEqual({ image, allowedCidrs: [] });
     });
 
     test("its consumer certificate is issued once, also when clientNames lists it", () => {
-        expect(resolveSettings({ ...X86, keeperEnabled: true }).pki.clientNames).toEqual(["etcdkeeper"]);
-        expect(resolveSettings({ ...X86, keeperEnabled: true, clientNames: ["etcdkeeper", "kube-apiserver"] }).pki.clientNames).toEqual(["etcdkeeper", "kube-apiserver"]);
-        expect(resolveSettings({ clientNames: ["kube-apiserver"] }).pki.clientNames).toEqual(["kube-apiserver"]);
+        expect(resolveSettings({ ...X86, keeperEnabled: true, allowNoAlarmTopic: true }).pki.clientNames).toEqual(["etcdkeeper"]);
+        expect(resolveSettings({ ...X86, keeperEnabled: true, clientNames: ["etcdkeeper", "kube-apiserver"], allowNoAlarmTopic: true }).pki.clientNames).toEqual(["etcdkeeper", "kube-apiserver"]);
+        expect(resolveSettings({ clientNames: ["kube-apiserver"], allowNoAlarmTopic: true }).pki.clientNames).toEqual(["kube-apiserver"]);
     });
 });
 
 describe("etcdkeeper off (the default)", () => {
     let resources: RecordedResource[];
     let cluster: EtcdCluster;
-    beforeAll(async () => ({ cluster, resources } = await build("plain", {})));
+    beforeAll(async () => ({ cluster, resources } = await build("plain", { allowNoAlarmTopic: true })));
 
     test("no unit, script, variable, parameter, rule or policy entry for it", async () => {
         for (const files of userDataFiles(resources)) {
@@ -60,7 +60,7 @@ describe("etcdkeeper off (the default)", () => {
 describe("etcdkeeper on: loopback only, through SSM port forwarding", () => {
     let resources: RecordedResource[];
     let cluster: EtcdCluster;
-    beforeAll(async () => ({ cluster, resources } = await build("ui", { ...X86, keeperEnabled: true })));
+    beforeAll(async () => ({ cluster, resources } = await build("ui", { ...X86, keeperEnabled: true, allowNoAlarmTopic: true })));
 
     test("every member runs the pinned image on its loopback with the UI's certificate directory read-only", () => {
         for (const files of userDataFiles(resources)) {
@@ -110,7 +110,7 @@ describe("etcdkeeper on: loopback only, through SSM port forwarding", () => {
 
 describe("etcdkeeper with an allow-list (opt-in)", () => {
     test("publishes on each member's own address and opens port 8888 to the listed CIDRs only", async () => {
-        const { cluster, resources } = await build("open", { ...X86, keeperEnabled: true, keeperAllowedCidrs: ["10.20.0.0/16"] });
+        const { cluster, resources } = await build("open", { ...X86, keeperEnabled: true, keeperAllowedCidrs: ["10.20.0.0/16"], allowNoAlarmTopic: true });
         const rules = ofType(resources, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").filter((r) => r.inputs.fromPort === 8888);
         expect(rules.map((r) => [r.inputs.cidrIpv4, r.inputs.toPort])).toEqual([["10.20.0.0/16", 8888]]);
         const ips = (await resolve(cluster.members)).map((m) => m.ip);
