@@ -83,7 +83,7 @@ describe("npm run plan", () => {
     test("encrypted secure: values show as [secret]", () => {
         const file = stackFile(
             "secure",
-            "  etcd-cluster:caCertPem:\n    secure: v1:AAAAbm90LXJlYWxseS1lbmNyeXB0ZWQ=\n  etcd-cluster:caPrivateKeyPem:\n    secure: v1:AAAAbm90LXJlYWxseS1lbmNyeXB0ZWQ=\n",
+            "  etcd-cluster:allowNoAlarmTopic: true\n  etcd-cluster:caCertPem:\n    secure: v1:AAAAbm90LXJlYWxseS1lbmNyeXB0ZWQ=\n  etcd-cluster:caPrivateKeyPem:\n    secure: v1:AAAAbm90LXJlYWxseS1lbmNyeXB0ZWQ=\n",
         );
         const { code, stdout } = plan("--stack", "secure", "--config-file", file, "--json");
         expect(code).toBe(0);
