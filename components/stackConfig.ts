@@ -5,12 +5,16 @@ import { ConfigError } from "../config/errors";
 /** Settings of the program itself, not of the cluster. */
 const PROGRAM_SETTINGS = ["clusterName"];
 
+/** Settings that hold a private key: refused in plaintext in a stack file. */
+const ENCRYPTED_SETTINGS = ["caPrivateKeyPem"];
+
 /**
  * Reads the stack's settings (Pulumi.<stack>.yaml) into EtcdClusterArgs. A mistyped key or a value
  * of the wrong type is refused with a message naming the key, instead of being silently ignored.
  */
 export function readStackConfig(config = new pulumi.Config()): EtcdClusterArgs {
     rejectUnknownKeys(config.name);
+    rejectPlaintextKeys(config.name);
     const args: Record<string, unknown> = {};
     for (const [key, kind] of Object.entries(STACK_SETTINGS)) {
         const value = kind === "secret" ? config.getSecret(key) : parse(key, kind, config.get(key));
@@ -19,6 +23,24 @@ export function readStackConfig(config = new pulumi.Config()): EtcdClusterArgs {
         }
     }
     return args as EtcdClusterArgs;
+}
+
+/**
+ * A private key in the stack file must be encrypted (`secure:`): plaintext there is in every clone
+ * of the repository. The engine names the encrypted keys in PULUMI_CONFIG_SECRET_KEYS; an engine
+ * that does not send the list is not second-guessed.
+ */
+function rejectPlaintextKeys(namespace: string): void {
+    const listed = process.env.PULUMI_CONFIG_SECRET_KEYS;
+    if (!listed) return;
+    const encrypted = JSON.parse(listed) as string[];
+    const all = pulumi.runtime.allConfig();
+    for (const key of ENCRYPTED_SETTINGS) {
+        const fullKey = `${namespace}:${key}`;
+        if (all[fullKey] !== undefined && !encrypted.includes(fullKey)) {
+            throw new ConfigError(key, "[secret]", `It is in plaintext in the stack's settings. Set it encrypted: \`pulumi config set --secret ${key} < ca-key.pem\` (its file then holds a secure: value).`);
+        }
+    }
 }
 
 function rejectUnknownKeys(namespace: string): void {

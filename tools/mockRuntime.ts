@@ -210,6 +210,8 @@ export async function startMockRuntime(options: MockRuntimeOptions): Promise<Moc
         false,
     );
     pulumi.runtime.setAllConfig(options.config ?? {}, options.secretKeys ?? []);
+    // As the engine tells a program which keys were encrypted (components/stackConfig.ts reads it).
+    if (options.secretKeys) process.env.PULUMI_CONFIG_SECRET_KEYS = JSON.stringify(options.secretKeys);
     recordRegistrations(resources, options.project, options.stack);
 
     return {

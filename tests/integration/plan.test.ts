@@ -80,6 +80,14 @@ describe("npm run plan", () => {
         expect(stderr.trim()).toBe('error: Invalid setting kubernetesNodeCount: got "lots". Use a number.');
     });
 
+    test("a CA private key in plaintext in the stack file is refused, naming the fix", () => {
+        const file = stackFile("plainkey", "  etcd-cluster:allowNoAlarmTopic: true\n  etcd-cluster:caCertPem: CERT\n  etcd-cluster:caPrivateKeyPem: KEY\n");
+        const { code, stderr } = plan("--stack", "plainkey", "--config-file", file);
+        expect(code).toBe(1);
+        expect(stderr.trim()).toBe('error: Invalid setting caPrivateKeyPem: got "[secret]". It is in plaintext in the stack\'s settings. Set it encrypted: `pulumi config set --secret caPrivateKeyPem < ca-key.pem` (its file then holds a secure: value).');
+        expect(stderr).not.toContain("KEY");
+    });
+
     test("encrypted secure: values show as [secret]", () => {
         const file = stackFile(
             "secure",
