@@ -7,7 +7,7 @@ import { CheckWhenKnown, KEEPER_CLIENT, resolveSettings, ResolvedSettings } from
 import { EtcdBackupBucket } from "./backupBucket";
 import { backupScriptObjects } from "./backupScripts";
 import { clientUrl, initialClusterOf, rosterDocument, ssmParameters } from "../config/contract";
-import { EtcdCertificateAlarms } from "./certificateAlarms";
+import { EtcdMemberAlarms } from "./memberAlarms";
 import { EtcdClusterAlarms } from "./clusterAlarms";
 import { healthGate, memberLeave } from "./healthGate";
 import { keeperCertificateParameters, keeperPortForwardCommand, keeperUrls } from "./keeper";
@@ -302,11 +302,12 @@ export class EtcdCluster extends pulumi.ComponentResource {
             );
         });
 
-        new EtcdCertificateAlarms(
-            `${name}-certificates`,
+        new EtcdMemberAlarms(
+            `${name}-member-alarms`,
             {
                 clusterId: clusterTag,
-                members: settings.memberNames,
+                clusterName: name,
+                members: members.map((m, i) => ({ name: settings.memberNames[i], instanceId: m.instance.id })),
                 certValidityHours: settings.pki.certValidityHours,
                 certEarlyRenewalHours: settings.pki.certEarlyRenewalHours,
                 certSyncIntervalMinutes: settings.pki.certSyncIntervalMinutes,

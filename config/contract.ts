@@ -95,6 +95,8 @@ export const METRICS = Object.freeze({
     /** Per member: the days left on the soonest of its own certificates, and on its CA (node/etcd-cert-expiry.sh). */
     certificateDaysLeft: "CertificateDaysLeft",
     caDaysLeft: "CaDaysLeft",
+    /** Per member, every minute: 1 when a quorum read through it answers (node/etcd-member-metric.sh). */
+    memberHealthy: "MemberHealthy",
 });
 
 /** What the offline plan and its diff print instead of a secret value. */

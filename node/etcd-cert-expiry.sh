@@ -3,7 +3,7 @@
 # etcdkeeper certificates) and on its CA, as CloudWatch metrics of this member (CERT_DAYS_METRIC,
 # CA_DAYS_METRIC with the dimensions Cluster and Member), so an alarm fires while a renewal is still
 # possible. Runs after each certificate sync (etcd-cert-sync.service). Prints one JSON line;
-# CERT_METRICS=off in member.env prints without publishing.
+# MEMBER_METRICS=off in member.env prints without publishing.
 set -euo pipefail
 
 ETCD_MEMBER_ENV="${ETCD_MEMBER_ENV:-/etc/etcd/member.env}"
@@ -33,10 +33,10 @@ done
 ca="$(days_left "$CA_FILE")"
 
 publish() { # metric value
-  aws cloudwatch put-metric-data --region "$AWS_REGION" --namespace "$CERT_METRIC_NAMESPACE" --metric-name "$1" \
-    --dimensions "Cluster=$CERT_METRIC_CLUSTER,Member=$MEMBER_NAME" --value "$2" --unit None
+  aws cloudwatch put-metric-data --region "$AWS_REGION" --namespace "$METRIC_NAMESPACE" --metric-name "$1" \
+    --dimensions "Cluster=$METRIC_CLUSTER,Member=$MEMBER_NAME" --value "$2" --unit None
 }
-if [[ "${CERT_METRICS:-on}" != off ]]; then
+if [[ "${MEMBER_METRICS:-on}" != off ]]; then
   publish "$CERT_DAYS_METRIC" "$soonest"
   publish "$CA_DAYS_METRIC" "$ca"
 fi

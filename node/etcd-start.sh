@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# etcd-start: enables and starts etcd, the certificate sync timer and (when backups are on) the
+# etcd-start: enables and starts etcd, the certificate sync and member metric timers and (when backups are on) the
 # backup, backup-metrics and defragmentation timers under systemd. Does not wait
 # for etcd to be ready (a first bootstrap needs its peers); etcd-health tells when it is.
 set -euo pipefail
@@ -8,7 +8,7 @@ ETCD_MEMBER_ENV="${ETCD_MEMBER_ENV:-/etc/etcd/member.env}"
 # shellcheck source=/dev/null
 source "$ETCD_MEMBER_ENV"
 
-units=(etcd.service etcd-cert-sync.timer)
+units=(etcd.service etcd-cert-sync.timer etcd-member-metric.timer)
 if [[ "${BACKUP_ENABLED:-false}" == true ]]; then
   units+=(etcd-backup.timer etcd-backup-metrics.timer etcd-defrag.timer)
 fi

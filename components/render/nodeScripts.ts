@@ -16,6 +16,7 @@ export const NODE_SCRIPTS = [
     "etcd-handover",
     "etcd-fetch-scripts",
     "etcd-cert-expiry",
+    "etcd-member-metric",
 ] as const;
 
 /**

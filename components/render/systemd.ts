@@ -16,6 +16,8 @@ export const BACKUP_METRICS_SERVICE = "etcd-backup-metrics.service";
 export const BACKUP_METRICS_TIMER = "etcd-backup-metrics.timer";
 export const DEFRAG_SERVICE = "etcd-defrag.service";
 export const DEFRAG_TIMER = "etcd-defrag.timer";
+export const MEMBER_METRIC_SERVICE = "etcd-member-metric.service";
+export const MEMBER_METRIC_TIMER = "etcd-member-metric.timer";
 
 
 /**
@@ -191,6 +193,12 @@ export function renderSystemdUnits(input: MemberRenderInput, paths?: Partial<Nod
         [BOOTSTRAP_SERVICE]: renderBootstrapService(input, paths),
         [CERT_SYNC_SERVICE]: renderCertSyncService(input, paths),
         [CERT_SYNC_TIMER]: renderCertSyncTimer(input),
+        // Whether the member serves, every minute: its member-down alarm reads it.
+        [MEMBER_METRIC_SERVICE]: scriptService(`Publish whether etcd member ${input.member.name} serves`, "etcd-member-metric", "", resolveNodePaths(paths)),
+        [MEMBER_METRIC_TIMER]: timer("etcd member health metric every minute", MEMBER_METRIC_SERVICE, [
+            ["OnBootSec", "2min"],
+            ["OnUnitActiveSec", "1min"],
+        ]),
         ...renderBackupUnits(input, paths),
         ...(input.keeper ? { [KEEPER_SERVICE]: renderKeeperService(input.keeper, paths) } : {}),
     };

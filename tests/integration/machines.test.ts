@@ -139,7 +139,7 @@ onMachines("nspawn machines: the dev stack", () => {
 
     test("the timers are scheduled by systemd itself", async () => {
         const timers = await sandbox.exec("etcd1", ["systemctl", "list-timers", "--all", "--no-legend", "--plain"]);
-        for (const timer of ["etcd-backup.timer", "etcd-backup-metrics.timer", "etcd-defrag.timer", "etcd-cert-sync.timer"]) expect(timers.stdout).toContain(timer);
+        for (const timer of ["etcd-backup.timer", "etcd-backup-metrics.timer", "etcd-defrag.timer", "etcd-cert-sync.timer", "etcd-member-metric.timer"]) expect(timers.stdout).toContain(timer);
     });
 
     test("a certificate sync through systemd checks the real certificates, then publishes the days they have left, per member", async () => {

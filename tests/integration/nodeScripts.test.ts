@@ -275,8 +275,8 @@ describe("etcd-cert-expiry", () => {
         const expired = path.join(dir, "expired");
         pki.issueExpired(member, expired);
         fs.copyFileSync(path.join(expired, "member-etcd2.pem"), `${paths.certDir}/member-etcd2.pem`);
-        // CERT_METRICS=off in member.env: printed, not published.
-        fs.appendFileSync(`${paths.configDir}/member.env`, "CERT_METRICS='off'\n");
+        // MEMBER_METRICS=off in member.env: printed, not published.
+        fs.appendFileSync(`${paths.configDir}/member.env`, "MEMBER_METRICS='off'\n");
         const late = JSON.parse((await run(script, [], { env })).stdout) as { certificateDaysLeft: number; soonest: string };
         expect(late.certificateDaysLeft).toBeLessThan(-300);
         expect(late.soonest).toBe(`${paths.certDir}/member-etcd2.pem`);
@@ -552,6 +552,23 @@ describe.each(testEtcdVersions().map((v, i) => [v, i] as const))("etcd %s: three
         expect(summary.reason).toContain("2 of 3 members healthy");
         expect(summary.reason).toContain(clientUrl(members[2]));
         expect(result.stderr).toContain("UNHEALTHY");
+    });
+
+    it("etcd-member-metric publishes 1 for a member that serves a quorum read and 0 for one that does not (etcd3 is down)", async () => {
+        const calls = path.join(dir, "member-metric.calls");
+        const fake = path.join(dir, "member-metric-bin");
+        fs.mkdirSync(fake, { recursive: true });
+        fs.writeFileSync(path.join(fake, "aws"), `#!/usr/bin/env bash\necho "$*" >>"${calls}"\n`, { mode: 0o755 });
+        const cluster = memberEnvValue("etcd1", "METRIC_CLUSTER");
+        const published = (member: string, value: number) =>
+            `cloudwatch put-metric-data --region eu-west-1 --namespace EtcdCluster --metric-name MemberHealthy --dimensions Cluster=${cluster},Member=${member} --value ${value} --unit Count`;
+        const serving = await run(script("etcd1", "etcd-member-metric"), [], { env: envOf("etcd1", { PATH: `${fake}:${process.env.PATH}` }), timeoutMs: 60_000 });
+        expect(serving.code).toBe(0);
+        expect(JSON.parse(serving.stdout)).toEqual({ member: "etcd1", healthy: true });
+        const down = await run(script("etcd3", "etcd-member-metric"), [], { env: envOf("etcd3", { PATH: `${fake}:${process.env.PATH}` }), timeoutMs: 60_000 });
+        expect(down.code).toBe(0);
+        expect(JSON.parse(down.stdout)).toEqual({ member: "etcd3", healthy: false });
+        expect(fs.readFileSync(calls, "utf8").trim().split("\n")).toEqual([published("etcd1", 1), published("etcd3", 0)]);
     });
 
     it("etcd-health can be pointed at other endpoints and certificates by ETCDCTL_* variables", async () => {

@@ -59,6 +59,7 @@ describe("resources of a three-member cluster on a created VPC", () => {
             // CA, the roster + 4 per member
             "aws:ssm/parameter:Parameter": 14,
             "etcd:index:Member": 3,
+            "etcd:index:MemberAlarms": 1,
             "aws:ebs/volume:Volume": 3,
             "aws:iam/role:Role": 3,
             "aws:iam/rolePolicy:RolePolicy": 3,
@@ -76,9 +77,8 @@ describe("resources of a three-member cluster on a created VPC", () => {
             "aws:s3/bucketPolicy:BucketPolicy": 1,
             "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": 1,
             "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration": 1,
-            "etcd:index:CertificateAlarms": 1,
             "etcd:index:ClusterAlarms": 1,
-            "aws:cloudwatch/metricAlarm:MetricAlarm": 8,
+            "aws:cloudwatch/metricAlarm:MetricAlarm": 14,
             // backup, restore and defrag scripts, fetched by the members (too big for user data)
             "aws:s3/bucketObjectv2:BucketObjectv2": 7,
         });
@@ -164,18 +164,47 @@ describe("data volumes", () => {
     });
 });
 
-describe("certificate expiry alarms", () => {
-    test("per member: its soonest certificate inside half the renewal window, and its CA inside one certificate validity; silence breaches", () => {
-        const alarms = byType("aws:cloudwatch/metricAlarm:MetricAlarm").filter((a) => a.name.startsWith("alpha-certificates-"));
-        expect(alarms.map((a) => a.name).sort()).toEqual([1, 2, 3].flatMap((n) => [`alpha-certificates-etcd${n}-ca-expiry`, `alpha-certificates-etcd${n}-cert-expiry`]).sort());
-        const cert = named("aws:cloudwatch/metricAlarm:MetricAlarm", "alpha-certificates-etcd2-cert-expiry").inputs;
+describe("member alarms", () => {
+    const alarm = (name: string) => named("aws:cloudwatch/metricAlarm:MetricAlarm", name).inputs;
+
+    test("four per member, notifying the alarm topic", () => {
+        const names = byType("aws:cloudwatch/metricAlarm:MetricAlarm").map((a) => a.name).filter((n) => /^alpha-etcd\d-/.test(n));
+        expect(names.sort()).toEqual([1, 2, 3].flatMap((n) => ["ca-expiry", "cert-expiry", "down", "instance"].map((what) => `alpha-etcd${n}-${what}`)).sort());
+        for (const name of names) expect(alarm(name)).toMatchObject({ alarmActions: ["arn:aws:sns:eu-west-1:123456789012:etcd-alarms"], okActions: ["arn:aws:sns:eu-west-1:123456789012:etcd-alarms"] });
+    });
+
+    test("down: no quorum read through the member for 3 minutes, or nothing reported (a member that never bootstrapped)", () => {
+        expect(alarm("alpha-etcd2-down")).toMatchObject({
+            namespace: "EtcdCluster",
+            metricName: "MemberHealthy",
+            dimensions: { Cluster: "proj/test/alpha", Member: "etcd2" },
+            statistic: "Minimum",
+            period: 60,
+            evaluationPeriods: 3,
+            comparisonOperator: "LessThanThreshold",
+            threshold: 1,
+            treatMissingData: "breaching",
+        });
+    });
+
+    test("instance: EC2's status checks of the member's own instance", () => {
+        expect(alarm("alpha-etcd2-instance")).toMatchObject({
+            namespace: "AWS/EC2",
+            metricName: "StatusCheckFailed",
+            dimensions: { InstanceId: named("aws:ec2/instance:Instance", "alpha-etcd2").id },
+            comparisonOperator: "GreaterThanOrEqualToThreshold",
+            threshold: 1,
+        });
+    });
+
+    test("expiry: its soonest certificate inside half the renewal window, its CA inside one certificate validity; silence breaches", () => {
+        const cert = alarm("alpha-etcd2-cert-expiry");
         // The defaults: certEarlyRenewalHours 720 (30 days) -> 15 days; certValidityHours 8760 -> 365 days.
         expect(cert).toMatchObject({ namespace: "EtcdCluster", metricName: "CertificateDaysLeft", dimensions: { Cluster: "proj/test/alpha", Member: "etcd2" }, statistic: "Minimum" });
         expect(cert).toMatchObject({ comparisonOperator: "LessThanThreshold", threshold: 15, treatMissingData: "breaching", evaluationPeriods: 2, datapointsToAlarm: 2 });
         // The sync runs every 10 minutes (plus up to 5 of random delay): hourly periods.
         expect(cert.period).toBe(3600);
-        const ca = named("aws:cloudwatch/metricAlarm:MetricAlarm", "alpha-certificates-etcd2-ca-expiry").inputs;
-        expect(ca).toMatchObject({ metricName: "CaDaysLeft", threshold: 365, dimensions: { Cluster: "proj/test/alpha", Member: "etcd2" } });
+        expect(alarm("alpha-etcd2-ca-expiry")).toMatchObject({ metricName: "CaDaysLeft", threshold: 365, dimensions: { Cluster: "proj/test/alpha", Member: "etcd2" } });
     });
 });
 

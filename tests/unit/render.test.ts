@@ -229,8 +229,11 @@ describe("systemd units", () => {
 
     it("re-reads certificates on the configured interval", () => {
         const units = renderSystemdUnits(input({ certSyncIntervalMinutes: 15 }));
-        expect(Object.keys(units)).toEqual(["etcd.service", "etcd-bootstrap.service", "etcd-cert-sync.service", "etcd-cert-sync.timer"]);
+        expect(Object.keys(units)).toEqual(["etcd.service", "etcd-bootstrap.service", "etcd-cert-sync.service", "etcd-cert-sync.timer", "etcd-member-metric.service", "etcd-member-metric.timer"]);
         expect(units["etcd-cert-sync.timer"].split("\n")).toEqual(expect.arrayContaining(["OnUnitActiveSec=15min", "OnBootSec=15min", "Unit=etcd-cert-sync.service"]));
+        expect(units["etcd-cert-sync.service"].split("\n")).toContain("ExecStartPost=/usr/local/sbin/etcd-cert-expiry");
+        expect(units["etcd-member-metric.timer"].split("\n")).toEqual(expect.arrayContaining(["OnUnitActiveSec=1min", "Unit=etcd-member-metric.service"]));
+        expect(units["etcd-member-metric.service"].split("\n")).toContain("ExecStart=/usr/local/sbin/etcd-member-metric");
         expect(units["etcd-cert-sync.service"].split("\n")).toEqual(
             expect.arrayContaining(["Type=oneshot", "Environment=ETCD_MEMBER_ENV=/etc/etcd/member.env", "ExecStart=/usr/local/sbin/etcd-fetch-certs"]),
         );
@@ -248,6 +251,8 @@ describe("member files and user data", () => {
             ["/etc/systemd/system/etcd-bootstrap.service", "0644"],
             ["/etc/systemd/system/etcd-cert-sync.service", "0644"],
             ["/etc/systemd/system/etcd-cert-sync.timer", "0644"],
+            ["/etc/systemd/system/etcd-member-metric.service", "0644"],
+            ["/etc/systemd/system/etcd-member-metric.timer", "0644"],
             ...NODE_SCRIPTS.map((s) => [`/usr/local/sbin/${s}`, "0755"]),
         ]);
         for (const f of files.filter((f) => f.kind === "script")) {
