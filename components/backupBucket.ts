@@ -84,8 +84,9 @@ export class EtcdBackupBucket extends pulumi.ComponentResource {
 
 /**
  * TLS only, and what no member may do whatever its IAM policy says (a compromised member's
- * credentials): write anywhere but new snapshots (never the node scripts every boot runs), delete
- * any version, or change the bucket's policy, lifecycle, versioning or lock.
+ * credentials): anything but read, list and write snapshots. No write outside the snapshots (never
+ * the node scripts every boot runs), no delete of any version, no change of the bucket's policy,
+ * lifecycle, versioning, lock, ACLs or replication.
  */
 export function backupBucketPolicy(bucketArn: string, prefix: string, memberTag: { key: string; value: string }): object {
     const members = { StringEquals: { [`aws:PrincipalTag/${memberTag.key}`]: memberTag.value } };
@@ -109,21 +110,11 @@ export function backupBucketPolicy(bucketArn: string, prefix: string, memberTag:
                 Condition: members,
             },
             {
-                Sid: "MembersNeverDeleteOrReconfigure",
+                // Only what the backup scripts do (PutObject covers the multipart upload's parts).
+                Sid: "MembersOnlyReadListAndWrite",
                 Effect: "Deny",
                 Principal: "*",
-                Action: [
-                    "s3:DeleteObject",
-                    "s3:DeleteObjectVersion",
-                    "s3:PutObjectRetention",
-                    "s3:PutObjectLegalHold",
-                    "s3:BypassGovernanceRetention",
-                    "s3:PutBucketPolicy",
-                    "s3:DeleteBucketPolicy",
-                    "s3:PutLifecycleConfiguration",
-                    "s3:PutBucketVersioning",
-                    "s3:PutBucketObjectLockConfiguration",
-                ],
+                NotAction: ["s3:GetObject", "s3:ListBucket", "s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
                 Resource: [bucketArn, `${bucketArn}/*`],
                 Condition: members,
             },

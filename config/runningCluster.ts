@@ -77,7 +77,8 @@ export function planDayTwo(input: DayTwoInput, running: RunningCluster): DayTwoP
     const clusterFormed = running.formedToken !== undefined && running.formedToken === input.clusterToken;
     checkPinnedSubnets(input);
     if (running.members.length === 0) {
-        const subnets = { ...byPosition(input.memberNames, input.subnetIds), ...input.memberSubnets };
+        // Round-robin in order (the fewest members, first listed among equals), around the pinned ones.
+        const subnets = placeNew(input.memberNames, input, []);
         checkZones(input, subnets);
         return { subnets, clusterFormed, warnings: [] };
     }
@@ -189,10 +190,6 @@ function placeNew(added: string[], input: DayTwoInput, occupied: string[]): Reco
         placed[name] = subnet;
     }
     return placed;
-}
-
-function byPosition(memberNames: string[], subnetIds: string[]): Record<string, string> {
-    return Object.fromEntries(memberNames.map((name, i) => [name, subnetIds[i % subnetIds.length]]));
 }
 
 /**

@@ -133,24 +133,27 @@ list_snapshot_objects() {
   awk -F'\t' 'NF >= 2 && $1 != "None"' <<<"$out" | LC_ALL=C sort
 }
 
-# Finished backups, oldest first: "db-key<TAB>size<TAB>manifest-key" for each .db with a .json beside it.
-# One dated more than BACKUP_FUTURE_SECONDS (600) ahead of this clock is left out, and said so on
-# stderr: a wrong clock or a planted object would otherwise be the latest backup for ever (what
-# `restoreFrom: latest` restores, what the backup-age alarm measures).
+# Finished backups, oldest first: "db-key<TAB>size<TAB>manifest-key" for each .db with a .json beside it,
+# named as etcd-backup names them (.../YYYY/MM/DD/YYYYMMDDTHHMMSSZ-r<revision>.db, the folders those of
+# the stamp), so the key order is the time order. Left out, and said so on stderr: any other name, and
+# a backup dated more than BACKUP_FUTURE_SECONDS (600) ahead of this clock. A wrong clock or an object
+# planted in the bucket would otherwise be the latest backup for ever (what `restoreFrom: latest`
+# restores, what the backup-age alarm measures).
 finished_from_listing() { # listing on stdin
   local limit
   limit="$(date -u -d "@$(($(date -u +%s) + ${BACKUP_FUTURE_SECONDS:-600}))" +%Y%m%dT%H%M%SZ)"
   awk -F'\t' -v limit="$limit" -v prog="$PROG: $MEMBER_NAME" '
+    function said(why) { print prog ": ignoring " order[i] ".db: " why > "/dev/stderr" }
     $1 ~ /\.db$/ { db[substr($1, 1, length($1) - 3)] = $2; order[++n] = substr($1, 1, length($1) - 3) }
     $1 ~ /\.json$/ { manifest[substr($1, 1, length($1) - 5)] = 1 }
     END {
       for (i = 1; i <= n; i++) {
         if (!(order[i] in manifest)) continue
-        stamp = order[i]; sub(/.*\//, "", stamp); stamp = substr(stamp, 1, 16)
-        if (length(stamp) == 16 && stamp ~ /^[0-9]+T[0-9]+Z$/ && stamp > limit) {
-          print prog ": ignoring " order[i] ".db: dated " stamp ", in the future (a wrong clock, or an object planted in the bucket)" > "/dev/stderr"
-          continue
-        }
+        parts = split(order[i], p, "/")
+        name = p[parts]; stamp = substr(name, 1, 16)
+        if (parts < 4 || name !~ /^[0-9]+T[0-9]+Z-r[0-9]+$/ || length(stamp) != 16 || substr(stamp, 9, 1) != "T" ||
+            p[parts - 3] p[parts - 2] p[parts - 1] != substr(stamp, 1, 8)) { said("not a snapshot name etcd-backup writes"); continue }
+        if (stamp > limit) { said("dated " stamp ", in the future (a wrong clock, or an object planted in the bucket)"); continue }
         print order[i] ".db\t" db[order[i]] "\t" order[i] ".json"
       }
     }'

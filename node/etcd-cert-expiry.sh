@@ -15,7 +15,7 @@ log() { echo "etcd-cert-expiry: $MEMBER_NAME: $*" >&2; }
 days_left() { # certificate file (its first certificate)
   local end
   end="$(openssl x509 -noout -enddate -in "$1")" || { log "cannot read $1"; return 1; }
-  end="$(date -u -d "${end#notAfter=}" +%s)"
+  end="$(date -u -d "${end#notAfter=}" +%s)" || { log "cannot read the expiry of $1"; return 1; }
   awk -v s="$((end - $(date -u +%s)))" 'BEGIN { printf "%.2f", s / 86400 }'
 }
 

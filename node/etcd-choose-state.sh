@@ -77,22 +77,43 @@ listening() { # url
   timeout 3 bash -c 'exec 3<>"/dev/tcp/$1/$2"' _ "${hostport%:*}" "${hostport##*:}" 2>/dev/null
 }
 
+# The leader a member reports in its own status (answered locally, even without a quorum): 0 when
+# it has none, empty when it does not answer.
+leader_of() { # url
+  etcdctl --endpoints "$1" endpoint status -w fields 2>/dev/null | awk -F' : ' '$1 == "\"Leader\"" { print $2; exit }'
+}
+
 # A member that moved (memberSubnets) with its volume kept has its data, and its old peer URL in the
 # cluster's member list: peers would keep sending to the old address. Another member updates it to
-# this member's address first. With nobody answering (a whole-cluster restart), nothing has moved.
+# this member's address first. A peer that has a leader but does not list the members yet (an
+# election, a slow peer) is asked again, a bounded number of times. Without any peer with a leader
+# (a whole-cluster restart: nobody has a quorum yet) etcd starts at once: waiting there would keep
+# the quorum from ever forming.
 update_moved_peer_url() {
-  local url list id urls
+  local url list id urls try leader with_leader
   IFS=',' read -r -a urls <<<"$OTHER_CLIENT_URLS"
-  for url in "${urls[@]}"; do
-    listening "$url" || continue
-    list="$(etcdctl --endpoints "$url" member list -w simple 2>/dev/null)" || continue
-    id="$(awk -F', ' -v me="$MEMBER_NAME" -v mine="$MEMBER_PEER_URL" 'NF >= 4 && $3 == me && $4 != mine { print $1 }' <<<"$list")"
-    [[ -n "$id" ]] || return 0
-    log "the cluster lists this member ($id) at another peer URL; updating it to $MEMBER_PEER_URL (this member moved)"
-    etcdctl --endpoints "$url" member update "$id" --peer-urls "$MEMBER_PEER_URL" >&2
-    return 0
+  for ((try = 1; try <= attempts * 4; try++)); do
+    with_leader=""
+    for url in "${urls[@]}"; do
+      listening "$url" || continue
+      if list="$(etcdctl --endpoints "$url" member list -w simple 2>/dev/null)"; then
+        id="$(awk -F', ' -v me="$MEMBER_NAME" -v mine="$MEMBER_PEER_URL" 'NF >= 4 && $3 == me && $4 != mine { print $1 }' <<<"$list")"
+        [[ -n "$id" ]] || return 0
+        log "the cluster lists this member ($id) at another peer URL; updating it to $MEMBER_PEER_URL (this member moved)"
+        etcdctl --endpoints "$url" member update "$id" --peer-urls "$MEMBER_PEER_URL" >&2
+        return 0
+      fi
+      leader="$(leader_of "$url" || true)"
+      [[ -n "$leader" && "$leader" != 0 ]] && with_leader="$url"
+    done
+    if [[ -z "$with_leader" ]]; then
+      log "no other member has a quorum to ask; restarting with the peer URL the cluster has"
+      return 0
+    fi
+    sleep "$retry_seconds"
   done
-  log "no other member answers; restarting with the peer URL the cluster has"
+  log "$with_leader has a leader but did not list the members in $((attempts * 4)) tries; refusing to start unchecked (the boot is retried)"
+  exit 1
 }
 
 if [[ -d "$DATA_DIR/member" ]]; then
@@ -127,12 +148,6 @@ formed_record() {
   log "reading $CLUSTER_FORMED_PARAMETER failed: $(tr '\n' ' ' <"$err")"
   rm -f "$err"
   return 1
-}
-
-# The leader a member reports in its own status (answered locally, even without a quorum): 0 when
-# it has none, empty when it does not answer.
-leader_of() { # url
-  etcdctl --endpoints "$1" endpoint status -w fields 2>/dev/null | awk -F' : ' '$1 == "\"Leader\"" { print $2; exit }'
 }
 
 # Ask each other member in turn for the member list (linearizable: answers only with a quorum).

@@ -84,7 +84,8 @@ done
 refuse() { fail "REFUSED, keeping the current certificates: $*"; }
 check_pair() { # certificate key what [ip]
   local out
-  out="$(openssl verify -CAfile "${temps[0]}" "$1" 2>&1)" || refuse "$3 does not chain to the CA in $CA_PARAMETER, or is outside its validity ($(grep -m 1 -o 'error [0-9]*.*' <<<"$out" || echo "openssl verify failed"))"
+  # -partial_chain: any certificate in the CA file is a trust anchor, as for etcd (a CA you bring may be an intermediate).
+  out="$(openssl verify -partial_chain -CAfile "${temps[0]}" "$1" 2>&1)" || refuse "$3 does not chain to the CA in $CA_PARAMETER, or is outside its validity ($(grep -m 1 -o 'error [0-9]*.*' <<<"$out" || echo "openssl verify failed"))"
   [[ "$(openssl x509 -noout -pubkey -in "$1")" == "$(openssl pkey -pubout -in "$2" 2>/dev/null)" ]] || refuse "the key of $3 does not belong to its certificate"
   if [[ -n "${4:-}" ]]; then
     openssl x509 -noout -in "$1" -checkip "$4" | grep -q "does match" || refuse "$3 does not name this member's address $4"

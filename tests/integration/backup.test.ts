@@ -171,7 +171,7 @@ describe(`backups of etcd ${version} into S3 on loopback`, () => {
         expect(incomplete).toEqual([expect.objectContaining({ key: orphan[0], reason: "no manifest" })]);
     });
 
-    it("a finished backup dated in the future (a wrong clock, or planted) is not the latest: list, latest and the backup age leave it out, and say so", async () => {
+    it("a finished backup dated in the future (a wrong clock, or planted), or named otherwise, is not the latest: list, latest and the backup age leave it out, and say so", async () => {
         const real = jsonLines<{ key: string; manifest: string }>((await cluster.runScript("etcd1", "etcd-backup-list", ["--latest"])).stdout)[0];
         const planted = `${snapshotsPrefix}2099/01/01/20990101T000000Z-r999999`;
         const copy = path.join(dir, "planted.db");
@@ -180,10 +180,17 @@ describe(`backups of etcd ${version} into S3 on loopback`, () => {
         await s3.download(real.manifest, copy);
         await s3.upload(copy, `${planted}.json`);
 
+        // Named so it sorts last without a date at all: not a name etcd-backup writes.
+        const unnamed = `${snapshotsPrefix}zzz`;
+        await s3.upload(copy, `${unnamed}.json`);
+        await s3.download(real.key, copy);
+        await s3.upload(copy, `${unnamed}.db`);
+
         const latest = await cluster.runScript("etcd1", "etcd-backup-list", ["--latest"]);
         expect(latest.code).toBe(0);
         expect(jsonLines<{ key: string }>(latest.stdout)).toEqual([expect.objectContaining({ key: real.key })]);
         expect(latest.stderr).toContain(`ignoring ${planted}.db: dated 20990101T000000Z, in the future`);
+        expect(latest.stderr).toContain(`ignoring ${unnamed}.db: not a snapshot name etcd-backup writes`);
         const all = jsonLines<{ key: string }>((await cluster.runScript("etcd1", "etcd-backup-list")).stdout);
         expect(all.map((b) => b.key)).not.toContain(`${planted}.db`);
         // The backup age is measured from the real newest backup, so a planted one cannot hide a stopped backup.
@@ -201,6 +208,8 @@ describe(`backups of etcd ${version} into S3 on loopback`, () => {
         }
         await s3.aws(["s3", "rm", `s3://${s3.bucket}/${planted}.db`]);
         await s3.aws(["s3", "rm", `s3://${s3.bucket}/${planted}.json`]);
+        await s3.aws(["s3", "rm", `s3://${s3.bucket}/${unnamed}.db`]);
+        await s3.aws(["s3", "rm", `s3://${s3.bucket}/${unnamed}.json`]);
     });
 
     it("fails loudly with the S3 server down and leaves nothing that looks finished", async () => {

@@ -79,8 +79,10 @@ describe("availability zones", () => {
 describe("memberSubnets: moving one member at a time", () => {
     const D = [...SUBNETS, "subnet-d"];
 
-    test("places the named members on the first deployment", () => {
-        expect(planDayTwo(change({ subnetIds: D, memberSubnets: { etcd2: "subnet-d" } }), { members: [] }).subnets).toEqual({ etcd1: "subnet-a", etcd2: "subnet-d", etcd3: "subnet-c" });
+    test("places the named members on the first deployment, and the others round the pins: each to the subnet with the fewest members", () => {
+        expect(planDayTwo(change({ subnetIds: D, memberSubnets: { etcd2: "subnet-d" } }), { members: [] }).subnets).toEqual({ etcd1: "subnet-a", etcd2: "subnet-d", etcd3: "subnet-b" });
+        // A pin to the last subnet does not crowd it: the three still land in three zones.
+        expect(planDayTwo(change({ memberSubnets: { etcd1: "subnet-c" } }), { members: [] }).subnets).toEqual({ etcd1: "subnet-c", etcd2: "subnet-a", etcd3: "subnet-b" });
     });
 
     test("moves one running member to the subnet it names, out of a subnet that leaves the list too; the others stay, and the plan says so", () => {

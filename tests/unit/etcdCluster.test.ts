@@ -213,11 +213,18 @@ describe("the backup bucket's policy", () => {
         const policy = JSON.parse(byType("aws:s3/bucketPolicy:BucketPolicy")[0].inputs.policy as string);
         const arn = "arn:aws:s3:::alpha-backups-mock";
         const members = { StringEquals: { "aws:PrincipalTag/etcd:cluster": "proj/test/alpha" } };
-        const [tls, writes, never] = policy.Statement;
+        const [tls, writes, only] = policy.Statement;
         expect(tls).toMatchObject({ Sid: "DenyInsecureTransport", Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } });
         expect(writes).toEqual({ Sid: "MembersWriteOnlySnapshots", Effect: "Deny", Principal: "*", Action: "s3:PutObject", NotResource: `${arn}/proj/test/alpha/snapshots/*`, Condition: members });
-        expect(never).toMatchObject({ Sid: "MembersNeverDeleteOrReconfigure", Effect: "Deny", Principal: "*", Resource: [arn, `${arn}/*`], Condition: members });
-        expect(never.Action).toEqual(expect.arrayContaining(["s3:DeleteObject", "s3:DeleteObjectVersion", "s3:BypassGovernanceRetention", "s3:PutBucketPolicy", "s3:PutLifecycleConfiguration", "s3:PutBucketVersioning"]));
+        // Anything but read, list and write is denied to members: deletes, policy, lifecycle, versioning, lock, ACLs, replication.
+        expect(only).toEqual({
+            Sid: "MembersOnlyReadListAndWrite",
+            Effect: "Deny",
+            Principal: "*",
+            NotAction: ["s3:GetObject", "s3:ListBucket", "s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
+            Resource: [arn, `${arn}/*`],
+            Condition: members,
+        });
         // The node scripts live outside what members may write.
         const script = byType("aws:s3/bucketObjectv2:BucketObjectv2")[0].inputs.key as string;
         expect(script.startsWith("proj/test/alpha/node-scripts/")).toBe(true);
