@@ -41,9 +41,16 @@ function envLine(key: string, value: string): string {
 // ---- PKI --------------------------------------------------------------------------------------------
 
 export class TestPki {
-    constructor(readonly dir: string) {
+    /** A self-signed CA, or with `signedBy` an intermediate CA that root signed (ca.pem then holds the intermediate only). */
+    constructor(readonly dir: string, signedBy?: TestPki) {
         fs.mkdirSync(dir, { recursive: true });
-        this.openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", "ca-key.pem", "-out", "ca.pem", "-days", "2", "-subj", "/CN=etcd-test-ca"]);
+        if (!signedBy) {
+            this.openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", "ca-key.pem", "-out", "ca.pem", "-days", "2", "-subj", "/CN=etcd-test-ca"]);
+            return;
+        }
+        fs.writeFileSync(path.join(dir, "ca.ext"), "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n");
+        this.openssl(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", "ca-key.pem", "-out", "ca.csr", "-subj", "/CN=etcd-test-intermediate-ca"]);
+        this.openssl(["x509", "-req", "-in", path.join(dir, "ca.csr"), "-CA", path.join(signedBy.dir, "ca.pem"), "-CAkey", path.join(signedBy.dir, "ca-key.pem"), "-CAcreateserial", "-days", "2", "-out", "ca.pem", "-extfile", "ca.ext"]);
     }
 
     private openssl(args: string[]): void {

@@ -219,6 +219,22 @@ describe("etcd-fetch-certs", () => {
         await keeps("certificate has expired");
         putMember(renewed);
 
+        // A CA you bring may be an intermediate (ca.pem without its root): etcd trusts it as given, and so does the check.
+        const intermediate = new TestPki(path.join(dir, "intermediate"), new TestPki(path.join(dir, "root")));
+        const underIntermediate = issued((into) => intermediate.issue(member, into));
+        put(`${prefix}/ca.pem`, underIntermediate("ca.pem"));
+        putMember(underIntermediate);
+        put(`${prefix}/members/etcd1/node.pem`, underIntermediate("node-etcd1.pem"));
+        put(`${prefix}/members/etcd1/node-key.pem`, underIntermediate("node-etcd1-key.pem"));
+        const byIntermediate = await run(script, [], { env });
+        expect(byIntermediate.stderr).toContain("5 of 5 files changed");
+        expect(byIntermediate.code).toBe(0);
+        put(`${prefix}/ca.pem`, first("ca.pem"));
+        put(`${prefix}/members/etcd1/node.pem`, first("node-etcd1.pem"));
+        put(`${prefix}/members/etcd1/node-key.pem`, first("node-etcd1-key.pem"));
+        putMember(renewed);
+        expect((await run(script, [], { env })).code).toBe(0);
+
         put(`${prefix}/members/etcd1/node-key.pem`, "not a key\n");
         const bad = await run(script, [], { env });
         expect(bad.code).not.toBe(0);
