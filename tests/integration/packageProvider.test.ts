@@ -159,7 +159,7 @@ import { startMockRuntime } from ${JSON.stringify(path.join(REPO_ROOT, "tools", 
     const runtime = await startMockRuntime({ project: "consumer", stack: "python" });
     const { EtcdCluster } = require(${JSON.stringify(PROVIDER)});
     const provider = new ComponentProvider({ name: "etcd", dirname: ${JSON.stringify(PROVIDER)}, components: [EtcdCluster] });
-    const result = await provider.construct("fromPython", ${JSON.stringify(TOKEN)}, { kubernetesNodeCount: 100, memberCount: 5, healthGate: "off" }, {});
+    const result = await provider.construct("fromPython", ${JSON.stringify(TOKEN)}, { kubernetesNodeCount: 100, memberCount: 5, healthGate: "off", allowNoAlarmTopic: true }, {});
     const urn = await new Promise((resolve) => (result.urn as any).apply(resolve));
     const instanceType = await new Promise((resolve) => (result.state.sizing as any).apply((s: any) => resolve(s.instanceType)));
     await new Promise((r) => setTimeout(r, 500));
