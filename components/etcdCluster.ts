@@ -245,7 +245,6 @@ export class EtcdCluster extends pulumi.ComponentResource {
                               prefix: backup.prefix,
                               kmsKeyArn: keyArn,
                               intervalMinutes: settings.backup.intervalMinutes,
-                              metricCluster: backup.prefix,
                               defragIntervalHours: settings.backup.defragIntervalHours,
                               restoreFrom: settings.backup.restoreFrom,
                           }

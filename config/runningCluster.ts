@@ -162,7 +162,7 @@ function checkMove(input: DayTwoInput, kept: RunningMember[], scaling: boolean):
     if (scaling) {
         refuse(`Moving ${member.name} and changing memberCount in one update would make two membership changes in one roll. Make one change at a time: keep ${member.name}: ${member.subnetId} while scaling, or keep memberCount for the move.`);
     }
-    const other = kept.find((m) => m.etcdVersion !== undefined && m.etcdVersion !== input.etcdVersion);
+    const other = runsOtherVersion(kept, input.etcdVersion);
     if (other) {
         refuse(
             `Moving ${member.name} and an etcd version change (${other.name} runs ${other.etcdVersion}, etcdVersion is ${input.etcdVersion}) in one update would roll members while one rejoins. ` +
@@ -214,7 +214,7 @@ function checkScaling(input: DayTwoInput, running: RunningMember[]): { added: st
                 `or keep memberCount at ${runningNames.length}.`,
         );
     }
-    const other = running.find((m) => m.etcdVersion !== undefined && m.etcdVersion !== input.etcdVersion);
+    const other = runsOtherVersion(running, input.etcdVersion);
     if (other) {
         throw new ConfigError(
             "memberCount",
@@ -225,6 +225,11 @@ function checkScaling(input: DayTwoInput, running: RunningMember[]): { added: st
         );
     }
     return { added, removed };
+}
+
+/** A member whose instance runs another etcd version than the one asked for: this update rolls a version. */
+function runsOtherVersion(members: RunningMember[], etcdVersion: string): RunningMember | undefined {
+    return members.find((m) => m.etcdVersion !== undefined && m.etcdVersion !== etcdVersion);
 }
 
 type Semver = [number, number, number];

@@ -1,9 +1,8 @@
-import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { waitHealthy } from "./health";
 import { lifecycle } from "./lifecycle";
-import { destroyMachine, execInMachineAsync, instanceOf, launchMachine, machinePid, MachineSpec, readSpec, replaceVolume, volumeFile, writeSpec } from "./machines";
+import { destroyMachine, execInMachineAsync, instanceOf, launchMachine, machinePid, MachineSpec, newInstanceId, readSpec, replaceVolume, volumeFile, writeSpec } from "./machines";
 import { addMemberNetwork, removeMemberNetwork } from "./namespaces";
 import { addRelease } from "./mirror";
 import { writeParameterStore } from "./planFiles";
@@ -249,7 +248,7 @@ async function moveMember(state: SandboxState, member: MemberState, plan: Sandbo
     writeState(state);
     addMemberNetwork(state.hubNamespace, member, peers);
     if (before.availabilityZone !== undefined && before.availabilityZone !== p.instance.availabilityZone) replaceVolume(member.dir);
-    const spec: MachineSpec = { ...before, ip: member.ip, instanceId: `i-${randomBytes(9).toString("hex").slice(0, 17)}`, userDataBase64: p.userDataBase64, dataDevice: p.env.DATA_DEVICE, namespace: member.namespace, ...instanceOf(p) };
+    const spec: MachineSpec = { ...before, ip: member.ip, instanceId: newInstanceId(), userDataBase64: p.userDataBase64, dataDevice: p.env.DATA_DEVICE, namespace: member.namespace, ...instanceOf(p) };
     writeSpec(member.dir, spec);
     await launchMachine(member.dir, spec, state.machineSetup, { freshRoot: true });
 }

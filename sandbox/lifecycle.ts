@@ -1,6 +1,5 @@
-import { randomBytes } from "crypto";
 import { NodeHealth, waitHealthy } from "./health";
-import { currentInit, destroyMachine, execInMachine, launchMachine, machineBootId, readSpec, replaceVolume, shutdownMachine, writeSpec } from "./machines";
+import { currentInit, destroyMachine, execInMachine, launchMachine, machineBootId, newInstanceId, readSpec, replaceVolume, shutdownMachine, writeSpec } from "./machines";
 import { MemberState, SandboxState } from "./state";
 
 /**
@@ -62,7 +61,7 @@ export async function lifecycle(state: SandboxState, member: MemberState, verb: 
         case "replace": {
             await destroyMachine(member.dir);
             if (options.newVolume) replaceVolume(member.dir);
-            const replaced = { ...spec, instanceId: `i-${randomBytes(9).toString("hex").slice(0, 17)}`, userDataBase64: options.userDataBase64 ?? spec.userDataBase64 };
+            const replaced = { ...spec, instanceId: newInstanceId(), userDataBase64: options.userDataBase64 ?? spec.userDataBase64 };
             writeSpec(member.dir, replaced);
             await launchMachine(member.dir, replaced, setup, { freshRoot: true });
             break;

@@ -1,4 +1,5 @@
 import { execFileSync, spawn, spawnSync } from "child_process";
+import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { BOOTSTRAP_SERVICE } from "../components/render/systemd";
@@ -57,6 +58,9 @@ export interface MachineSpec {
     /** The zone of its interface and volume (absent in older specs): a move to another zone brings a new volume. */
     availabilityZone?: string;
 }
+
+/** A new instance's id, as EC2 gives one to a replacement. */
+export const newInstanceId = (): string => `i-${randomBytes(9).toString("hex").slice(0, 17)}`;
 
 /** The planned instance's AMI, type and zone, as a spec keeps them. */
 export const instanceOf = (planned: { instance: { ami: string; instanceType: string; availabilityZone: string } }): Pick<MachineSpec, "ami" | "instanceType" | "availabilityZone"> => ({

@@ -157,7 +157,7 @@ function backupEnvVars(input: MemberRenderInput): Array<[string, string]> {
         ["BACKUP_METRIC_NAMESPACE", METRICS.namespace],
         ["BACKUP_AGE_METRIC", METRICS.backupAge],
         ["QUOTA_USED_METRIC", METRICS.quotaUsed],
-        ["BACKUP_METRIC_CLUSTER", backup.metricCluster],
+        ["BACKUP_METRIC_CLUSTER", input.metricCluster],
         ["RESTORE_FROM", backup.restoreFrom ?? ""],
         ["BACKUP_SCRIPTS_S3", `s3://${backup.bucket}/${s3Keys.nodeScripts(backup.prefix)}`],
         ["BACKUP_SCRIPTS_SHA256", backupScriptChecksums().map(({ name, sha256 }) => `${name}=${sha256}`).join(",")],

@@ -30,7 +30,7 @@ export interface MemberRenderInput extends EtcdNodeSettings {
     parameterPrefix: string;
     /** How often the node re-reads its certificates from SSM so renewed ones arrive without a restart. */
     certSyncIntervalMinutes: number;
-    /** The `Cluster` dimension of the member's metrics (the cluster tag, e.g. `proj/prod/etcd`). */
+    /** The `Cluster` dimension of every metric the member publishes (the cluster tag, e.g. `proj/prod/etcd`). */
     metricCluster: string;
     /** Scheduled snapshots and disaster recovery; absent when backups are off. */
     backup?: BackupRenderInput;
@@ -55,8 +55,6 @@ export interface BackupRenderInput {
     kmsKeyArn: string;
     /** Minutes between backup ticks; every member's timer fires, only the leader backs up. */
     intervalMinutes: number;
-    /** The `Cluster` dimension of the backup-age and quota metrics (their names: config/contract.ts METRICS). */
-    metricCluster: string;
     /** Hours between defragmentation attempts; members take turns through a lock in etcd. */
     defragIntervalHours: number;
     /** Bootstrap an empty member from this snapshot (`latest` or an s3:// URI); absent normally. */

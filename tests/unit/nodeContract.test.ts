@@ -20,7 +20,7 @@ const scripts = [...NODE_SCRIPTS, ...BACKUP_SCRIPTS, ...KEEPER_SCRIPTS].map((nam
 const env = new Map(
     memberEnvVars(
         renderInput({
-            backup: { bucket: "b", prefix: "proj/prod/etcd", kmsKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/k", intervalMinutes: 15, metricCluster: "proj/prod/etcd", defragIntervalHours: 72 },
+            backup: { bucket: "b", prefix: "proj/prod/etcd", kmsKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/k", intervalMinutes: 15, defragIntervalHours: 72 },
             keeper: { image: "evildecay/etcdkeeper:v0.7.6", bindAddress: "127.0.0.1" },
         }),
     ),
