@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
+import { caOfMember, formatCaTag } from "../config/caRotation";
 import { EtcdClusterArgs } from "../config/clusterArgs";
 import { CheckWhenKnown, KEEPER_CLIENT, resolveSettings, ResolvedSettings } from "../config/settings";
 import { EtcdBackupBucket } from "./backupBucket";
@@ -152,6 +153,8 @@ export class EtcdCluster extends pulumi.ComponentResource {
                         allowSingleZone: settings.network.allowSingleZone,
                         clusterToken,
                         healthGate: settings.healthGate.mode,
+                        ca: settings.pki.ca,
+                        keyAlgorithm: settings.pki.keyAlgorithm,
                     },
                     running,
                 ),
@@ -182,12 +185,17 @@ export class EtcdCluster extends pulumi.ComponentResource {
         const ips = interfaces.map((eni) => eni.privateIp);
         const dnsNames = this.dnsRecords(name, settings, ips);
 
+        // Every key waits for the day-2 answer: a refused change (a key algorithm changed in place) makes none.
+        const caAlgorithms = dayTwo.apply((plan) => plan.ca.algorithms);
         const pki = new EtcdPki(
             `${name}-pki`,
             {
                 ...settings.pki,
+                algorithms: caAlgorithms,
                 caCertPem: args.caCertPem,
                 caPrivateKeyPem: args.caPrivateKeyPem,
+                nextCaCertPem: args.nextCaCertPem,
+                nextCaPrivateKeyPem: args.nextCaPrivateKeyPem,
                 members: settings.memberNames.map((member, i) => ({
                     name: member,
                     dnsNames: [member, "localhost", ...dnsNames[i], ec2PrivateDnsName(ips[i], region)],
@@ -250,6 +258,7 @@ export class EtcdCluster extends pulumi.ComponentResource {
                           }
                         : undefined,
                     keeper: settings.keeper ? { image: settings.keeper.image, bindAddress: keeperOnMemberIp ? all[i].ip : "127.0.0.1" } : undefined,
+                    ca: caOfMember(settings.pki.ca),
                 }));
             const etcdMember = new EtcdMember(
                 `${name}-${member}`,
@@ -271,7 +280,11 @@ export class EtcdCluster extends pulumi.ComponentResource {
                     protectData: settings.protectData,
                     tags,
                     // Read back by the next change's version and architecture checks.
-                    instanceTags: { [INSTANCE_TAGS.version]: settings.etcd.etcdVersion, [INSTANCE_TAGS.arch]: settings.sizing.arch },
+                    instanceTags: {
+                        [INSTANCE_TAGS.version]: settings.etcd.etcdVersion,
+                        [INSTANCE_TAGS.arch]: settings.sizing.arch,
+                        [INSTANCE_TAGS.ca]: caAlgorithms.apply((algorithms) => formatCaTag({ ...settings.pki.ca, algorithms })),
+                    },
                     backup: backup
                         ? { bucketArn: backup.bucketArn, prefix: backup.prefix, restoreFrom: settings.backup.restoreFrom, restoreKmsKeyArn: settings.backup.restoreKmsKeyArn }
                         : undefined,

@@ -29,7 +29,7 @@ export interface EtcdMemberArgs {
     protectData: boolean;
     tags: Record<string, string>;
     /** Tags of the instance only: what runs on it, for the next change's checks. */
-    instanceTags: Record<string, string>;
+    instanceTags: Record<string, pulumi.Input<string>>;
     /** Where the member writes snapshots; absent when backups are off. */
     backup?: { bucketArn: pulumi.Input<string>; prefix: string; restoreFrom?: string; restoreKmsKeyArn?: pulumi.Input<string> };
     /** The member runs the etcdkeeper UI and may read its certificate. */

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
-import { KeyAlgorithm } from "../config/settings";
+import { CaState, KeyAlgorithm, signingGeneration, trustedGenerations } from "../config/caRotation";
 
 /** One member as the PKI sees it: the names and addresses its certificate must carry. */
 export interface PkiMember {
@@ -10,10 +10,19 @@ export interface PkiMember {
 }
 
 export interface EtcdPkiArgs {
-    keyAlgorithm: KeyAlgorithm;
-    /** Sign with this CA instead of creating one (both or neither). */
+    /** caGeneration and caRotation: which CAs exist, which are trusted, which one signs. */
+    ca: CaState;
+    /**
+     * The key algorithm of each CA generation in use, from the day-2 check (a generation the
+     * members run keeps its algorithm). Every key waits for it, so a refused change makes none.
+     */
+    algorithms: pulumi.Input<Record<number, KeyAlgorithm>>;
+    /** Sign with this CA (generation ca.generation) instead of creating one (both or neither). */
     caCertPem?: pulumi.Input<string>;
     caPrivateKeyPem?: pulumi.Input<string>;
+    /** The next CA of a rotation (generation ca.generation + 1), brought instead of created. */
+    nextCaCertPem?: pulumi.Input<string>;
+    nextCaPrivateKeyPem?: pulumi.Input<string>;
     caValidityHours: number;
     certValidityHours: number;
     certEarlyRenewalHours: number;
@@ -35,56 +44,57 @@ export interface MemberCerts {
     node: IssuedCert;
 }
 
+interface Authority {
+    certPem: pulumi.Output<string>;
+    keyPem: pulumi.Output<string>;
+}
+
 const MEMBER_USES = ["digital_signature", "key_encipherment", "server_auth", "client_auth"];
 const CLIENT_USES = ["digital_signature", "key_encipherment", "client_auth"];
 const SUBJECT_ORGANIZATION = "etcd";
 
 /**
- * The cluster's certificate authority and every certificate signed by it. Certificates renew on a
- * `pulumi up` within certEarlyRenewalHours of expiry; members pick renewed files up from SSM
+ * The cluster's certificate authorities and every certificate signed by one. Certificates renew on
+ * a `pulumi up` within certEarlyRenewalHours of expiry; members pick renewed files up from SSM
  * without being replaced, so renewal never restarts the cluster.
+ *
+ * A CA rotation (config/caRotation.ts) keeps the CA of each generation under a name of its own,
+ * so the next CA is made once, signs once, and becomes the cluster's own without being replaced.
+ * Generation 1 keeps the names the package always used: a cluster made before rotations existed
+ * replaces nothing.
  */
 export class EtcdPki extends pulumi.ComponentResource {
+    /** The trusted CAs, oldest first, as one PEM bundle: what members and clients verify with. */
     public readonly caCertPem: pulumi.Output<string>;
     public readonly memberCerts: Record<string, MemberCerts>;
     /** `admin` plus one per clientNames entry. */
     public readonly clientCerts: Record<string, IssuedCert>;
 
-    private readonly caKeyPem: pulumi.Output<string>;
+    private readonly signer: Authority;
+    private readonly signerGeneration: number;
 
-    constructor(name: string, private readonly args: EtcdPkiArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("etcd:index:Pki", name, {}, opts);
+    constructor(
+        private readonly baseName: string,
+        private readonly args: EtcdPkiArgs,
+        opts?: pulumi.ComponentResourceOptions,
+    ) {
+        super("etcd:index:Pki", baseName, {}, opts);
 
-        if (args.caCertPem !== undefined && args.caPrivateKeyPem !== undefined) {
-            this.caCertPem = pulumi.output(args.caCertPem);
-            this.caKeyPem = pulumi.secret(args.caPrivateKeyPem);
-        } else {
-            const caKey = this.privateKey(`${name}-ca`);
-            const ca = new tls.SelfSignedCert(
-                `${name}-ca`,
-                {
-                    privateKeyPem: caKey,
-                    subject: { commonName: `${name} etcd CA`, organization: SUBJECT_ORGANIZATION },
-                    isCaCertificate: true,
-                    validityPeriodHours: args.caValidityHours,
-                    allowedUses: ["cert_signing", "crl_signing", "digital_signature"],
-                },
-                { parent: this },
-            );
-            this.caCertPem = ca.certPem;
-            this.caKeyPem = caKey;
-        }
+        const authorities = new Map(trustedGenerations(args.ca).map((g) => [g, this.authority(g)]));
+        this.signerGeneration = signingGeneration(args.ca);
+        this.signer = authorities.get(this.signerGeneration)!;
+        this.caCertPem = pulumi.all([...authorities.values()].map((a) => a.certPem)).apply(caBundle);
 
         this.memberCerts = {};
         for (const member of args.members) {
             this.memberCerts[member.name] = {
-                member: this.issue(`${name}-member-${member.name}`, member.name, MEMBER_USES, member.dnsNames, member.ipAddresses),
-                node: this.issue(`${name}-node-${member.name}`, `node-${member.name}`, CLIENT_USES),
+                member: this.issue(`member-${member.name}`, member.name, MEMBER_USES, member.dnsNames, member.ipAddresses),
+                node: this.issue(`node-${member.name}`, `node-${member.name}`, CLIENT_USES),
             };
         }
         this.clientCerts = {};
         for (const client of ["admin", ...args.clientNames]) {
-            this.clientCerts[client] = this.issue(`${name}-client-${client}`, client, CLIENT_USES);
+            this.clientCerts[client] = this.issue(`client-${client}`, client, CLIENT_USES);
         }
 
         this.registerOutputs({
@@ -94,23 +104,61 @@ export class EtcdPki extends pulumi.ComponentResource {
         });
     }
 
-    private privateKey(name: string): pulumi.Output<string> {
+    /** A generation's resource name: generation 1 has the unsuffixed names. */
+    private named(what: string, generation: number): string {
+        return generation === 1 ? `${this.baseName}-${what}` : `${this.baseName}-${what}-g${generation}`;
+    }
+
+    /** The CA of one generation: brought (caCertPem for the current one, nextCaCertPem for the next) or created. */
+    private authority(generation: number): Authority {
+        const brought =
+            generation === this.args.ca.generation
+                ? { cert: this.args.caCertPem, key: this.args.caPrivateKeyPem }
+                : { cert: this.args.nextCaCertPem, key: this.args.nextCaPrivateKeyPem };
+        if (brought.cert !== undefined && brought.key !== undefined) {
+            return { certPem: pulumi.output(brought.cert), keyPem: pulumi.secret(brought.key) };
+        }
+        const name = this.named("ca", generation);
+        const keyPem = this.privateKey(name, generation);
+        const ca = new tls.SelfSignedCert(
+            name,
+            {
+                privateKeyPem: keyPem,
+                // Generation 1's subject is the one clusters were always made with.
+                subject: { commonName: generation === 1 ? `${this.baseName} etcd CA` : `${this.baseName} etcd CA ${generation}`, organization: SUBJECT_ORGANIZATION },
+                isCaCertificate: true,
+                validityPeriodHours: this.args.caValidityHours,
+                allowedUses: ["cert_signing", "crl_signing", "digital_signature"],
+            },
+            { parent: this },
+        );
+        return { certPem: ca.certPem, keyPem };
+    }
+
+    private privateKey(name: string, generation: number): pulumi.Output<string> {
+        const algorithm = pulumi.output(this.args.algorithms).apply((all) => all[generation]);
         const key = new tls.PrivateKey(
             name,
-            this.args.keyAlgorithm === "ECDSA" ? { algorithm: "ECDSA", ecdsaCurve: "P256" } : { algorithm: "RSA", rsaBits: 2048 },
+            {
+                algorithm,
+                ecdsaCurve: algorithm.apply((a) => (a === "ECDSA" ? "P256" : undefined)),
+                rsaBits: algorithm.apply((a) => (a === "RSA" ? 2048 : undefined)),
+            },
             { parent: this },
         );
         return pulumi.secret(key.privateKeyPem);
     }
 
     private issue(
-        resourceName: string,
+        what: string,
         commonName: string,
         allowedUses: string[],
         dnsNames: pulumi.Input<string>[] = [],
         ipAddresses: pulumi.Input<string>[] = [],
     ): IssuedCert {
-        const keyPem = this.privateKey(resourceName);
+        // Named by the signing generation: the next CA's certificates come with new keys, made once.
+        const resourceName = this.named(what, this.signerGeneration);
+        const keyPem = this.privateKey(resourceName, this.signerGeneration);
         const request = new tls.CertRequest(
             resourceName,
             {
@@ -125,8 +173,8 @@ export class EtcdPki extends pulumi.ComponentResource {
             resourceName,
             {
                 certRequestPem: request.certRequestPem,
-                caCertPem: this.caCertPem,
-                caPrivateKeyPem: this.caKeyPem,
+                caCertPem: this.signer.certPem,
+                caPrivateKeyPem: this.signer.keyPem,
                 validityPeriodHours: this.args.certValidityHours,
                 earlyRenewalHours: this.args.certEarlyRenewalHours,
                 allowedUses,
@@ -135,4 +183,10 @@ export class EtcdPki extends pulumi.ComponentResource {
         );
         return { certPem: cert.certPem, keyPem };
     }
+}
+
+/** One PEM file holding every trusted CA, each ending in a newline; a single CA is passed on as it is (its parameter stays unchanged). */
+function caBundle(pems: string[]): string {
+    if (pems.length === 1) return pems[0];
+    return pems.map((pem) => (pem.endsWith("\n") ? pem : `${pem}\n`)).join("");
 }

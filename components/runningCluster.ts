@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ssmParameters } from "../config/contract";
-import { INSTANCE_TAGS, RunningCluster, RunningMember } from "../config/runningCluster";
+import { INSTANCE_TAGS, memberFromTags, RunningCluster, RunningMember } from "../config/runningCluster";
 
 /** The tag every resource of one cluster carries: `<project>/<stack>/<name>`. */
 export const CLUSTER_TAG = "etcd:cluster";
@@ -32,18 +32,7 @@ export function readRunningCluster(clusterTag: string, parameterPrefix: string, 
         }
         const members: RunningMember[] = enis
             .filter((eni) => eni.tags?.[INSTANCE_TAGS.member])
-            .map((eni) => {
-                const name = eni.tags[INSTANCE_TAGS.member];
-                const tags = tagsOf.get(name) ?? {};
-                const arch = tags[INSTANCE_TAGS.arch];
-                return {
-                    name,
-                    subnetId: eni.subnetId,
-                    ip: eni.privateIp,
-                    etcdVersion: tags[INSTANCE_TAGS.version] || undefined,
-                    arch: arch === "arm64" || arch === "amd64" ? arch : undefined,
-                };
-            });
+            .map((eni) => memberFromTags(eni.tags[INSTANCE_TAGS.member], eni.subnetId, eni.privateIp, tagsOf.get(eni.tags[INSTANCE_TAGS.member]) ?? {}));
         const formedAt = (names ?? []).indexOf(ssmParameters.clusterFormed(parameterPrefix));
         return { members, formedToken: formedAt >= 0 ? values[formedAt] : undefined };
     });

@@ -140,6 +140,23 @@ export interface EtcdClusterArgs {
     caCertPem?: pulumi.Input<string>;
     /** The private key (PEM) of caCertPem; keep it a secret config value. @default a CA is created */
     caPrivateKeyPem?: pulumi.Input<string>;
+    /**
+     * Which CA is the cluster's own: 1 is the one it was made with; a finished CA rotation counts
+     * it up by one (see caRotation). @default 1
+     */
+    caGeneration?: number;
+    /**
+     * The phase of a CA rotation, one per update: "trust-next" (every member also trusts the next
+     * CA, generation caGeneration+1), "sign-with-next" (every certificate is reissued, with new
+     * keys, under the next CA), then caGeneration+1 with "none" (the old CA is dropped). Each
+     * update rolls the members one at a time behind the gates.
+     * @default "none"
+     */
+    caRotation?: string;
+    /** The next CA's certificate (PEM) in a rotation to a CA of your own; give with nextCaPrivateKeyPem. @default the next CA is created */
+    nextCaCertPem?: pulumi.Input<string>;
+    /** The private key (PEM) of nextCaCertPem; keep it a secret config value. @default the next CA is created */
+    nextCaPrivateKeyPem?: pulumi.Input<string>;
     /** Validity of a created CA in hours. @default 87600 (10 years) */
     caValidityHours?: number;
     /** Validity of member and client certificates in hours. @default 8760 (1 year) */
@@ -260,6 +277,10 @@ export const STACK_SETTINGS: Readonly<Record<keyof EtcdClusterArgs, SettingKind>
     keyAlgorithm: "string",
     caCertPem: "secret",
     caPrivateKeyPem: "secret",
+    caGeneration: "number",
+    caRotation: "string",
+    nextCaCertPem: "secret",
+    nextCaPrivateKeyPem: "secret",
     caValidityHours: "number",
     certValidityHours: "number",
     certEarlyRenewalHours: "number",

@@ -1,3 +1,4 @@
+import { CaPlan, CaState, formatCaTag, KeyAlgorithm, parseCaTag, planCa, RunningCa } from "./caRotation";
 import { ConfigError } from "./errors";
 import { etcdLine } from "./etcdReleases";
 
@@ -22,10 +23,35 @@ export interface RunningMember {
     /** From the member's instance tags (INSTANCE_TAGS); absent when no instance runs or it predates the tags. */
     etcdVersion?: string;
     arch?: "arm64" | "amd64";
+    /** The CA state and key algorithms the member's instance was made with (INSTANCE_TAGS.ca). */
+    ca?: RunningCa;
 }
 
 /** The tags an instance carries so the next change can read what runs on it. */
-export const INSTANCE_TAGS = Object.freeze({ member: "etcd:member", version: "etcd:version", arch: "etcd:arch" } as const);
+export const INSTANCE_TAGS = Object.freeze({ member: "etcd:member", version: "etcd:version", arch: "etcd:arch", ca: "etcd:ca" } as const);
+
+/** A running member from its interface and its instance's tags (empty when no instance runs): the one reader of INSTANCE_TAGS. */
+export function memberFromTags(name: string, subnetId: string, ip: string | undefined, tags: Record<string, string>): RunningMember {
+    const arch = tags[INSTANCE_TAGS.arch];
+    const ca = parseCaTag(tags[INSTANCE_TAGS.ca]);
+    return {
+        name,
+        subnetId,
+        ...(ip ? { ip } : {}),
+        ...(tags[INSTANCE_TAGS.version] ? { etcdVersion: tags[INSTANCE_TAGS.version] } : {}),
+        ...(arch === "arm64" || arch === "amd64" ? { arch } : {}),
+        ...(ca ? { ca } : {}),
+    };
+}
+
+/** The instance tags that memberFromTags reads back (the mock provider answers with them). */
+export function tagsOfMember(member: RunningMember): Record<string, string> {
+    const tags: Record<string, string> = { [INSTANCE_TAGS.member]: member.name };
+    if (member.etcdVersion) tags[INSTANCE_TAGS.version] = member.etcdVersion;
+    if (member.arch) tags[INSTANCE_TAGS.arch] = member.arch;
+    if (member.ca) tags[INSTANCE_TAGS.ca] = formatCaTag(member.ca);
+    return tags;
+}
 
 /** Nothing runs yet: the first deployment. */
 export const NO_RUNNING_CLUSTER: RunningCluster = Object.freeze({ members: [] });
@@ -54,6 +80,9 @@ export interface DayTwoInput {
     clusterToken: string;
     /** off: nothing waits between two members' replacements. */
     healthGate: "ssm" | "direct" | "off";
+    /** caGeneration and caRotation. */
+    ca: CaState;
+    keyAlgorithm: KeyAlgorithm;
 }
 
 /** How the change proceeds when it is allowed. */
@@ -64,6 +93,8 @@ export interface DayTwoPlan {
     moved?: { member: string; from: string; to: string };
     /** True once this cluster (this token) has formed: every gate then waits, created or updated. */
     clusterFormed: boolean;
+    /** The key algorithm of each CA generation in use, and whether this update moves members along a CA rotation. */
+    ca: CaPlan;
     /** Allowed but worth a reviewer's attention; the component logs each as a Pulumi warning. */
     warnings: string[];
 }
@@ -76,17 +107,19 @@ export interface DayTwoPlan {
 export function planDayTwo(input: DayTwoInput, running: RunningCluster): DayTwoPlan {
     const clusterFormed = running.formedToken !== undefined && running.formedToken === input.clusterToken;
     checkPinnedSubnets(input);
+    const ca = planCa({ desired: input.ca, keyAlgorithm: input.keyAlgorithm }, running.members);
     if (running.members.length === 0) {
         // Round-robin in order (the fewest members, first listed among equals), around the pinned ones.
         const subnets = placeNew(input.memberNames, input, []);
         checkZones(input, subnets);
-        return { subnets, clusterFormed, warnings: [] };
+        return { subnets, clusterFormed, ca, warnings: [] };
     }
     const { added, removed } = checkScaling(input, running.members);
     checkVersions(input.etcdVersion, running.members);
     checkArchitecture(input, running.members);
     const kept = running.members.filter((m) => !removed.includes(m.name));
     const moved = checkMove(input, kept, added.length + removed.length > 0);
+    if (ca.rotating) checkRotation(input, { scaling: added.length + removed.length > 0, moved: moved?.member, other: runsOtherVersion(kept, input.etcdVersion) });
     const stay = { ...keepSubnets(input, kept.filter((m) => m.name !== moved?.member)), ...(moved ? { [moved.member]: moved.to } : {}) };
     const subnets = { ...stay, ...placeNew(added, input, Object.values(stay)) };
     checkZones(input, subnets);
@@ -104,7 +137,25 @@ export function planDayTwo(input: DayTwoInput, running: RunningCluster): DayTwoP
                 `It rejoins from its peers behind the health gates.`,
         );
     }
-    return { subnets, clusterFormed, warnings, ...(moved ? { moved } : {}) };
+    return { subnets, clusterFormed, ca, warnings, ...(moved ? { moved } : {}) };
+}
+
+/**
+ * A CA rotation step restarts every member with a new trust or new certificates: it needs the
+ * gates (each member must be back, trusting and trusted, before the next one goes), and it is the
+ * only change of its update, so a refusal or a failed gate leaves one thing half done.
+ */
+function checkRotation(input: DayTwoInput, others: { scaling: boolean; moved?: string; other?: RunningMember }): void {
+    const refuse = (why: string) => {
+        throw new ConfigError("caRotation", `caGeneration ${input.ca.generation}, caRotation ${input.ca.phase}`, why);
+    };
+    if (input.healthGate === "off") {
+        refuse("A CA rotation step restarts the members one at a time, each trusting a new CA set; only the health gates wait for a member to be back before the next one goes. Set healthGate to ssm (or direct) for the rotation.");
+    }
+    const keep = "Make one change at a time: finish this update with the CA settings as they run, then take the next CA step in its own update.";
+    if (others.scaling) refuse(`A CA rotation step and a memberCount change in one update. ${keep}`);
+    if (others.moved) refuse(`A CA rotation step and moving ${others.moved} (memberSubnets) in one update. ${keep}`);
+    if (others.other) refuse(`A CA rotation step and an etcd version change (${others.other.name} runs ${others.other.etcdVersion}, etcdVersion is ${input.etcdVersion}) in one update. ${keep}`);
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Input } from "@pulumi/pulumi";
 import * as ipaddr from "ipaddr.js";
 import { EtcdClusterArgs } from "./clusterArgs";
+import { CA_ROTATION_PHASES, CaState, KEY_ALGORITHMS, KeyAlgorithm } from "./caRotation";
 import { ConfigError } from "./errors";
 import { DEFAULT_ETCD_MIRROR, DEFAULT_ETCD_VERSION, resolveEtcdRelease } from "./etcdReleases";
 import { DEFAULT_INSTANCE_FAMILY } from "./instanceTypes";
@@ -12,8 +13,6 @@ export const DEFAULT_KEEPER_IMAGE = "evildecay/etcdkeeper:v0.7.6";
 export const KEEPER_CLIENT = "etcdkeeper";
 export const HEALTH_GATE_MODES = ["ssm", "direct", "off"] as const;
 export type HealthGateMode = (typeof HEALTH_GATE_MODES)[number];
-export const KEY_ALGORITHMS = ["ECDSA", "RSA"] as const;
-export type KeyAlgorithm = (typeof KEY_ALGORITHMS)[number];
 const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 const GIB = 1024 ** 3;
 
@@ -67,7 +66,10 @@ export interface ResolvedSettings {
         dnsDomain?: string;
     };
     pki: {
+        /** The algorithm of the newest CA generation's keys; older generations keep what they run (config/caRotation.ts). */
         keyAlgorithm: KeyAlgorithm;
+        /** caGeneration and caRotation. */
+        ca: CaState;
         caValidityHours: number;
         certValidityHours: number;
         certEarlyRenewalHours: number;
@@ -307,6 +309,24 @@ function resolvePki(args: EtcdClusterArgs): ResolvedSettings["pki"] {
             "Give caCertPem and caPrivateKeyPem together to sign with your own CA, or neither to create one.",
         );
     }
+    const ca: CaState = {
+        generation: integerIn("caGeneration", args.caGeneration ?? 1, 1, 1000),
+        phase: oneOf("caRotation", args.caRotation ?? "none", CA_ROTATION_PHASES),
+    };
+    if ((args.nextCaCertPem === undefined) !== (args.nextCaPrivateKeyPem === undefined)) {
+        throw new ConfigError(
+            args.nextCaCertPem === undefined ? "nextCaPrivateKeyPem" : "nextCaCertPem",
+            "[secret]",
+            "Give nextCaCertPem and nextCaPrivateKeyPem together to rotate to your own CA, or neither to have the next CA created.",
+        );
+    }
+    if (args.nextCaCertPem !== undefined && ca.phase === "none") {
+        throw new ConfigError(
+            "nextCaCertPem",
+            "[secret]",
+            "It is the next CA of a rotation, and caRotation is none. Set caRotation: trust-next to start the rotation, or, once it is done, move it into caCertPem/caPrivateKeyPem with caGeneration counted up.",
+        );
+    }
     const certValidityHours = integerIn("certValidityHours", args.certValidityHours ?? 8760, 24, 87600);
     const certEarlyRenewalHours = integerIn("certEarlyRenewalHours", args.certEarlyRenewalHours ?? 720, 0, 87600);
     if (certEarlyRenewalHours >= certValidityHours) {
@@ -324,6 +344,7 @@ function resolvePki(args: EtcdClusterArgs): ResolvedSettings["pki"] {
     }
     return {
         keyAlgorithm: oneOf("keyAlgorithm", args.keyAlgorithm ?? "ECDSA", KEY_ALGORITHMS),
+        ca,
         caValidityHours: integerIn("caValidityHours", args.caValidityHours ?? 87600, certValidityHours, 175200),
         certValidityHours,
         certEarlyRenewalHours,

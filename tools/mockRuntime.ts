@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { INSTANCE_TAGS, NO_RUNNING_CLUSTER, RunningCluster } from "../config/runningCluster";
+import { INSTANCE_TAGS, NO_RUNNING_CLUSTER, RunningCluster, tagsOfMember } from "../config/runningCluster";
 import { createHash } from "crypto";
 import { CLUSTER_RECORDS, SECRET_MASK } from "../config/contract";
 
@@ -91,14 +91,11 @@ export function runningClusterInvokes(running: RunningCluster): Record<string, (
             if (!member) throw new Error(`no network interface ${inputs.id}`);
             return { id: inputs.id, subnetId: member.subnetId, ...(member.ip ? { privateIp: member.ip } : {}), tags: { [INSTANCE_TAGS.member]: member.name } };
         },
-        "aws:ec2/getInstances:getInstances": () => ({ ids: running.members.filter((m) => m.etcdVersion || m.arch).map((m) => instanceId(m.name)), id: "instances" }),
+        "aws:ec2/getInstances:getInstances": () => ({ ids: running.members.filter((m) => m.etcdVersion || m.arch || m.ca).map((m) => instanceId(m.name)), id: "instances" }),
         "aws:ec2/getInstance:getInstance": (inputs) => {
             const member = byId(inputs.instanceId, instanceId);
             if (!member) throw new Error(`no instance ${inputs.instanceId}`);
-            const tags: Record<string, string> = { [INSTANCE_TAGS.member]: member.name };
-            if (member.etcdVersion) tags[INSTANCE_TAGS.version] = member.etcdVersion;
-            if (member.arch) tags[INSTANCE_TAGS.arch] = member.arch;
-            return { id: inputs.instanceId, tags };
+            return { id: inputs.instanceId, tags: tagsOfMember(member) };
         },
         "aws:ssm/getParametersByPath:getParametersByPath": (inputs) => {
             const formed = running.formedToken === undefined ? [] : [[`${inputs.path}/${CLUSTER_RECORDS.formed}`, running.formedToken]];

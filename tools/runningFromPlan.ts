@@ -1,4 +1,4 @@
-import { INSTANCE_TAGS, RunningCluster, RunningMember } from "../config/runningCluster";
+import { INSTANCE_TAGS, memberFromTags, RunningCluster, RunningMember } from "../config/runningCluster";
 
 /** A planned resource as the offline plan records or prints it. */
 interface PlannedResource {
@@ -19,15 +19,7 @@ export function runningFromPlan(resources: PlannedResource[], formedToken?: stri
         .filter((r) => r.type === "aws:ec2/networkInterface:NetworkInterface" && tagsOf(r)[INSTANCE_TAGS.member])
         .map((eni): RunningMember => {
             const name = tagsOf(eni)[INSTANCE_TAGS.member];
-            const tags = instances.get(name) ?? {};
-            const arch = tags[INSTANCE_TAGS.arch];
-            return {
-                name,
-                subnetId: String(eni.inputs.subnetId),
-                ...(ips[name] ? { ip: ips[name] } : {}),
-                ...(tags[INSTANCE_TAGS.version] ? { etcdVersion: tags[INSTANCE_TAGS.version] } : {}),
-                ...(arch === "arm64" || arch === "amd64" ? { arch } : {}),
-            };
+            return memberFromTags(name, String(eni.inputs.subnetId), ips[name], instances.get(name) ?? {});
         });
     return formedToken === undefined ? { members } : { members, formedToken };
 }

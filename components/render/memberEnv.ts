@@ -69,6 +69,15 @@ export function memberEnvVars(input: MemberRenderInput, paths?: Partial<NodePath
         ["AWS_REGION", input.region],
         ["PARAMETER_PREFIX", input.parameterPrefix],
         ["CA_PARAMETER", ssmParameters.ca(input.parameterPrefix)],
+        // Only during and after a CA rotation: each step changes them, and so rolls the members one
+        // at a time (etcd reads its trusted CAs only at start). A cluster that never rotated keeps
+        // the user data it had.
+        ...(input.ca
+            ? ([
+                  ["CA_TRUSTED_GENERATIONS", input.ca.trusted.join(" ")],
+                  ["CA_SIGNING_GENERATION", String(input.ca.signing)],
+              ] as Array<[string, string]>)
+            : []),
         ["CLUSTER_FORMED_PARAMETER", ssmParameters.clusterFormed(input.parameterPrefix)],
         ...memberParameters(input),
         ["CERT_SYNC_INTERVAL_MINUTES", String(input.certSyncIntervalMinutes)],

@@ -32,6 +32,8 @@ export interface MemberRenderInput extends EtcdNodeSettings {
     certSyncIntervalMinutes: number;
     /** The `Cluster` dimension of every metric the member publishes (the cluster tag, e.g. `proj/prod/etcd`). */
     metricCluster: string;
+    /** The CA generations the member trusts and the one its certificates are signed by; absent before any CA rotation (config/caRotation.ts). */
+    ca?: { trusted: number[]; signing: number };
     /** Scheduled snapshots and disaster recovery; absent when backups are off. */
     backup?: BackupRenderInput;
     /** The etcdkeeper web UI; absent when off. */

@@ -1,4 +1,5 @@
 /** planDayTwo: a change checked against the running cluster, refused with the setting, the value and the fix. */
+import { INITIAL_CA_STATE } from "../../config/caRotation";
 import { ConfigError } from "../../config/errors";
 import { DayTwoInput, planDayTwo, RunningCluster, RunningMember } from "../../config/runningCluster";
 
@@ -13,7 +14,7 @@ function running(version: string | string[], arch: "arm64" | "amd64" = "arm64", 
 }
 
 function change(overrides: Partial<DayTwoInput>): DayTwoInput {
-    return { memberNames: NAMES, etcdVersion: "3.6.14", arch: "arm64", subnetIds: SUBNETS, memberSubnets: {}, zones: ZONES, allowSingleZone: false, clusterToken: "token-1", healthGate: "ssm", ...overrides };
+    return { memberNames: NAMES, etcdVersion: "3.6.14", arch: "arm64", subnetIds: SUBNETS, memberSubnets: {}, zones: ZONES, allowSingleZone: false, clusterToken: "token-1", healthGate: "ssm", ca: INITIAL_CA_STATE, keyAlgorithm: "ECDSA", ...overrides };
 }
 
 function refusal(fn: () => unknown): ConfigError {
@@ -29,7 +30,7 @@ function refusal(fn: () => unknown): ConfigError {
 describe("the first deployment", () => {
     test("members go to subnets by position and the cluster is not formed", () => {
         const plan = planDayTwo(change({ memberNames: ["etcd1", "etcd2", "etcd3", "etcd4", "etcd5"] }), { members: [] });
-        expect(plan).toEqual({ subnets: { etcd1: "subnet-a", etcd2: "subnet-b", etcd3: "subnet-c", etcd4: "subnet-a", etcd5: "subnet-b" }, clusterFormed: false, warnings: [] });
+        expect(plan).toEqual({ subnets: { etcd1: "subnet-a", etcd2: "subnet-b", etcd3: "subnet-c", etcd4: "subnet-a", etcd5: "subnet-b" }, clusterFormed: false, ca: { algorithms: { 1: "ECDSA" }, rotating: false }, warnings: [] });
     });
 
     test("a formed record of another token (the cluster before a restore) does not count", () => {
