@@ -131,7 +131,7 @@ export function planCa(input: CaPlanInput, running: Array<{ name: string; ca?: R
         const at = rotationStep(member.ca);
         if (Math.abs(at - want) > 1) {
             throw new ConfigError(
-                want > at ? "caRotation" : "caGeneration",
+                desired.generation !== member.ca.generation ? "caGeneration" : "caRotation",
                 describe(desired),
                 `${member.name} runs ${describe(member.ca)}; a CA rotation moves one phase per update, every member trusting the CA the others present at each step. ` +
                     `The next step from there is ${nextStep(member.ca)}; the way back is one step too.`,

@@ -5,7 +5,7 @@ import { lifecycle } from "./lifecycle";
 import { destroyMachine, execInMachineAsync, instanceOf, launchMachine, machinePid, MachineSpec, newInstanceId, readSpec, replaceVolume, volumeFile, writeSpec } from "./machines";
 import { addMemberNetwork, removeMemberNetwork } from "./namespaces";
 import { addRelease } from "./mirror";
-import { writeParameterStore } from "./planFiles";
+import { writeClientCertificates, writeParameterStore } from "./planFiles";
 import { LoadReport, RunningLoad, startLoad } from "./loadRun";
 import { seedObjects } from "./s3";
 import type { SandboxPlan } from "./sandboxPlan";
@@ -165,6 +165,9 @@ export async function apply(options: ApplyOptions): Promise<ApplyReport> {
     state.planned = plan.running.members;
     writeState(state);
     const loadReport = load ? await load.finish() : undefined;
+    // What a user's clients take from the outputs once the update is done: the CA bundle and the
+    // client certificates (a CA rotation changes them between its steps), at the paths they had.
+    if (!failed) writeClientCertificates(plan, stackDir(state.stack));
     const quorumHeld = loadReport ? loadReport.quorumLostSamples === 0 : true;
     const lost = loadReport?.lost.length ?? 0;
     return report({

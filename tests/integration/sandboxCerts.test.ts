@@ -4,7 +4,8 @@
  * makes them) reaches every member through its certificate sync without a restart, with a writer
  * running; and a certificate set the member could not use is refused on the machine, the files in
  * place kept. The renewal is made by changing certValidityHours, which re-issues every leaf
- * certificate as a renewal does. `down` in afterAll removes every process, namespace, mount and file.
+ * certificate as a renewal does. Then a CA rotation in its three updates, with a key algorithm
+ * change, each under load (`apply --load`), and a skipped phase refused. `down` in afterAll removes every process, namespace, mount and file.
  */
 import * as fs from "fs";
 import * as os from "os";
@@ -50,6 +51,43 @@ async function servedSerial(name: string): Promise<string> {
 /** The serial of a certificate file on the member's machine. */
 async function fileSerial(name: string, file: string): Promise<string> {
     return (await sandbox.exec(name, ["openssl", "x509", "-noout", "-serial", "-in", file])).stdout.trim();
+}
+
+/** The test's stack file with some settings changed. */
+function changed(name: string, settings: Record<string, unknown>): string {
+    const document = YAML.parse(fs.readFileSync(stackFile, "utf8"));
+    for (const [key, value] of Object.entries(settings)) document.config[`etcd-cluster:${key}`] = value;
+    const file = path.join(tmp, `Pulumi.${name}.yaml`);
+    fs.writeFileSync(file, YAML.stringify(document));
+    return file;
+}
+
+async function applyWith(file: string, extra: string[] = []): Promise<{ code: number; report: ApplyReport }> {
+    const result = await sandbox.cli(["apply", "--config-file", file, ...extra], 20 * 60_000);
+    return { code: result.code, report: JSON.parse(result.stdout) as ApplyReport };
+}
+
+/** The issuer and the public key algorithm of the certificate a member's client port serves. */
+async function served(name: string, caFile = sandbox.report.caFile): Promise<{ issuer: string; keyType: string }> {
+    const member = sandbox.report.members.find((m) => m.name === name)!;
+    const script =
+        `openssl s_client -verify_return_error -connect ${member.ip}:2379 -CAfile ${caFile} -cert ${sandbox.report.certFile} -key ${sandbox.report.keyFile} </dev/null 2>/dev/null ` +
+        `| openssl x509 -noout -issuer -text | grep -E '^issuer|Public Key Algorithm'`;
+    const result = await sandbox.inHub(["bash", "-c", script]);
+    if (result.code !== 0) throw new Error(`reading the certificate ${name} serves failed: ${result.stderr}`);
+    const issuer = /^issuer=.*CN ?= ?([^,\n]+)/m.exec(result.stdout)?.[1]?.trim() ?? "";
+    const keyType = /Public Key Algorithm: (\S+)/.exec(result.stdout)?.[1] ?? "";
+    return { issuer, keyType };
+}
+
+/** How many CA certificates a member's ca.pem holds. */
+const bundleSize = async (name: string) => Number((await sandbox.exec(name, ["grep", "-c", "BEGIN CERTIFICATE", "/etc/ssl/etcd/ssl/ca.pem"])).stdout.trim());
+
+/** A client's /health request from the hub: the HTTP status, or 0 when TLS refused it. */
+async function clientHealth(name: string, files: { caFile: string; certFile: string; keyFile: string }): Promise<number> {
+    const member = sandbox.report.members.find((m) => m.name === name)!;
+    const result = await sandbox.inHub(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "10", "--cacert", files.caFile, "--cert", files.certFile, "--key", files.keyFile, `https://${member.ip}:2379/health`]);
+    return Number(result.stdout.trim() || "0");
 }
 
 const etcdPid = async (name: string) => (await sandbox.exec(name, ["systemctl", "show", ETCD_SERVICE, "-p", "MainPID", "--value"])).stdout.trim();
@@ -122,4 +160,63 @@ describe(`etcd ${version}: certificates on a running cluster`, () => {
         const again = await sandbox.exec("etcd1", ["systemctl", "start", CERT_SYNC_SERVICE], 120_000);
         expect(again.code).toBe(0);
     }, 10 * 60_000);
+
+    it("a CA rotation skipping a phase is refused at the plan, before any member is touched", async () => {
+        const { code, report } = await applyWith(changed("ca-skip", { caGeneration: 2 }));
+        expect(code).toBe(1);
+        expect(report.failed?.step).toBe("plan");
+        expect(report.failed?.message).toMatch(/Invalid setting caGeneration: .*etcd1 runs caGeneration 1, caRotation none; .*caRotation: trust-next/);
+        expect(report.steps.map((s) => s.step)).toEqual(["plan"]);
+    }, 10 * 60_000);
+
+    it("a CA rotation with a key algorithm change (ECDSA -> RSA) in three updates, each rolling one member at a time under load: nothing lost, quorum held, the old CA gone", async () => {
+        const clientFiles = () => ({ caFile: sandbox.report.caFile, certFile: sandbox.report.certFile, keyFile: sandbox.report.keyFile });
+        const keep = (tag: string) => {
+            const kept = Object.fromEntries(Object.entries(clientFiles()).map(([k, file]) => [k, path.join(tmp, `${tag}-${path.basename(file)}`)])) as ReturnType<typeof clientFiles>;
+            for (const [k, file] of Object.entries(clientFiles())) fs.copyFileSync(file, kept[k as keyof typeof kept]);
+            return kept;
+        };
+        const original = keep("gen1");
+        const oldIssuer = (await served("etcd1")).issuer;
+        expect(oldIssuer).toMatch(/etcd CA$/);
+        const phases: Array<[string, Record<string, unknown>]> = [
+            ["trust-next", { caRotation: "trust-next", keyAlgorithm: "RSA" }],
+            ["sign-with-next", { caRotation: "sign-with-next", keyAlgorithm: "RSA" }],
+            ["done", { caGeneration: 2, keyAlgorithm: "RSA" }],
+        ];
+        for (const [phase, settings] of phases) {
+            const { code, report } = await applyWith(changed(`ca-${phase}`, settings), ["--load"]);
+            const load = report.load!;
+            console.log(`etcd ${version}: CA rotation ${phase} ${JSON.stringify({ steps: report.steps.map((s) => [s.step, s.member, s.tookMs]), load: { ...load, lost: load.lost.length } })}`);
+            expect(report.failed).toBeUndefined();
+            expect(code).toBe(0);
+            // Each phase restarts every member, one at a time behind its gate.
+            expect(report.changes.replace).toEqual(["etcd1", "etcd2", "etcd3"]);
+            expect(report.steps.map((s) => `${s.step}${s.member ? ` ${s.member}` : ""}`)).toEqual(["plan", "parameters", "replace etcd1", "gate etcd1", "replace etcd2", "gate etcd2", "replace etcd3", "gate etcd3"]);
+            expect(load.lost).toEqual([]);
+            expect(load.acked).toBeGreaterThan(100);
+            expect(load.quorumHeld).toBe(true);
+            expect(load.quorumLostSamples).toBe(0);
+            for (const n of names()) {
+                const cert = await served(n);
+                if (phase === "trust-next") {
+                    expect(await bundleSize(n)).toBe(2);
+                    expect(cert).toEqual({ issuer: oldIssuer, keyType: "id-ecPublicKey" });
+                } else {
+                    expect(await bundleSize(n)).toBe(phase === "done" ? 1 : 2);
+                    expect(cert).toEqual({ issuer: `${oldIssuer} 2`, keyType: "rsaEncryption" });
+                }
+            }
+        }
+        // The old CA is gone from every member: a client of the old CA is refused, a current one is served.
+        for (const n of names()) {
+            expect(await clientHealth(n, clientFiles())).toBe(200);
+            expect(await clientHealth(n, { ...clientFiles(), certFile: original.certFile, keyFile: original.keyFile })).toBe(0);
+            expect(await clientHealth(n, { ...clientFiles(), caFile: original.caFile })).toBe(0);
+        }
+        // Where the rotation ends is a routine state: applying it again changes nothing.
+        const again = await applyWith(changed("ca-done", { caGeneration: 2, keyAlgorithm: "RSA" }));
+        expect(again.code).toBe(0);
+        expect(again.report.changes).toEqual({ replace: [], update: [], create: [], remove: [], move: [], parameters: [] });
+    }, 40 * 60_000);
 });
