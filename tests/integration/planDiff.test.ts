@@ -99,6 +99,30 @@ describe("npm run plan -- --diff", () => {
         expect(diff.removed).toEqual([]);
     });
 
+    test("a key algorithm changed in place (the base runs RSA keys, the head asks for ECDSA) is refused: it would replace the CA and every key at once", () => {
+        const base = commitWithFile("Pulumi.dev.yaml", headStackFile.replace(/^config:\n/m, "config:\n  etcd-cluster:keyAlgorithm: RSA\n"));
+        const { code, stdout, stderr } = plan("--stack", "dev", "--diff", base);
+        expect(code).toBe(1);
+        expect(stdout).toBe("");
+        expect(stderr).toContain("Invalid setting keyAlgorithm");
+        expect(stderr).toContain("etcd1 already uses RSA keys for CA generation 1");
+        expect(stderr).toContain("set it together with caRotation: trust-next");
+    });
+
+    test("a CA rotation step back (the base trusts the next CA, the head does not): the next CA goes, the CA parameter changes and every member rolls; no certificate is reissued", () => {
+        const base = commitWithFile("Pulumi.dev.yaml", headStackFile.replace(/^config:\n/m, "config:\n  etcd-cluster:caRotation: trust-next\n"));
+        const { code, stdout } = plan("--stack", "dev", "--diff", base, "--json");
+        expect(code).toBe(0);
+        const diff = JSON.parse(stdout);
+        const names = (list: any[], type: string) => list.filter((r: any) => r.type === type).map((r: any) => r.name);
+        expect(names(diff.removed, "tls:index/selfSignedCert:SelfSignedCert")).toEqual(["etcd-pki-ca-g2"]);
+        expect(names(diff.removed, "tls:index/locallySignedCert:LocallySignedCert")).toEqual([]);
+        expect(names(diff.changed, "tls:index/locallySignedCert:LocallySignedCert")).toEqual([]);
+        expect(names(diff.changed, "aws:ssm/parameter:Parameter")).toContain("etcd-ca");
+        expect(names(diff.changed, "aws:ec2/instance:Instance")).toEqual(["etcd-etcd1", "etcd-etcd2", "etcd-etcd3"]);
+        expect(diff.added).toEqual([]);
+    });
+
     test("the head is planned against the base as if it ran: a change the day-2 checks refuse fails the diff with the refusal", () => {
         // The base runs x86 members on the looked-up AMI; the head's default family is arm64.
         const base = commitWithFile("Pulumi.dev.yaml", headStackFile.replace(/^config:\n/m, "config:\n  etcd-cluster:instanceFamily: m7i\n"));
