@@ -6,7 +6,7 @@ import { ConfigError } from "../config/errors";
 const PROGRAM_SETTINGS = ["clusterName"];
 
 /** Settings that hold a private key: refused in plaintext in a stack file. */
-const ENCRYPTED_SETTINGS = ["caPrivateKeyPem"];
+const ENCRYPTED_SETTINGS = ["caPrivateKeyPem", "nextCaPrivateKeyPem"];
 
 /**
  * Reads the stack's settings (Pulumi.<stack>.yaml) into EtcdClusterArgs. A mistyped key or a value
