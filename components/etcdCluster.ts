@@ -235,7 +235,7 @@ export class EtcdCluster extends pulumi.ComponentResource {
         const members: EtcdMember[] = [];
         settings.memberNames.forEach((member, i) => {
             const render: pulumi.Output<Omit<MemberRenderInput, "dataVolumeId">> = pulumi
-                .all([addresses, region, backup?.bucketName ?? "", kmsKeyArn])
+                .all([addresses, region, backup?.bucketName ?? "", backup?.kmsKeyArn ?? ""])
                 .apply(([all, regionName, bucket, keyArn]) => ({
                     // etcd's settings as the model resolved them, then what is this member's own.
                     ...settings.etcd,
@@ -286,7 +286,13 @@ export class EtcdCluster extends pulumi.ComponentResource {
                         [INSTANCE_TAGS.ca]: caAlgorithms.apply((algorithms) => formatCaTag({ ...settings.pki.ca, algorithms })),
                     },
                     backup: backup
-                        ? { bucketArn: backup.bucketArn, prefix: backup.prefix, restoreFrom: settings.backup.restoreFrom, restoreKmsKeyArn: settings.backup.restoreKmsKeyArn }
+                        ? {
+                              bucketArn: backup.bucketArn,
+                              prefix: backup.prefix,
+                              kmsKeyArn: backup.kmsKeyArn,
+                              restoreFrom: settings.backup.restoreFrom,
+                              restoreKmsKeyArn: settings.backup.restoreKmsKeyArn,
+                          }
                         : undefined,
                     keeper: settings.keeper !== undefined,
                     after: [caParameter, roster, ...keeperParameters, ...(backup?.scripts ?? []), ...(previousGate ? [previousGate] : [])],
@@ -396,6 +402,8 @@ export class EtcdCluster extends pulumi.ComponentResource {
         if (!backup.enabled) {
             return undefined;
         }
+        // The backups' own key when one is given, so that the cluster's key does not hold them too.
+        const backupKeyArn = backup.kmsKeyArn ? pulumi.output(backup.kmsKeyArn) : kmsKeyArn;
         let bucketName: pulumi.Output<string>;
         let bucketArn: pulumi.Output<string>;
         if (backup.bucketName) {
@@ -405,7 +413,7 @@ export class EtcdCluster extends pulumi.ComponentResource {
             const bucket = new EtcdBackupBucket(
                 `${name}-backups`,
                 {
-                    kmsKeyArn,
+                    kmsKeyArn: backupKeyArn,
                     prefix: clusterId,
                     retentionDays: backup.retentionDays,
                     objectLock: backup.objectLock,
@@ -423,8 +431,8 @@ export class EtcdCluster extends pulumi.ComponentResource {
             { clusterId, backupIntervalMinutes: backup.intervalMinutes, quotaAlarmPercent: backup.quotaAlarmPercent, alarmTopicArn: backup.alarmTopicArn, tags },
             { parent: this },
         );
-        const scripts = backupScriptObjects(`${name}-script`, { bucketName, prefix: clusterId, kmsKeyArn, tags }, { parent: this });
-        return { bucketName, bucketArn, prefix: clusterId, scripts };
+        const scripts = backupScriptObjects(`${name}-script`, { bucketName, prefix: clusterId, kmsKeyArn: backupKeyArn, tags }, { parent: this });
+        return { bucketName, bucketArn, prefix: clusterId, scripts, kmsKeyArn: backupKeyArn };
     }
 
     /** The user's VPC and subnets, or a VPC made for etcd. */

@@ -31,7 +31,7 @@ export interface EtcdMemberArgs {
     /** Tags of the instance only: what runs on it, for the next change's checks. */
     instanceTags: Record<string, pulumi.Input<string>>;
     /** Where the member writes snapshots; absent when backups are off. */
-    backup?: { bucketArn: pulumi.Input<string>; prefix: string; restoreFrom?: string; restoreKmsKeyArn?: pulumi.Input<string> };
+    backup?: { bucketArn: pulumi.Input<string>; prefix: string; kmsKeyArn: pulumi.Input<string>; restoreFrom?: string; restoreKmsKeyArn?: pulumi.Input<string> };
     /** The member runs the etcdkeeper UI and may read its certificate. */
     keeper?: boolean;
     /** The instance waits for these: the previous member's health gate makes updates roll one at a time. */
@@ -163,8 +163,8 @@ export class EtcdMember extends pulumi.ComponentResource {
             {
                 role: role.id,
                 policy: pulumi
-                    .all([args.partition, args.region, args.accountId, args.kmsKeyArn, args.backup?.bucketArn ?? "", args.backup?.restoreKmsKeyArn ?? ""])
-                    .apply(([partition, region, accountId, kmsKeyArn, bucketArn, restoreKmsKeyArn]) =>
+                    .all([args.partition, args.region, args.accountId, args.kmsKeyArn, args.backup?.bucketArn ?? "", args.backup?.restoreKmsKeyArn ?? "", args.backup?.kmsKeyArn ?? ""])
+                    .apply(([partition, region, accountId, kmsKeyArn, bucketArn, restoreKmsKeyArn, backupKmsKeyArn]) =>
                         JSON.stringify(
                             memberPolicyDocument({
                                 partition,
@@ -175,7 +175,7 @@ export class EtcdMember extends pulumi.ComponentResource {
                                 memberName: args.memberName,
                                 keeper: args.keeper,
                                 backup: args.backup
-                                    ? { bucketArn, prefix: args.backup.prefix, restoreFrom: args.backup.restoreFrom, restoreKmsKeyArn: restoreKmsKeyArn || undefined }
+                                    ? { bucketArn, prefix: args.backup.prefix, kmsKeyArn: backupKmsKeyArn, restoreFrom: args.backup.restoreFrom, restoreKmsKeyArn: restoreKmsKeyArn || undefined }
                                     : undefined,
                             }),
                         ),

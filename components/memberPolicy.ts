@@ -16,8 +16,8 @@ export interface MemberPolicyInput {
     kmsKeyArn: string;
     /** The member runs the etcdkeeper UI: it may read the UI's certificate too. */
     keeper?: boolean;
-    /** Where the member writes snapshots; absent when backups are off. */
-    backup?: { bucketArn: string; prefix: string; restoreFrom?: string; restoreKmsKeyArn?: string };
+    /** Where the member writes snapshots, under which key (backupKmsKeyArn, else the cluster's); absent when backups are off. */
+    backup?: { bucketArn: string; prefix: string; kmsKeyArn: string; restoreFrom?: string; restoreKmsKeyArn?: string };
 }
 
 const parameterArn = (input: MemberPolicyInput, name: string) => `arn:${input.partition}:ssm:${input.region}:${input.accountId}:parameter${name}`;
@@ -156,7 +156,7 @@ function backupStatements(input: MemberPolicyInput, backup: NonNullable<MemberPo
             Sid: "EncryptSnapshots",
             Effect: "Allow",
             Action: ["kms:GenerateDataKey", "kms:Decrypt"],
-            Resource: input.kmsKeyArn,
+            Resource: backup.kmsKeyArn,
             Condition: { StringEquals: { "kms:ViaService": `s3.${input.region}.amazonaws.com` } },
         },
     ];

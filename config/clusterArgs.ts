@@ -205,6 +205,14 @@ export interface EtcdClusterArgs {
      * @default none: only this cluster's own key
      */
     restoreKmsKeyArn?: pulumi.Input<string>;
+    /**
+     * A KMS key of its own for the backups (snapshots, manifests and node scripts in the bucket),
+     * e.g. one that another team or account administers, so that losing or deleting the cluster's
+     * key does not take the backups with it. Snapshots written before the change stay under the
+     * old key: restore one with restoreKmsKeyArn set to it.
+     * @default the cluster's key (kmsKeyArn, or the one the package makes)
+     */
+    backupKmsKeyArn?: pulumi.Input<string>;
 
     // ---- The etcdkeeper web UI ----------------------------------------------------------------
 
@@ -297,6 +305,7 @@ export const STACK_SETTINGS: Readonly<Record<keyof EtcdClusterArgs, SettingKind>
     defragIntervalHours: "number",
     restoreFrom: "string",
     restoreKmsKeyArn: "string",
+    backupKmsKeyArn: "string",
     keeperEnabled: "boolean",
     keeperImage: "string",
     keeperAllowedCidrs: "list",

@@ -15,6 +15,8 @@ export const HEALTH_GATE_MODES = ["ssm", "direct", "off"] as const;
 export type HealthGateMode = (typeof HEALTH_GATE_MODES)[number];
 const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 const GIB = 1024 ** 3;
+/** A KMS key ARN; an alias ARN does not match (IAM cannot authorize a key through its alias). */
+const KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/.+$/;
 
 /**
  * etcd's own settings, named as the node renderers read them: the component spreads this object
@@ -88,6 +90,8 @@ export interface ResolvedSettings {
         defragIntervalHours: number;
         restoreFrom?: string;
         restoreKmsKeyArn?: Input<string>;
+        /** backupKmsKeyArn: the backups' own key; absent: the cluster's key. */
+        kmsKeyArn?: Input<string>;
     };
     /** The etcdkeeper UI; absent when off. */
     keeper?: { image: string; allowedCidrs: string[] };
@@ -165,7 +169,7 @@ export function resolveSettings(args: EtcdClusterArgs, checkWhenKnown: CheckWhen
         ...(keeper ? { keeper } : {}),
         amiId: args.amiId === undefined ? undefined : matching("amiId", args.amiId, /^ami-[0-9a-f]{8,17}$/, "an AMI id like ami-0123456789abcdef0"),
         // IAM cannot authorize a key through its alias: the members' grants would match nothing.
-        kmsKeyArn: args.kmsKeyArn === undefined ? undefined : id("kmsKeyArn", args.kmsKeyArn, /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/.+$/, "the key ARN (not an alias: IAM cannot authorize through one) like arn:aws:kms:eu-west-1:123456789012:key/<id>"),
+        kmsKeyArn: args.kmsKeyArn === undefined ? undefined : id("kmsKeyArn", args.kmsKeyArn, KEY_ARN, "the key ARN (not an alias: IAM cannot authorize through one) like arn:aws:kms:eu-west-1:123456789012:key/<id>"),
         protectData: args.protectData ?? true,
         tags: args.tags ?? {},
         warnings,
@@ -268,7 +272,15 @@ function resolveBackup(args: EtcdClusterArgs, id: IdCheck): ResolvedSettings["ba
         // A snapshot object itself: its manifest (.json) or a prefix would fail only on the members.
         restoreFrom: args.restoreFrom === undefined ? undefined : matching("restoreFrom", args.restoreFrom, /^(latest|s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/\S+\.db)$/, "latest or a snapshot's s3://bucket/key.db URI (the .db object, not its .json manifest or a prefix; `npm run sandbox -- backup list` and etcd-backup-list print them)"),
         restoreKmsKeyArn: restoreKmsKeyArn(args, id),
+        kmsKeyArn: backupKmsKeyArn(args, enabled, id),
     };
+}
+
+/** The backups' own key: a key ARN, and only with backups on. */
+function backupKmsKeyArn(args: EtcdClusterArgs, enabled: boolean, id: IdCheck): Input<string> | undefined {
+    if (args.backupKmsKeyArn === undefined) return undefined;
+    if (!enabled) throw new ConfigError("backupKmsKeyArn", args.backupKmsKeyArn, "It encrypts the backups, which are off: set backupEnabled: true too, or remove it.");
+    return id("backupKmsKeyArn", args.backupKmsKeyArn, KEY_ARN, "the key ARN (not an alias: IAM cannot authorize through one) like arn:aws:kms:eu-west-1:123456789012:key/<id>");
 }
 
 /** A key of another cluster's snapshot: only meaningful for an s3:// restoreFrom, and always a key ARN (IAM cannot scope an alias). */
@@ -277,7 +289,7 @@ function restoreKmsKeyArn(args: EtcdClusterArgs, id: IdCheck): Input<string> | u
     if (!args.restoreFrom?.startsWith("s3://")) {
         throw new ConfigError("restoreKmsKeyArn", args.restoreKmsKeyArn, "It is the key of another cluster's snapshot: give it only with restoreFrom: s3://bucket/key.db (latest is this cluster's own snapshot and key).");
     }
-    return id("restoreKmsKeyArn", args.restoreKmsKeyArn, /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/.+$/, "the key ARN (not an alias) like arn:aws:kms:eu-west-1:123456789012:key/<id> of the snapshot's bucket key");
+    return id("restoreKmsKeyArn", args.restoreKmsKeyArn, KEY_ARN, "the key ARN (not an alias) like arn:aws:kms:eu-west-1:123456789012:key/<id> of the snapshot's bucket key");
 }
 
 function resolveKeeper(args: EtcdClusterArgs, arch: string): ResolvedSettings["keeper"] {
