@@ -156,7 +156,10 @@ function backupStatements(input: MemberPolicyInput, backup: NonNullable<MemberPo
             Sid: "EncryptSnapshots",
             Effect: "Allow",
             Action: ["kms:GenerateDataKey", "kms:Decrypt"],
-            Resource: backup.kmsKeyArn,
+            // With a backup key of its own, the cluster's key too: the bucket holds snapshots written
+            // under it before the switch (restoreFrom: latest may pick one), and members not yet
+            // rolled to the new key upload under it until their turn.
+            Resource: backup.kmsKeyArn === input.kmsKeyArn ? backup.kmsKeyArn : [backup.kmsKeyArn, input.kmsKeyArn],
             Condition: { StringEquals: { "kms:ViaService": `s3.${input.region}.amazonaws.com` } },
         },
     ];

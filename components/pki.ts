@@ -116,7 +116,10 @@ export class EtcdPki extends pulumi.ComponentResource {
                 ? { cert: this.args.caCertPem, key: this.args.caPrivateKeyPem }
                 : { cert: this.args.nextCaCertPem, key: this.args.nextCaPrivateKeyPem };
         if (brought.cert !== undefined && brought.key !== undefined) {
-            return { certPem: pulumi.output(brought.cert), keyPem: pulumi.secret(brought.key) };
+            // Like a created CA, a brought one waits for the day-2 answer: the CA parameter (and so
+            // every member's trust) is never written for a change that is refused.
+            const checked = pulumi.output(this.args.algorithms);
+            return { certPem: pulumi.all([brought.cert, checked]).apply(([pem]) => pem), keyPem: pulumi.secret(brought.key) };
         }
         const name = this.named("ca", generation);
         const keyPem = this.privateKey(name, generation);
