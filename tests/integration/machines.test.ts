@@ -91,6 +91,12 @@ onMachines("nspawn machines: the dev stack", () => {
         expect(parameter).toMatch(/^\/etcd\/.+\/cluster\/formed$/);
         // The members' writable SSM records, shared by all machines, on the host.
         expect(fs.readFileSync(path.join(sandboxDir("machines"), "ssm-records", parameter), "utf8").trim()).toBe(sandbox.report.clusterToken);
+        // `up` returns once etcd answers; each member records (or finds the record) after that, as
+        // the last step of its bootstrap: read the journals once every bootstrap has finished.
+        for (const name of members()) {
+            await waitFor(`${name}'s bootstrap to finish`, async () =>
+                (await sandbox.exec(name, ["systemctl", "is-active", BOOTSTRAP_SERVICE])).stdout.trim() === "active" ? true : undefined, 120_000, 1000);
+        }
         const logs = await Promise.all(members().map(async (name) => (await bootstrapLog(name)).stdout));
         expect(logs.filter((log) => log.includes(`recorded ${sandbox.report.clusterToken}`)).length + logs.filter((log) => log.includes("already records")).length).toBe(3);
         // As the instance role: nothing but the record may be put.
