@@ -3,6 +3,7 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { ETCD_RELEASE_CHECKSUMS } from "../../config/etcdReleases";
+import type { ApplyReport } from "../../sandbox/apply";
 import { SandboxReport } from "../../sandbox/report";
 import { currentInit } from "../../sandbox/machines";
 import { inNamespace } from "../../sandbox/namespaces";
@@ -29,6 +30,15 @@ export function testStackFile(base: string, dir: string, version = testEtcdVersi
     document.config["etcd-cluster:etcdVersion"] = version;
     if (!ETCD_RELEASE_CHECKSUMS[version]) document.config["etcd-cluster:etcdSha256"] = "5a".repeat(32);
     const file = path.join(dir, path.basename(base).replace(/\.yaml$/, `.${version}.yaml`));
+    fs.writeFileSync(file, YAML.stringify(document));
+    return file;
+}
+
+/** A copy of a test stack file with some settings changed (`etcd-cluster:<key>`), as `Pulumi.<name>.yaml` in dir. */
+export function changedStackFile(stackFile: string, dir: string, name: string, settings: Record<string, unknown>): string {
+    const document = YAML.parse(fs.readFileSync(stackFile, "utf8"));
+    for (const [key, value] of Object.entries(settings)) document.config[`etcd-cluster:${key}`] = value;
+    const file = path.join(dir, `Pulumi.${name}.yaml`);
     fs.writeFileSync(file, YAML.stringify(document));
     return file;
 }
@@ -65,6 +75,12 @@ export class TestSandbox {
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });
         }
+    }
+
+    /** `sandbox apply --config-file FILE [...]`: its exit code, its JSON report and its log. */
+    async apply(file: string, extra: string[] = []): Promise<{ code: number; report: ApplyReport; stderr: string }> {
+        const result = await this.cli(["apply", "--config-file", file, ...extra], 20 * 60_000);
+        return { code: result.code, report: JSON.parse(result.stdout) as ApplyReport, stderr: result.stderr };
     }
 
     cli(args: string[], timeoutMs = 60_000): Promise<RunResult> {

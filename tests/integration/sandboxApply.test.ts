@@ -7,11 +7,10 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import * as YAML from "yaml";
 import type { ApplyReport } from "../../sandbox/apply";
 import { testEtcdVersion } from "../helpers/etcdBinaries";
 import { REPO_ROOT } from "../helpers/repo";
-import { testStackFile, TestSandbox } from "../helpers/sandbox";
+import { changedStackFile, testStackFile, TestSandbox } from "../helpers/sandbox";
 
 const STACK = "it-apply";
 const version = testEtcdVersion();
@@ -31,18 +30,9 @@ afterAll(async () => {
 }, 180_000);
 
 /** The test's stack file with some settings changed. */
-function changed(name: string, settings: Record<string, unknown>): string {
-    const document = YAML.parse(fs.readFileSync(stackFile, "utf8"));
-    for (const [key, value] of Object.entries(settings)) document.config[`etcd-cluster:${key}`] = value;
-    const file = path.join(tmp, `Pulumi.${name}.yaml`);
-    fs.writeFileSync(file, YAML.stringify(document));
-    return file;
-}
+const changed = (name: string, settings: Record<string, unknown>) => changedStackFile(stackFile, tmp, name, settings);
 
-async function applyWith(file: string, extra: string[] = []): Promise<{ code: number; report: ApplyReport; stderr: string }> {
-    const result = await sandbox.cli(["apply", "--config-file", file, ...extra], 20 * 60_000);
-    return { code: result.code, report: JSON.parse(result.stdout) as ApplyReport, stderr: result.stderr };
-}
+const applyWith = (file: string, extra: string[] = []) => sandbox.apply(file, extra);
 
 const bootIds = async () => Object.fromEntries(((JSON.parse((await sandbox.cli(["status"])).stdout) as { members: Array<{ name: string; bootId: string }> }).members).map((m) => [m.name, m.bootId]));
 const memberIds = async () => Object.fromEntries((await sandbox.memberList()).map((m) => [m.name, m.id]));

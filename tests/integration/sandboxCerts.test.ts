@@ -17,7 +17,7 @@ import { startLoad } from "../../sandbox/loadRun";
 import { readState } from "../../sandbox/state";
 import { testEtcdVersion } from "../helpers/etcdBinaries";
 import { REPO_ROOT } from "../helpers/repo";
-import { testStackFile, TestSandbox } from "../helpers/sandbox";
+import { changedStackFile, testStackFile, TestSandbox } from "../helpers/sandbox";
 
 const STACK = "it-certs";
 const version = testEtcdVersion();
@@ -54,18 +54,9 @@ async function fileSerial(name: string, file: string): Promise<string> {
 }
 
 /** The test's stack file with some settings changed. */
-function changed(name: string, settings: Record<string, unknown>): string {
-    const document = YAML.parse(fs.readFileSync(stackFile, "utf8"));
-    for (const [key, value] of Object.entries(settings)) document.config[`etcd-cluster:${key}`] = value;
-    const file = path.join(tmp, `Pulumi.${name}.yaml`);
-    fs.writeFileSync(file, YAML.stringify(document));
-    return file;
-}
+const changed = (name: string, settings: Record<string, unknown>) => changedStackFile(stackFile, tmp, name, settings);
 
-async function applyWith(file: string, extra: string[] = []): Promise<{ code: number; report: ApplyReport }> {
-    const result = await sandbox.cli(["apply", "--config-file", file, ...extra], 20 * 60_000);
-    return { code: result.code, report: JSON.parse(result.stdout) as ApplyReport };
-}
+const applyWith = (file: string, extra: string[] = []) => sandbox.apply(file, extra);
 
 /** The issuer and the public key algorithm of the certificate a member's client port serves. */
 async function served(name: string, caFile = sandbox.report.caFile): Promise<{ issuer: string; keyType: string }> {

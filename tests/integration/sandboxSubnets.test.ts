@@ -12,7 +12,6 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
-import type { ApplyReport } from "../../sandbox/apply";
 import { testEtcdVersion } from "../helpers/etcdBinaries";
 import { REPO_ROOT } from "../helpers/repo";
 import { testStackFile, TestSandbox } from "../helpers/sandbox";
@@ -45,10 +44,7 @@ function withSubnets(name: string, subnetIds: string[], memberSubnets?: Record<s
     return file;
 }
 
-async function applyWith(file: string, extra: string[] = []): Promise<{ code: number; report: ApplyReport }> {
-    const result = await sandbox.cli(["apply", "--config-file", file, ...extra], 20 * 60_000);
-    return { code: result.code, report: JSON.parse(result.stdout) as ApplyReport };
-}
+const applyWith = (file: string, extra: string[] = []) => sandbox.apply(file, extra);
 
 const bootIds = async () => Object.fromEntries(((JSON.parse((await sandbox.cli(["status"])).stdout) as { members: Array<{ name: string; bootId: string }> }).members).map((m) => [m.name, m.bootId]));
 const nothing = { replace: [], update: [], create: [], remove: [], move: [], parameters: [] };
