@@ -1,14 +1,12 @@
 import { ConfigError } from "../../config/errors";
 
-/** Runs fn and returns the ConfigError it throws; fails the test if it throws nothing or something else. */
+/** The ConfigError that fn throws; any other error is rethrown, and no error at all fails the test. */
 export function refusal(fn: () => unknown): ConfigError {
     try {
         fn();
-    } catch (e) {
-        if (e instanceof ConfigError) {
-            return e;
-        }
-        throw e;
+    } catch (err) {
+        if (err instanceof ConfigError) return err;
+        throw err;
     }
-    throw new Error("expected a ConfigError, but nothing was thrown");
+    throw new Error("expected a refusal");
 }

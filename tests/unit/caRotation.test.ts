@@ -1,6 +1,6 @@
 /** The CA rotation model: one step per update along one walk, and each generation's key algorithm kept. */
 import { CaState, formatCaTag, INITIAL_CA_STATE, parseCaTag, planCa, RunningCa, rotationStep, signingGeneration, trustedGenerations, caOfMember } from "../../config/caRotation";
-import { ConfigError } from "../../config/errors";
+import { refusal } from "../helpers/refusal";
 import { resolveSettings } from "../../config/settings";
 
 const A: CaState = { generation: 1, phase: "none" };
@@ -10,15 +10,6 @@ const D: CaState = { generation: 2, phase: "none" };
 
 const runs = (state: CaState, algorithms: RunningCa["algorithms"]) => ["etcd1", "etcd2", "etcd3"].map((name) => ({ name, ca: { ...state, algorithms } }));
 
-function refusal(fn: () => unknown): ConfigError {
-    try {
-        fn();
-    } catch (err) {
-        if (err instanceof ConfigError) return err;
-        throw err;
-    }
-    throw new Error("expected a refusal");
-}
 
 describe("the phases", () => {
     test("trust and signing generations, and one walk through them", () => {

@@ -1,6 +1,6 @@
 /** planDayTwo: a change checked against the running cluster, refused with the setting, the value and the fix. */
 import { INITIAL_CA_STATE } from "../../config/caRotation";
-import { ConfigError } from "../../config/errors";
+import { refusal } from "../helpers/refusal";
 import { DayTwoInput, planDayTwo, RunningCluster, RunningMember } from "../../config/runningCluster";
 
 const NAMES = ["etcd1", "etcd2", "etcd3"];
@@ -17,15 +17,6 @@ function change(overrides: Partial<DayTwoInput>): DayTwoInput {
     return { memberNames: NAMES, etcdVersion: "3.6.14", arch: "arm64", subnetIds: SUBNETS, memberSubnets: {}, zones: ZONES, allowSingleZone: false, clusterToken: "token-1", healthGate: "ssm", ca: INITIAL_CA_STATE, keyAlgorithm: "ECDSA", ...overrides };
 }
 
-function refusal(fn: () => unknown): ConfigError {
-    try {
-        fn();
-    } catch (err) {
-        if (err instanceof ConfigError) return err;
-        throw err;
-    }
-    throw new Error("expected a refusal");
-}
 
 describe("the first deployment", () => {
     test("members go to subnets by position and the cluster is not formed", () => {
