@@ -1,23 +1,22 @@
-// Pulumi's runtime records `new Error().stack` for every promise it makes (its leak detector reads
-// it only at exit, to report leaked promises), and jest maps each of those stacks through source
-// maps: under the mock runtime that was most of the unit tests' time. Those stacks are left as the
-// error's one line; every other stack (a failing test's) is still source-mapped by whatever
-// formatter jest installed.
-// Jest also raises the depth to 100 frames; Node's own 10 still reach the test code.
-Error.stackTraceLimit = 10;
-const PULUMI_PROMISE_STACK = /@pulumi[\\/]pulumi[\\/]runtime[\\/]debuggable\.js$/;
+// Pulumi's runtime records `new Error().stack` on every promise it makes. Its leak detector reads
+// that stack only at exit, to describe a leaked promise, yet capturing it (and jest source-mapping
+// it) was most of the unit tests' time under the mock runtime. This setup file captures no frames
+// for those promises: the promise, its leak tracking and its error are the runtime's own, only the
+// debug stack is empty. Every other stack (a failing test's) is captured and formatted as usual.
+//
+// The runtime's modules call `debuggable_1.debuggablePromise(...)` through the module's exports at
+// call time, so replacing the export here (a setup file shares the test's module registry) reaches
+// every caller.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const debuggable = require("@pulumi/pulumi/runtime/debuggable") as { debuggablePromise: (promise: Promise<unknown>, ctx: unknown) => Promise<unknown> };
+const recordWithStack = debuggable.debuggablePromise;
 
-type Formatter = (error: Error, sites: NodeJS.CallSite[]) => unknown;
-let installed: Formatter | undefined = Error.prepareStackTrace;
-
-const unformatted = (error: Error, sites: NodeJS.CallSite[]) => `${error}\n    at ${sites[0] ?? "(no frame)"}`;
-const nodeFormat = (error: Error, sites: NodeJS.CallSite[]) => [`${error}`, ...sites.map((site) => `    at ${site}`)].join("\n");
-
-Object.defineProperty(Error, "prepareStackTrace", {
-    configurable: true,
-    get: () => (error: Error, sites: NodeJS.CallSite[]) =>
-        PULUMI_PROMISE_STACK.test(sites[0]?.getFileName() ?? "") ? unformatted(error, sites) : (installed ?? nodeFormat)(error, sites),
-    set: (formatter: Formatter | undefined) => {
-        installed = formatter;
-    },
-});
+debuggable.debuggablePromise = (promise, ctx) => {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+        return recordWithStack(promise, ctx);
+    } finally {
+        Error.stackTraceLimit = limit;
+    }
+};
