@@ -29,12 +29,13 @@ function packageFile(...parts: string[]): string {
 
 /** The gate's script and the node's health check and leave, read on first use (importing the module reads nothing). */
 const scripts = (() => {
-    let loaded: { gate: string; nodeHealth: string; nodeHandover: string } | undefined;
+    let loaded: { gate: string; nodeHealth: string; nodeHandover: string; nodeLibrary: string } | undefined;
     return () =>
         (loaded ??= {
             gate: fs.readFileSync(packageFile("scripts", "health-gate.sh"), "utf8"),
             nodeHealth: fs.readFileSync(packageFile("node", "etcd-health.sh"), "utf8"),
             nodeHandover: fs.readFileSync(packageFile("node", "etcd-handover.sh"), "utf8"),
+            nodeLibrary: fs.readFileSync(packageFile("node", "etcd-node-common.sh"), "utf8"),
         });
 })();
 
@@ -137,5 +138,7 @@ function directTarget(args: Pick<HealthGateArgs, "memberIps" | "caCertPem" | "ad
         GATE_CA_PEM: args.caCertPem,
         GATE_CERT_PEM: args.adminCertPem,
         GATE_KEY_PEM: pulumi.secret(args.adminKeyPem),
+        // What the node's scripts source (node/etcd-node-common.sh): written next to them.
+        GATE_NODE_LIBRARY: scripts().nodeLibrary,
     };
 }

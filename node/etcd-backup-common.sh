@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # etcd-backup-common: functions shared by etcd-backup, etcd-backup-list, etcd-backup-prune,
-# etcd-snapshot-verify, etcd-restore and etcd-defrag. Sourced by them, never run on its own.
+# etcd-snapshot-verify, etcd-restore and etcd-defrag. Sourced by them after etcd-node-common (log,
+# fail, sibling, etcdctl_*, json_*), never run on its own.
 #
 # Snapshot layout in the bucket (keys sort by time):
 #   <BACKUP_PREFIX>/snapshots/YYYY/MM/DD/YYYYMMDDTHHMMSSZ-r<revision>.db    the `snapshot save` file
@@ -10,16 +11,7 @@
 # Loads member.env and the backup settings. $1: the program name for log lines.
 # shellcheck disable=SC2034 # the settings are read by the scripts that source this file
 backup_init() {
-  PROG="$1"
-  ETCD_MEMBER_ENV="${ETCD_MEMBER_ENV:-/etc/etcd/member.env}"
-  if [[ -f "$ETCD_MEMBER_ENV" ]]; then
-    # shellcheck source=/dev/null
-    source "$ETCD_MEMBER_ENV"
-  elif [[ "${BACKUP_ENV_OPTIONAL:-}" != 1 ]]; then
-    echo "$PROG: $ETCD_MEMBER_ENV not found (set ETCD_MEMBER_ENV)" >&2
-    exit 1
-  fi
-  export ETCD_MEMBER_ENV
+  node_init "$1"
   # The other members and the initial cluster (etcd-fetch-roster), for the upgrade snapshot and a restore.
   if [[ -n "${ROSTER_FILE:-}" && -f "$ROSTER_FILE" ]]; then
     # shellcheck source=/dev/null
@@ -41,44 +33,13 @@ backup_init() {
   BACKUP_METRIC_CLUSTER="${BACKUP_METRIC_CLUSTER:-${BACKUP_PREFIX:-$MEMBER_NAME}}"
   AWS_CLI="${AWS_CLI:-aws}"
   AWS_REGION="${AWS_REGION:-${AWS_DEFAULT_REGION:-}}"
-  ETCDCTL_DIAL_TIMEOUT_S="${ETCDCTL_DIAL_TIMEOUT_S:-3s}"
+  # A snapshot, a defragmentation and a status of every member take longer than a health check.
   ETCDCTL_COMMAND_TIMEOUT_S="${ETCDCTL_COMMAND_TIMEOUT_S:-15s}"
   if [[ -z "${BIN_DIR:-}" ]]; then
     BIN_DIR="$(dirname "$(command -v etcdctl 2>/dev/null || echo /usr/local/bin/etcdctl)")"
   fi
   # The data volume: working files go there, never into the data dir etcd owns.
   VOLUME_DIR="${MOUNT_POINT:-$(dirname "${DATA_DIR:-/var/lib/etcd/data}")}"
-}
-
-log() { echo "$PROG: $MEMBER_NAME: $*" >&2; }
-fail() {
-  log "FAILED: $*"
-  exit 1
-}
-
-# Path of a sibling node script: installed without `.sh` on a member, with it in the repository.
-sibling() {
-  local dir
-  dir="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
-  if [[ -x "$dir/$1" ]]; then echo "$dir/$1"; elif [[ -f "$dir/$1.sh" ]]; then echo "$dir/$1.sh"; else return 1; fi
-}
-
-# ---- JSON, the small subset we need (etcdctl's one-line output and our own manifests) --------------
-
-json_string() { # JSON string literal of $1
-  local s="${1//\\/\\\\}"
-  s="${s//\"/\\\"}"
-  s="${s//$'\n'/ }"
-  s="${s//$'\t'/ }"
-  s="${s//$'\r'/ }"
-  printf '"%s"' "$s"
-}
-# Both print nothing (and succeed) when the key is absent: callers check for an empty value.
-json_num() { # first numeric value of key $1 in the JSON on stdin (64-bit ids stay text)
-  { grep -o "\"$1\":[0-9]*" || true; } | head -n 1 | cut -d: -f2
-}
-json_str() { # first string value of key $1 in the JSON on stdin
-  { grep -o "\"$1\":\"[^\"]*\"" || true; } | head -n 1 | cut -d'"' -f4
 }
 
 # ---- etcd tools --------------------------------------------------------------------------------------
@@ -93,22 +54,6 @@ etcd_line() {
   echo "${BASH_REMATCH[1]}"
 }
 uses_etcdutl() { [[ "$(etcd_line)" != 3.4 && "$(etcd_line)" != 3.3 ]]; }
-
-# etcdctl as this member's local tools run it: its node client certificate, unless ETCDCTL_* say
-# otherwise. Passed as flags (etcdctl refuses a flag whose ETCDCTL_* variable is also set).
-# etcdctl_cmd ENDPOINTS sets the array ETCDCTL_CMD (for `timeout`); etcdctl_at ENDPOINTS ARGS... runs it.
-etcdctl_cmd() {
-  ETCDCTL_CMD=(env -u ETCDCTL_ENDPOINTS -u ETCDCTL_CACERT -u ETCDCTL_CERT -u ETCDCTL_KEY -u ETCDCTL_DIAL_TIMEOUT
-    -u ETCDCTL_COMMAND_TIMEOUT ETCDCTL_API=3 "$BIN_DIR/etcdctl" --endpoints "$1"
-    --cacert "${ETCDCTL_CACERT:-$CA_FILE}" --cert "${ETCDCTL_CERT:-$NODE_CERT_FILE}" --key "${ETCDCTL_KEY:-$NODE_KEY_FILE}"
-    --dial-timeout "$ETCDCTL_DIAL_TIMEOUT_S" --command-timeout "$ETCDCTL_COMMAND_TIMEOUT_S")
-}
-etcdctl_at() {
-  etcdctl_cmd "$1"
-  shift
-  "${ETCDCTL_CMD[@]}" "$@"
-}
-etcdctl_local() { etcdctl_at "${ETCDCTL_ENDPOINTS:-$LOCAL_CLIENT_URL}" "$@"; }
 
 # ---- S3 and CloudWatch through the AWS CLI ------------------------------------------------------------
 

@@ -8,11 +8,10 @@
 # Read-only; needs s3:ListBucket on the prefix.
 set -euo pipefail
 
-here="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
-common="$here/etcd-backup-common"
-[[ -f "$common" ]] || common="$common.sh"
 # shellcheck source=/dev/null
-source "$common"
+source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/etcd-node-common.sh"
+# shellcheck source=/dev/null
+source "$(sibling etcd-backup-common)"
 backup_init etcd-backup-list
 
 mode=all

@@ -10,11 +10,10 @@
 # never touched. Prints one JSON line per deleted object and a summary line.
 set -euo pipefail
 
-here="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
-common="$here/etcd-backup-common"
-[[ -f "$common" ]] || common="$common.sh"
 # shellcheck source=/dev/null
-source "$common"
+source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/etcd-node-common.sh"
+# shellcheck source=/dev/null
+source "$(sibling etcd-backup-common)"
 backup_init etcd-backup-prune
 
 usage() { echo "usage: etcd-backup-prune --keep N [--orphan-min-age-minutes M] [--dry-run]" >&2; exit 2; }

@@ -20,11 +20,10 @@
 #                                database quota use, without taking a snapshot: for a frequent timer.
 set -euo pipefail
 
-here="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
-common="$here/etcd-backup-common"
-[[ -f "$common" ]] || common="$common.sh"
 # shellcheck source=/dev/null
-source "$common"
+source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/etcd-node-common.sh"
+# shellcheck source=/dev/null
+source "$(sibling etcd-backup-common)"
 backup_init etcd-backup
 
 mode=backup
@@ -39,13 +38,13 @@ work_dir="${BACKUP_WORK_DIR:-$VOLUME_DIR/backup}"
 snapshot_timeout="${BACKUP_SNAPSHOT_TIMEOUT_SECONDS:-1800}"
 
 # ---- 1. am I the leader? -----------------------------------------------------------------------------
-if ! status="$(etcdctl_local endpoint status -w json 2>&1)"; then
+if ! status="$(etcdctl_local endpoint status -w fields 2>&1)"; then
   fail "the local etcd at ${ETCDCTL_ENDPOINTS:-$LOCAL_CLIENT_URL} does not answer, so this member cannot tell whether it leads: $(grep -m 1 -i error <<<"$status" || head -n 1 <<<"$status")"
 fi
-member_id="$(json_num member_id <<<"$status")"
-leader_id="$(json_num leader <<<"$status")"
-cluster_id="$(json_num cluster_id <<<"$status")"
-server_version="$(json_str version <<<"$status")"
+member_id="$(status_field "$status" MemberID)"
+leader_id="$(status_field "$status" Leader)"
+cluster_id="$(status_field "$status" ClusterID)"
+server_version="$(status_field "$status" Version)"
 [[ -n "$member_id" && -n "$leader_id" ]] || fail "cannot read member and leader ids from: $status"
 if [[ "$leader_id" == 0 ]]; then
   fail "the cluster has no leader right now; no backup at this tick"
@@ -68,14 +67,15 @@ publish_age_of_latest() { # the newest finished backup's age, from the bucket; f
 }
 
 publish_quota_use() { # the fullest member's database as a percentage of its quota
-  local all quota pct
+  local all quota largest pct
   all="$(etcdctl_local endpoint status --cluster -w json 2>/dev/null)" || return 1
-  quota="$(json_num dbSizeQuota <<<"$all")"
+  quota="$(json_get '[.[].Status.dbSizeQuota // 0] | max' <<<"$all")"
   if [[ -z "$quota" || "$quota" == 0 ]]; then
     quota="$(awk -F': *' '$1 == "quota-backend-bytes" { print $2 }' "${CONFIG_FILE:-/dev/null}" 2>/dev/null || true)"
   fi
   quota="${quota:-2147483648}"
-  pct="$(grep -o '"dbSize":[0-9]*' <<<"$all" | cut -d: -f2 | awk -v q="$quota" 'BEGIN { m = 0 } { if ($1 > m) m = $1 } END { printf "%.1f", 100 * m / q }')"
+  largest="$(json_get '[.[].Status.dbSize] | max' <<<"$all")"
+  pct="$(awk -v size="${largest:-0}" -v quota="$quota" 'BEGIN { printf "%.1f", 100 * size / quota }')"
   put_metric "$QUOTA_USED_METRIC" "$pct" Percent
 }
 
@@ -111,7 +111,7 @@ flock -n 9 || fail "another etcd-backup is running on this member (lock $work_di
 # Leftovers of an interrupted run are ours alone (we hold the lock).
 rm -f "$work_dir"/snapshot-*.db "$work_dir"/snapshot-*.db.part "$work_dir"/manifest-*.json
 
-db_size="$(json_num dbSize <<<"$status")"
+db_size="$(status_field "$status" DBSize)"
 avail="$(df -P -B1 "$work_dir" | awk 'NR == 2 { print $4 }')"
 if [[ -n "$db_size" && -n "$avail" ]] && ((avail < db_size + 64 * 1024 * 1024)); then
   fail "$work_dir has $avail bytes free, the snapshot needs about $db_size"
@@ -131,11 +131,11 @@ saved_ms=$((($(date +%s%N) - started) / 1000000))
 # ---- 3. verify ------------------------------------------------------------------------------------------
 verify="$(sibling etcd-snapshot-verify)" || fail "etcd-snapshot-verify is not installed next to $0"
 verified="$("$verify" "$snapshot")" || fail "the new snapshot does not verify; not uploading it"
-revision="$(json_num revision <<<"$verified")"
-size="$(json_num size <<<"$verified")"
-sha="$(json_str sha256 <<<"$verified")"
-total_keys="$(json_num totalKeys <<<"$verified")"
-storage_version="$(json_str storageVersion <<<"$verified")"
+revision="$(json_get .revision <<<"$verified")"
+size="$(json_get .size <<<"$verified")"
+sha="$(json_get .sha256 <<<"$verified")"
+total_keys="$(json_get .totalKeys <<<"$verified")"
+storage_version="$(json_get .storageVersion <<<"$verified")"
 etcd_version="${server_version:-${ETCD_RELEASE_VERSION:-unknown}}"
 
 # ---- 4. upload: snapshot, check, then manifest ----------------------------------------------------------

@@ -8,10 +8,17 @@
 # every step is idempotent. The steps are looked up in SBIN_DIR (member.env), never by a fixed path.
 set -euo pipefail
 
-ETCD_MEMBER_ENV="${ETCD_MEMBER_ENV:-/etc/etcd/member.env}"
 # shellcheck source=/dev/null
-source "$ETCD_MEMBER_ENV"
-export ETCD_MEMBER_ENV
+source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/etcd-node-common.sh"
+node_init etcd-bootstrap
+
+# The programs the steps call that come from the machine image, not from this package: a custom
+# amiId must have them too. Said once, here, instead of as some later step's error.
+missing=()
+for tool in aws jq openssl curl; do
+  command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+done
+((${#missing[@]} == 0)) || fail "the machine image lacks ${missing[*]}: use an AMI that has them (amiId; on Amazon Linux 2023, dnf install ${missing[*]}); etcd was not started"
 
 steps=(etcd-install etcd-prepare-volume etcd-fetch-certs etcd-fetch-roster etcd-fetch-scripts)
 # Backups on: a member about to start another release on its data snapshots the cluster first.
@@ -29,16 +36,16 @@ steps+=(etcd-choose-state etcd-start etcd-promote)
 
 for step in "${steps[@]}"; do
   if [[ "$step" == etcd-restore-bootstrap ]]; then
-    echo "etcd-bootstrap: $MEMBER_NAME: etcd-restore --bootstrap --from $RESTORE_FROM" >&2
+    log "etcd-restore --bootstrap --from $RESTORE_FROM"
     if ! "$SBIN_DIR/etcd-restore" --bootstrap --from "$RESTORE_FROM"; then
-      echo "etcd-bootstrap: $MEMBER_NAME: restore from $RESTORE_FROM failed; etcd was not started" >&2
+      log "restore from $RESTORE_FROM failed; etcd was not started"
       exit 1
     fi
     continue
   fi
-  echo "etcd-bootstrap: $MEMBER_NAME: $step" >&2
+  log "$step"
   if ! "$SBIN_DIR/$step"; then
-    echo "etcd-bootstrap: $MEMBER_NAME: $step failed; etcd was not started" >&2
+    log "$step failed; etcd was not started"
     exit 1
   fi
 done
@@ -46,11 +53,11 @@ done
 echo "$ETCD_RELEASE_VERSION" >"$MOUNT_POINT/etcd-release.tmp" && mv -f "$MOUNT_POINT/etcd-release.tmp" "$MOUNT_POINT/etcd-release"
 # The record is a safety net for later boots, not a condition of this one: etcd runs either way,
 # and the next boot tries again.
-echo "etcd-bootstrap: $MEMBER_NAME: etcd-record-formed" >&2
-"$SBIN_DIR/etcd-record-formed" || echo "etcd-bootstrap: $MEMBER_NAME: WARNING: could not record that the cluster formed; etcd runs" >&2
+log "etcd-record-formed"
+"$SBIN_DIR/etcd-record-formed" || log "WARNING: could not record that the cluster formed; etcd runs"
 # The web UI is optional: etcd serves whether or not it starts (e.g. its image cannot be pulled).
 if [[ "${KEEPER_ENABLED:-}" == true ]]; then
-  echo "etcd-bootstrap: $MEMBER_NAME: etcd-keeper-start" >&2
-  "$SBIN_DIR/etcd-keeper-start" || echo "etcd-bootstrap: $MEMBER_NAME: WARNING: the etcdkeeper UI did not start; etcd runs" >&2
+  log "etcd-keeper-start"
+  "$SBIN_DIR/etcd-keeper-start" || log "WARNING: the etcdkeeper UI did not start; etcd runs"
 fi
-echo "etcd-bootstrap: $MEMBER_NAME: done" >&2
+log "done"

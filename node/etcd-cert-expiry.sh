@@ -6,11 +6,10 @@
 # MEMBER_METRICS=off in member.env prints without publishing.
 set -euo pipefail
 
-ETCD_MEMBER_ENV="${ETCD_MEMBER_ENV:-/etc/etcd/member.env}"
 # shellcheck source=/dev/null
-source "$ETCD_MEMBER_ENV"
+source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/etcd-node-common.sh"
+node_init etcd-cert-expiry
 
-log() { echo "etcd-cert-expiry: $MEMBER_NAME: $*" >&2; }
 
 days_left() { # certificate file (its first certificate)
   local end

@@ -30,22 +30,13 @@
 # Prints the chosen state on stdout.
 set -euo pipefail
 
-ETCD_MEMBER_ENV="${ETCD_MEMBER_ENV:-/etc/etcd/member.env}"
 # shellcheck source=/dev/null
-source "$ETCD_MEMBER_ENV"
-[[ -f "$ROSTER_FILE" ]] || { echo "etcd-choose-state: $MEMBER_NAME: $ROSTER_FILE is missing (etcd-fetch-roster runs first)" >&2; exit 1; }
-# shellcheck source=/dev/null
-source "$ROSTER_FILE"
-
-log() { echo "etcd-choose-state: $MEMBER_NAME: $*" >&2; }
+source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/etcd-node-common.sh"
+node_init etcd-choose-state
+node_load_roster
 
 attempts="${CHOOSE_STATE_ATTEMPTS:-3}"
 retry_seconds="${CHOOSE_STATE_RETRY_SECONDS:-5}"
-
-etcdctl() {
-  "$BIN_DIR/etcdctl" --cacert "$CA_FILE" --cert "$NODE_CERT_FILE" --key "$NODE_KEY_FILE" \
-    --dial-timeout "${CHOOSE_STATE_DIAL_TIMEOUT:-3s}" --command-timeout "${CHOOSE_STATE_COMMAND_TIMEOUT:-5s}" "$@"
-}
 
 use_config() { # state initial-cluster
   local target tmp
@@ -80,7 +71,9 @@ listening() { # url
 # The leader a member reports in its own status (answered locally, even without a quorum): 0 when
 # it has none, empty when it does not answer.
 leader_of() { # url
-  etcdctl --endpoints "$1" endpoint status -w fields 2>/dev/null | awk -F' : ' '$1 == "\"Leader\"" { print $2; exit }'
+  local status
+  status="$(etcdctl_at "$1" endpoint status -w fields 2>/dev/null)" || return 0
+  status_field "$status" Leader
 }
 
 # A member that moved (memberSubnets) with its volume kept has its data, and its old peer URL in the
@@ -96,11 +89,11 @@ update_moved_peer_url() {
     with_leader=""
     for url in "${urls[@]}"; do
       listening "$url" || continue
-      if list="$(etcdctl --endpoints "$url" member list -w simple 2>/dev/null)"; then
+      if list="$(etcdctl_at "$url" member list -w simple 2>/dev/null)"; then
         id="$(awk -F', ' -v me="$MEMBER_NAME" -v mine="$MEMBER_PEER_URL" 'NF >= 4 && $3 == me && $4 != mine { print $1 }' <<<"$list")"
         [[ -n "$id" ]] || return 0
         log "the cluster lists this member ($id) at another peer URL; updating it to $MEMBER_PEER_URL (this member moved)"
-        etcdctl --endpoints "$url" member update "$id" --peer-urls "$MEMBER_PEER_URL" >&2
+        etcdctl_at "$url" member update "$id" --peer-urls "$MEMBER_PEER_URL" >&2
         return 0
       fi
       leader="$(leader_of "$url" || true)"
@@ -163,7 +156,7 @@ for ((try = 1; try <= max_tries; try++)); do
   with_leader=""
   for url in "${others[@]}"; do
     listening "$url" || continue
-    if members="$(etcdctl --endpoints "$url" member list -w simple 2>/dev/null)"; then
+    if members="$(etcdctl_at "$url" member list -w simple 2>/dev/null)"; then
       answering="$url"
       break 2
     fi
@@ -231,7 +224,7 @@ done < <(awk -F', ' -v OFS='|' 'NF >= 4 { print $1, $2, $3, $4, $5 }' <<<"$membe
 
 for id in "${stale_ids[@]}"; do
   log "removing stale member entry $id (its data is gone)"
-  etcdctl --endpoints "$answering" member remove "$id" >&2
+  etcdctl_at "$answering" member remove "$id" >&2
 done
 
 # A learner: it does not count towards the quorum until etcd-promote makes it a voter, after it has
@@ -240,7 +233,7 @@ done
 # ("unhealthy cluster"), which is how it stands just after a member joined or restarted: asked again.
 log "adding this member as a learner with peer URL $MEMBER_PEER_URL"
 for ((try = 1; ; try++)); do
-  if out="$(etcdctl --endpoints "$answering" member add "$MEMBER_NAME" --learner --peer-urls "$MEMBER_PEER_URL" 2>&1)"; then
+  if out="$(etcdctl_at "$answering" member add "$MEMBER_NAME" --learner --peer-urls "$MEMBER_PEER_URL" 2>&1)"; then
     break
   fi
   if ((try >= max_tries)) || ! grep -q "unhealthy cluster" <<<"$out"; then
@@ -249,5 +242,5 @@ for ((try = 1; ; try++)); do
   fi
   sleep "$retry_seconds"
 done
-members="$(etcdctl --endpoints "$answering" member list -w simple)"
+members="$(etcdctl_at "$answering" member list -w simple)"
 use_config existing "$(initial_cluster_of "$members")"

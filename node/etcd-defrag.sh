@@ -14,11 +14,10 @@
 #   etcd-defrag [--force]
 set -euo pipefail
 
-here="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
-common="$here/etcd-backup-common"
-[[ -f "$common" ]] || common="$common.sh"
 # shellcheck source=/dev/null
-source "$common"
+source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/etcd-node-common.sh"
+# shellcheck source=/dev/null
+source "$(sibling etcd-backup-common)"
 backup_init etcd-defrag
 
 force=false phase=check
@@ -46,14 +45,14 @@ now_ms() { echo $(($(date +%s%N) / 1000000)); }
 unhealthy_reason() { # prints the reason and returns 0 when the cluster is NOT healthy
   local out
   if out="$("$health" 2>/dev/null)"; then return 1; fi
-  json_str reason <<<"$out" | grep . || echo "etcd-health failed"
+  json_get .reason <<<"$out" 2>/dev/null | grep . || echo "etcd-health failed"
   return 0
 }
 
 sizes() { # "dbSize dbSizeInUse" of this member
   local status
   status="$(etcdctl_local endpoint status -w json)" || return 1
-  echo "$(json_num dbSize <<<"$status") $(json_num dbSizeInUse <<<"$status")"
+  json_get '.[0].Status | "\(.dbSize) \(.dbSizeInUse // 0)"' <<<"$status"
 }
 
 if [[ "$phase" == check ]]; then

@@ -8,12 +8,10 @@
 # a whole and the current files stay. Never prints certificate or key material.
 set -euo pipefail
 
-ETCD_MEMBER_ENV="${ETCD_MEMBER_ENV:-/etc/etcd/member.env}"
 # shellcheck source=/dev/null
-source "$ETCD_MEMBER_ENV"
+source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/etcd-node-common.sh"
+node_init etcd-fetch-certs
 
-log() { echo "etcd-fetch-certs: $*" >&2; }
-fail() { log "$*"; exit 1; }
 
 umask 077
 attempts="${SSM_ATTEMPTS:-5}"

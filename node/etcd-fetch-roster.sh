@@ -7,12 +7,10 @@
 # Runs at every boot (etcd-bootstrap); the file is replaced atomically, and only when it changed.
 set -euo pipefail
 
-ETCD_MEMBER_ENV="${ETCD_MEMBER_ENV:-/etc/etcd/member.env}"
 # shellcheck source=/dev/null
-source "$ETCD_MEMBER_ENV"
+source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/etcd-node-common.sh"
+node_init etcd-fetch-roster
 
-log() { echo "etcd-fetch-roster: $*" >&2; }
-fail() { log "$*"; exit 1; }
 
 attempts="${SSM_ATTEMPTS:-5}"
 roster=""

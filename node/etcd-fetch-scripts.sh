@@ -5,11 +5,10 @@
 # "name=sha256,..."), or nothing is installed. Does nothing when backups are off.
 set -euo pipefail
 
-ETCD_MEMBER_ENV="${ETCD_MEMBER_ENV:-/etc/etcd/member.env}"
 # shellcheck source=/dev/null
-source "$ETCD_MEMBER_ENV"
+source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/etcd-node-common.sh"
+node_init etcd-fetch-scripts
 
-log() { echo "etcd-fetch-scripts: $MEMBER_NAME: $*" >&2; }
 
 if [[ "${BACKUP_ENABLED:-false}" != true ]]; then
   log "backups are off; nothing to fetch"

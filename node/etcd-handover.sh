@@ -13,35 +13,28 @@
 #                          already; the only member has nothing to leave (the cluster itself is going).
 set -euo pipefail
 
-ETCD_MEMBER_ENV="${ETCD_MEMBER_ENV:-/etc/etcd/member.env}"
 # shellcheck source=/dev/null
-source "$ETCD_MEMBER_ENV"
+source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/etcd-node-common.sh"
+node_init etcd-handover
 # The other members as of this boot (etcd-fetch-roster): asked too when this member's etcd does not answer.
 if [[ -f "${ROSTER_FILE:-}" ]]; then
   # shellcheck source=/dev/null
   source "$ROSTER_FILE"
 fi
 
-log() { echo "etcd-handover: $MEMBER_NAME: $*" >&2; }
 leave=false
 [[ "${1:-}" == --leave ]] && leave=true
 # Leaving, every failure stops the update before the instance goes; stopping, etcd stops anyway.
 give_up() { if [[ "$leave" == true ]]; then log "$*"; exit 1; fi; log "$*; stopping without a handover"; exit 0; }
 
-etcdctl() {
-  env -u ETCDCTL_ENDPOINTS "$BIN_DIR/etcdctl" --cacert "$CA_FILE" --cert "$NODE_CERT_FILE" --key "$NODE_KEY_FILE" \
-    --dial-timeout 2s --command-timeout 5s "$@"
-}
+# Stopping runs against systemd's stop timeout: a member that does not answer is given up on sooner.
+ETCDCTL_DIAL_TIMEOUT_S="${ETCDCTL_DIAL_TIMEOUT_S:-2s}"
 
-# One field of `endpoint status -w fields` (decimal numbers, as text).
-field() { # status-text name
-  awk -F' : ' -v key="\"$2\"" '$1 == key { print $2; exit }' <<<"$1"
-}
 
 # member list -w simple: ID, status, name, peer URLs, client URLs, is learner. Linearizable: it
 # answers only where a quorum is, and then names every member, those added since this boot too.
 endpoints="${ETCDCTL_ENDPOINTS:-$LOCAL_CLIENT_URL${OTHER_CLIENT_URLS:+,$OTHER_CLIENT_URLS}}"
-list="$(etcdctl --endpoints "$endpoints" member list -w simple 2>/dev/null)" || give_up "no member list from $endpoints (no quorum, or etcd is down)"
+list="$(etcdctl_at "$endpoints" member list -w simple 2>/dev/null)" || give_up "no member list from $endpoints (no quorum, or etcd is down)"
 id="$(awk -F', ' -v me="$MEMBER_NAME" '$3 == me { print $1; exit }' <<<"$list")"
 own_url="$(awk -F', ' -v me="$MEMBER_NAME" '$3 == me { print $5; exit }' <<<"$list")"
 if [[ -z "$id" ]]; then
@@ -58,7 +51,7 @@ other_urls="$(IFS=,; echo "${others[*]}")"
 if [[ "$leave" == true ]]; then
   # Every other member healthy first: removing a voter while another is down could cost the quorum.
   deadline=$(($(date +%s) + ${LEAVE_WAIT_SECONDS:-90}))
-  until health="$(etcdctl --endpoints "$other_urls" endpoint health 2>&1)"; do
+  until health="$(etcdctl_at "$other_urls" endpoint health 2>&1)"; do
     (($(date +%s) < deadline)) || give_up "the other members are not all healthy, so $MEMBER_NAME stays: $(tr '\n' ' ' <<<"$health")"
     sleep 3
   done
@@ -66,22 +59,22 @@ fi
 
 hand_over() {
   local own status index best_url="" best_index=-1 target
-  own="$(etcdctl --endpoints "$own_url" endpoint status -w fields 2>/dev/null)" || { log "etcd does not answer; nothing to hand over"; return 0; }
-  if [[ "$(field "$own" MemberID)" != "$(field "$own" Leader)" ]]; then
+  own="$(etcdctl_at "$own_url" endpoint status -w fields 2>/dev/null)" || { log "etcd does not answer; nothing to hand over"; return 0; }
+  if [[ "$(status_field "$own" MemberID)" != "$(status_field "$own" Leader)" ]]; then
     log "not the leader; nothing to hand over"
     return 0
   fi
   # The peer with the highest applied index among those that answer.
   for url in "${others[@]}"; do
-    status="$(etcdctl --endpoints "$url" endpoint status -w fields 2>/dev/null)" || continue
-    index="$(field "$status" RaftAppliedIndex)"
+    status="$(etcdctl_at "$url" endpoint status -w fields 2>/dev/null)" || continue
+    index="$(status_field "$status" RaftAppliedIndex)"
     [[ "$index" =~ ^[0-9]+$ ]] || continue
     if ((index > best_index)); then best_url="$url" best_index="$index"; fi
   done
   [[ -n "$best_url" ]] || { log "no peer answers; no handover"; return 0; }
   # move-leader takes the member id in hex, as `member list` prints it (the status has it in decimal).
   target="$(awk -F', ' -v url="$best_url" '$5 == url { print $1; exit }' <<<"$list")"
-  if etcdctl --endpoints "$own_url" move-leader "$target" >&2; then
+  if etcdctl_at "$own_url" move-leader "$target" >&2; then
     log "handed leadership to $target ($best_url)"
   else
     log "move-leader to $target failed; no handover"
@@ -90,7 +83,7 @@ hand_over() {
 hand_over
 
 if [[ "$leave" == true ]]; then
-  etcdctl --endpoints "$other_urls" member remove "$id" >&2 || give_up "member remove $id failed"
+  etcdctl_at "$other_urls" member remove "$id" >&2 || give_up "member remove $id failed"
   log "removed $id from the cluster"
 fi
 exit 0

@@ -11,30 +11,15 @@
 # ETCDCTL_CACERT, ETCDCTL_CERT and ETCDCTL_KEY say otherwise (an operator, a test).
 set -euo pipefail
 
-ETCD_MEMBER_ENV="${ETCD_MEMBER_ENV:-/etc/etcd/member.env}"
 # shellcheck source=/dev/null
-source "$ETCD_MEMBER_ENV"
+source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/etcd-node-common.sh"
+node_init etcd-health
 
-export ETCDCTL_ENDPOINTS="${ETCDCTL_ENDPOINTS:-$LOCAL_CLIENT_URL}"
-export ETCDCTL_CACERT="${ETCDCTL_CACERT:-$CA_FILE}"
-export ETCDCTL_CERT="${ETCDCTL_CERT:-$NODE_CERT_FILE}"
-export ETCDCTL_KEY="${ETCDCTL_KEY:-$NODE_KEY_FILE}"
-export ETCDCTL_DIAL_TIMEOUT="${ETCDCTL_DIAL_TIMEOUT:-3s}"
-export ETCDCTL_COMMAND_TIMEOUT="${ETCDCTL_COMMAND_TIMEOUT:-5s}"
-etcdctl="$BIN_DIR/etcdctl"
 IFS=',' read -r -a required <<<"${REQUIRED_MEMBERS:-}"
 # The members that must answer: every one in the member list, known once it has been read.
 expected=0
 
 members=0 started=0 healthy=0 statuses=0 leader="" reason=""
-
-json_string() { # JSON string of $1 (our own messages and etcdctl's errors: escape \ " and controls)
-  local s="${1//\\/\\\\}"
-  s="${s//\"/\\\"}"
-  s="${s//$'\n'/ }"
-  s="${s//$'\t'/ }"
-  printf '"%s"' "$s"
-}
 
 finish() {
   local ok=false
@@ -53,7 +38,7 @@ error_line() { grep -m 1 '^Error:' <<<"$1" || head -n 1 <<<"$1"; }
 # 1. Membership: "ID, status, name, peer URLs, client URLs, is learner", one line per member.
 errors="$(mktemp)"
 trap 'rm -f "$errors"' EXIT
-if ! list="$("$etcdctl" member list -w simple 2>"$errors")"; then
+if ! list="$(etcdctl_local member list -w simple 2>"$errors")"; then
   reason="cannot read the member list from $ETCDCTL_ENDPOINTS: $(error_line "$(cat "$errors")")"
   finish
 fi
@@ -73,7 +58,7 @@ expected="$members"
 
 # 2. Health of every member's endpoint; etcdctl exits non-zero when one is unhealthy, the fields
 #    still list every endpoint.
-health="$("$etcdctl" endpoint health --cluster -w fields 2>/dev/null || true)"
+health="$(etcdctl_local endpoint health --cluster -w fields 2>/dev/null || true)"
 health_rows="$(awk -F' : ' '
   function emit() { if (ep != "") print ep "|" ok "|" err; ep = ""; ok = ""; err = "" }
   NF == 0 { emit(); next }
@@ -89,7 +74,7 @@ if ((healthy != expected)); then
 fi
 
 # 3. Leader: every member names the same leader, and exactly one member is it.
-status="$("$etcdctl" endpoint status --cluster -w fields 2>/dev/null || true)"
+status="$(etcdctl_local endpoint status --cluster -w fields 2>/dev/null || true)"
 status_rows="$(awk -F' : ' '
   function emit() { if (ep != "") print ep "|" id "|" ld; ep = ""; id = ""; ld = "" }
   NF == 0 { emit(); next }

@@ -4,11 +4,10 @@
 # nothing when the installed etcd already is that release.
 set -euo pipefail
 
-ETCD_MEMBER_ENV="${ETCD_MEMBER_ENV:-/etc/etcd/member.env}"
 # shellcheck source=/dev/null
-source "$ETCD_MEMBER_ENV"
+source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/etcd-node-common.sh"
+node_init etcd-install
 
-log() { echo "etcd-install: $*" >&2; }
 
 version="$ETCD_RELEASE_VERSION"
 binaries=(etcd etcdctl etcdutl)

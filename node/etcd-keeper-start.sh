@@ -5,12 +5,10 @@
 # from KEEPER_CERT_DIR (etcd-fetch-certs puts it there). Idempotent; run last by etcd-bootstrap.
 set -euo pipefail
 
-ETCD_MEMBER_ENV="${ETCD_MEMBER_ENV:-/etc/etcd/member.env}"
 # shellcheck source=/dev/null
-source "$ETCD_MEMBER_ENV"
+source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/etcd-node-common.sh"
+node_init etcd-keeper-start
 
-log() { echo "etcd-keeper-start: $*" >&2; }
-fail() { log "$*"; exit 1; }
 
 if [[ "${KEEPER_ENABLED:-}" != true ]]; then
   log "the etcdkeeper UI is off (keeperEnabled); nothing to do"

@@ -6,13 +6,12 @@
 # Prints one JSON line; MEMBER_METRICS=off in member.env prints without publishing.
 set -euo pipefail
 
-ETCD_MEMBER_ENV="${ETCD_MEMBER_ENV:-/etc/etcd/member.env}"
 # shellcheck source=/dev/null
-source "$ETCD_MEMBER_ENV"
+source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/etcd-node-common.sh"
+node_init etcd-member-metric
 
 healthy=0
-if "$BIN_DIR/etcdctl" --endpoints "$LOCAL_CLIENT_URL" --cacert "$CA_FILE" --cert "$NODE_CERT_FILE" --key "$NODE_KEY_FILE" \
-  --dial-timeout 3s --command-timeout 5s endpoint health >/dev/null 2>&1; then
+if etcdctl_local endpoint health >/dev/null 2>&1; then
   healthy=1
 fi
 if [[ "${MEMBER_METRICS:-on}" != off ]]; then

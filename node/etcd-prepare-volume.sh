@@ -5,12 +5,10 @@
 # UUID with nofail, and gives it to the etcd user.
 set -euo pipefail
 
-ETCD_MEMBER_ENV="${ETCD_MEMBER_ENV:-/etc/etcd/member.env}"
 # shellcheck source=/dev/null
-source "$ETCD_MEMBER_ENV"
+source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/etcd-node-common.sh"
+node_init etcd-prepare-volume
 
-log() { echo "etcd-prepare-volume: $*" >&2; }
-fail() { log "$*"; exit 1; }
 
 wait_seconds="${VOLUME_WAIT_SECONDS:-900}"
 fstab=/etc/fstab

@@ -6,34 +6,27 @@
 # A voting member has nothing to do. Runs after etcd-start at every boot.
 set -euo pipefail
 
-ETCD_MEMBER_ENV="${ETCD_MEMBER_ENV:-/etc/etcd/member.env}"
 # shellcheck source=/dev/null
-source "$ETCD_MEMBER_ENV"
-# shellcheck source=/dev/null
-source "$ROSTER_FILE"
-
-log() { echo "etcd-promote: $MEMBER_NAME: $*" >&2; }
+source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/etcd-node-common.sh"
+node_init etcd-promote
+node_load_roster
 
 [[ -n "${OTHER_CLIENT_URLS:-}" ]] || exit 0
 wait_seconds="${PROMOTE_WAIT_SECONDS:-600}"
 retry_seconds="${PROMOTE_RETRY_SECONDS:-2}"
-etcdctl() {
-  "$BIN_DIR/etcdctl" --cacert "$CA_FILE" --cert "$NODE_CERT_FILE" --key "$NODE_KEY_FILE" \
-    --dial-timeout 3s --command-timeout 5s --endpoints "$OTHER_CLIENT_URLS" "$@"
-}
 
 deadline=$(($(date +%s) + wait_seconds))
 last=""
 while true; do
   # member list -w simple: ID, status, name, peer URLs, client URLs, is learner. Asked of the others:
   # a learner serves no linearizable request.
-  if entry="$(etcdctl member list -w simple 2>&1 | awk -F', ' -v peer="$MEMBER_PEER_URL" '$4 == peer { print $1 "|" $6; exit }')" && [[ -n "$entry" ]]; then
+  if entry="$(etcdctl_at "$OTHER_CLIENT_URLS" member list -w simple 2>&1 | awk -F', ' -v peer="$MEMBER_PEER_URL" '$4 == peer { print $1 "|" $6; exit }')" && [[ -n "$entry" ]]; then
     id="${entry%%|*}"
     if [[ "${entry#*|}" != true ]]; then
       log "a voting member ($id); nothing to promote"
       exit 0
     fi
-    if out="$(etcdctl member promote "$id" 2>&1)"; then
+    if out="$(etcdctl_at "$OTHER_CLIENT_URLS" member promote "$id" 2>&1)"; then
       log "promoted from learner to voting member ($id)"
       exit 0
     fi

@@ -9,17 +9,15 @@
 # overwrites the record of the cluster before it.
 set -euo pipefail
 
-ETCD_MEMBER_ENV="${ETCD_MEMBER_ENV:-/etc/etcd/member.env}"
 # shellcheck source=/dev/null
-source "$ETCD_MEMBER_ENV"
+source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/etcd-node-common.sh"
+node_init etcd-record-formed
 
-log() { echo "etcd-record-formed: $MEMBER_NAME: $*" >&2; }
 
 wait_seconds="${RECORD_FORMED_WAIT_SECONDS:-600}"
 deadline=$((SECONDS + wait_seconds))
 # `endpoint health` reads linearizably: it answers only within a cluster that has a quorum.
-until "$BIN_DIR/etcdctl" --endpoints "$LOCAL_CLIENT_URL" --cacert "$CA_FILE" --cert "$NODE_CERT_FILE" --key "$NODE_KEY_FILE" \
-  --dial-timeout 3s --command-timeout 5s endpoint health >/dev/null 2>&1; do
+until etcdctl_local endpoint health >/dev/null 2>&1; do
   if ((SECONDS >= deadline)); then
     log "the cluster has no quorum after ${wait_seconds}s; not recorded (another member, or the next boot, records it)"
     exit 1

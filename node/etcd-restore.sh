@@ -30,11 +30,10 @@
 # cluster with a quorum (then this member joins it instead); otherwise it does nothing and exits 0.
 set -euo pipefail
 
-here="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
-common="$here/etcd-backup-common"
-[[ -f "$common" ]] || common="$common.sh"
 # shellcheck source=/dev/null
-source "$common"
+source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/etcd-node-common.sh"
+# shellcheck source=/dev/null
+source "$(sibling etcd-backup-common)"
 backup_init etcd-restore
 
 usage() {
@@ -127,7 +126,7 @@ fetch_s3() { # bucket key(.db)
   if ! out="$(s3_cli s3 cp "s3://$bucket/$mkey" "$manifest" --no-progress --only-show-errors 2>&1)"; then
     fail "s3://$bucket/$key is not a finished backup: its manifest s3://$bucket/$mkey cannot be read ($(tr '\n' ' ' <<<"$out"))"
   fi
-  need="$(json_num size <"$manifest")"
+  need="$(json_get .size <"$manifest")"
   avail="$(df -P -B1 "$work_dir" | awk 'NR == 2 { print $4 }')"
   if [[ -n "$need" && -n "$avail" ]] && ((avail < 2 * need + 64 * 1024 * 1024)); then
     fail "$work_dir has $avail bytes free; downloading and restoring a $need-byte snapshot needs about $((2 * need))"
@@ -164,7 +163,7 @@ case "$from" in
     [[ -f "$from" ]] || fail "--from $from: no such file (use an s3:// URI, 'latest' or a local snapshot file)"
     snapshot="$(readlink -f "$from")"
     for candidate in "${snapshot%.db}.json" "$snapshot.json"; do
-      if [[ -f "$candidate" ]] && grep -q '"sha256"' "$candidate"; then manifest="$candidate"; break; fi
+      if [[ -f "$candidate" ]] && jq -e 'has("sha256")' "$candidate" >/dev/null 2>&1; then manifest="$candidate"; break; fi
     done
     ;;
 esac
@@ -183,9 +182,9 @@ if ! verified="$("$verify" "${verify_args[@]}" 2>&1)"; then
   fail "refusing to restore from $source_desc: ${why:-verification failed}; the data dir was not touched"
 fi
 verified="$(grep -m 1 '^{' <<<"$verified")"
-revision="$(json_num revision <<<"$verified")"
-sha="$(json_str sha256 <<<"$verified")"
-size="$(json_num size <<<"$verified")"
+revision="$(json_get .revision <<<"$verified")"
+sha="$(json_get .sha256 <<<"$verified")"
+size="$(json_get .size <<<"$verified")"
 log "verified $source_desc: revision $revision, $size bytes, sha256 $sha"
 
 # ---- 4. restore into a new directory beside the data dir ------------------------------------------------------------

@@ -12,12 +12,11 @@
 # Prints one JSON line on success; exits 1 with the reason otherwise. Reads only FILE.
 set -euo pipefail
 
-here="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
-common="$here/etcd-backup-common"
-[[ -f "$common" ]] || common="$common.sh"
 # shellcheck source=/dev/null
-source "$common"
-BACKUP_ENV_OPTIONAL=1 backup_init etcd-snapshot-verify
+source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/etcd-node-common.sh"
+# shellcheck source=/dev/null
+source "$(sibling etcd-backup-common)"
+NODE_ENV_OPTIONAL=1 backup_init etcd-snapshot-verify
 
 usage() { echo "usage: etcd-snapshot-verify FILE [--manifest FILE.json] [--sha256 HEX] [--size BYTES] [--copied-db-file]" >&2; exit 2; }
 
@@ -39,8 +38,8 @@ done
 
 if [[ -n "$manifest" ]]; then
   [[ -f "$manifest" ]] || fail "manifest $manifest not found"
-  m_sha="$(json_str sha256 <"$manifest")"
-  m_size="$(json_num size <"$manifest")"
+  m_sha="$(json_get .sha256 <"$manifest" 2>/dev/null)" || fail "manifest $manifest is not JSON"
+  m_size="$(json_get .size <"$manifest")"
   [[ "$m_sha" =~ ^[0-9a-f]{64}$ && -n "$m_size" ]] || fail "manifest $manifest has no sha256 and size"
   want_sha="${want_sha:-$m_sha}"
   want_size="${want_size:-$m_size}"
@@ -89,12 +88,12 @@ if ! timeout "${VERIFY_TIMEOUT_SECONDS:-600}" "${tool[@]}" >"$out" 2>&1; then
   fail "etcd cannot read $file ($(grep -m 1 -E '^(Error|panic|fatal error)' "$out" || head -n 1 "$out")): the snapshot is damaged"
 fi
 status="$(grep -m 1 '^{' "$out" || true)"
-revision="$(json_num revision <<<"$status")"
+revision="$(json_get .revision <<<"$status" 2>/dev/null || true)"
 [[ -n "$revision" ]] || fail "etcd's snapshot status of $file has no revision: $(head -n 1 "$out")"
-total_keys="$(json_num totalKey <<<"$status")"
-total_size="$(json_num totalSize <<<"$status")"
-hash="$(json_num hash <<<"$status")"
-storage_version="$(json_str version <<<"$status")"
+total_keys="$(json_get .totalKey <<<"$status")"
+total_size="$(json_get .totalSize <<<"$status")"
+hash="$(json_get .hash <<<"$status")"
+storage_version="$(json_get .version <<<"$status")"
 
 printf '{"file":%s,"size":%s,"sha256":"%s","hashTrailer":%s,"revision":%s,"totalKeys":%s,"totalSize":%s,"hash":%s,"storageVersion":%s}\n' \
   "$(json_string "$file")" "$size" "$sha" "$trailer" "$revision" "${total_keys:-0}" "${total_size:-0}" "${hash:-0}" "$(json_string "$storage_version")"

@@ -4,9 +4,9 @@
 # for etcd to be ready (a first bootstrap needs its peers); etcd-health tells when it is.
 set -euo pipefail
 
-ETCD_MEMBER_ENV="${ETCD_MEMBER_ENV:-/etc/etcd/member.env}"
 # shellcheck source=/dev/null
-source "$ETCD_MEMBER_ENV"
+source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/etcd-node-common.sh"
+node_init etcd-start
 
 units=(etcd.service etcd-cert-sync.timer etcd-member-metric.timer)
 if [[ "${BACKUP_ENABLED:-false}" == true ]]; then

@@ -11,11 +11,10 @@
 #     new release before the snapshot is in the bucket.
 set -euo pipefail
 
-here="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
-common="$here/etcd-backup-common"
-[[ -f "$common" ]] || common="$common.sh"
 # shellcheck source=/dev/null
-source "$common"
+source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/etcd-node-common.sh"
+# shellcheck source=/dev/null
+source "$(sibling etcd-backup-common)"
 backup_init etcd-upgrade-snapshot
 require_bucket
 
@@ -33,13 +32,13 @@ fi
 leader_url=""
 IFS=',' read -r -a others <<<"${OTHER_CLIENT_URLS:-}"
 for url in "${others[@]}"; do
-  status="$(etcdctl_at "$url" endpoint status -w json 2>/dev/null)" || continue
-  version="$(json_str version <<<"$status")"
+  status="$(etcdctl_at "$url" endpoint status -w fields 2>/dev/null)" || continue
+  version="$(status_field "$status" Version)"
   if [[ "$version" == "$ETCD_RELEASE_VERSION" ]]; then
     log "$url already runs $version: the roll's first member took the snapshot before it"
     exit 0
   fi
-  if [[ "$(json_num member_id <<<"$status")" == "$(json_num leader <<<"$status")" ]]; then leader_url="$url"; fi
+  if [[ "$(status_field "$status" MemberID)" == "$(status_field "$status" Leader)" ]]; then leader_url="$url"; fi
 done
 [[ -n "$leader_url" ]] || fail "no peer leads right now, so no snapshot can be taken before $ran -> $ETCD_RELEASE_VERSION (the bootstrap is retried)"
 

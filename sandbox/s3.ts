@@ -112,7 +112,7 @@ export function listBackups(s3: SandboxS3): ListedBackup[] {
             PATH: process.env.PATH ?? "/usr/bin:/bin",
             ...awsEnv(),
             AWS_CLI: awsCli(),
-            BACKUP_ENV_OPTIONAL: "1",
+            NODE_ENV_OPTIONAL: "1",
             ETCD_MEMBER_ENV: "/nonexistent/member.env",
             MEMBER_NAME: "sandbox",
             BACKUP_BUCKET: s3.bucket,

@@ -18,7 +18,8 @@
 #   GATE_REQUIRED_MEMBERS the members that must be started voters (this one and those before it)
 #   ssm mode:    GATE_REGION, GATE_INSTANCE_ID, GATE_NODE_HEALTH_COMMAND (or GATE_NODE_LEAVE_COMMAND)
 #   direct mode: GATE_HEALTH_SCRIPT (the node's health script text, or GATE_LEAVE_SCRIPT),
-#                ETCDCTL_ENDPOINTS, GATE_CA_PEM, GATE_CERT_PEM, GATE_KEY_PEM
+#                GATE_NODE_LIBRARY (the library it sources), ETCDCTL_ENDPOINTS, GATE_CA_PEM,
+#                GATE_CERT_PEM, GATE_KEY_PEM
 set -euo pipefail
 
 phase="${1:-update}"
@@ -81,6 +82,7 @@ check_direct() {
     printf '%s\n' "$GATE_CERT_PEM" >"$dir/cert.pem"
     (umask 077 && printf '%s\n' "$GATE_KEY_PEM" >"$dir/key.pem")
     printf '%s\n' "$GATE_HEALTH_SCRIPT" >"$dir/etcd-health"
+    printf '%s\n' "${GATE_NODE_LIBRARY:?GATE_NODE_LIBRARY must hold node/etcd-node-common.sh}" >"$dir/etcd-node-common.sh"
     # The node's health check reads a member.env; give it one describing this operator's view.
     {
         if [[ "$phase" == leave ]]; then echo "MEMBER_NAME=${GATE_MEMBER}"; else echo "MEMBER_NAME=operator-gate-${GATE_MEMBER}"; fi

@@ -36,7 +36,12 @@ export const BACKUP_SCRIPTS = [
 ] as const;
 /** Only on members that run the etcdkeeper UI. */
 export const KEEPER_SCRIPTS = ["etcd-keeper-start"] as const;
-export type NodeScript = (typeof NODE_SCRIPTS)[number] | (typeof BACKUP_SCRIPTS)[number] | (typeof KEEPER_SCRIPTS)[number];
+/**
+ * What every node script sources from its own directory (member.env, log, etcdctl, JSON with jq).
+ * It keeps its `.sh` on the member too, so that one line finds it both there and in the package.
+ */
+export const NODE_LIBRARY = "etcd-node-common";
+export type NodeScript = (typeof NODE_SCRIPTS)[number] | (typeof BACKUP_SCRIPTS)[number] | (typeof KEEPER_SCRIPTS)[number] | typeof NODE_LIBRARY;
 
 
 /**

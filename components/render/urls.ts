@@ -2,20 +2,13 @@ import { clientUrl, initialClusterOf, metricsUrl } from "../../config/contract";
 import { etcdLine } from "../../config/etcdReleases";
 import { MemberRenderInput } from "./types";
 
-/** A 127.0.0.0/8 address: then the member's own address already serves local clients. */
-export const isLoopback = (ip: string): boolean => /^127\./.test(ip);
-
-/**
- * etcd also listens on 127.0.0.1 for tools on the machine, unless the member's own address is a
- * loopback one already: then that address serves them, and several members on one host's loopback
- * range cannot all bind 127.0.0.1.
- */
+/** etcd also listens on 127.0.0.1, for the tools on the member's machine. */
 export function clientListenUrls(ip: string): string[] {
-    return isLoopback(ip) ? [clientUrl(ip)] : [clientUrl(ip), clientUrl("127.0.0.1")];
+    return [clientUrl(ip), clientUrl("127.0.0.1")];
 }
 
 export function metricsListenUrls(ip: string): string[] {
-    return isLoopback(ip) ? [metricsUrl(ip)] : [metricsUrl(ip), metricsUrl("127.0.0.1")];
+    return [metricsUrl(ip), metricsUrl("127.0.0.1")];
 }
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;

@@ -11,6 +11,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { memberFileList } from "../../components/render/memberFiles";
+import { forLoopbackMember } from "./loopbackMembers";
 import { NodePaths } from "../../components/render/paths";
 import { MemberAddress, MemberRenderInput } from "../../components/render/types";
 import { ProcessGroup, run, RunResult, Started, waitFor } from "./processes";
@@ -144,8 +145,8 @@ export class TestCluster {
             };
             this.paths.set(m.name, p);
             const input = localRenderInput(m, this.members, options.version, this.token, { logLevel: "warn", ...options.input });
-            for (const file of memberFileList(input, p)) {
-                if (file.kind === "script" || file.kind === "systemd-unit") continue;
+            for (const file of memberFileList(input, p).map(forLoopbackMember)) {
+                if (file.kind === "script" || file.kind === "library" || file.kind === "systemd-unit") continue;
                 fs.mkdirSync(path.dirname(file.path), { recursive: true });
                 fs.writeFileSync(file.path, file.content, { mode: parseInt(file.mode, 8) });
             }

@@ -46,7 +46,7 @@ describe.each(testEtcdVersions().map((v, i) => [v, i] as const))("etcd-choose-st
         fs.mkdirSync(p.dataDir, { mode: 0o700 });
 
         const started = Date.now();
-        const chosen = await cluster.runScript(empty, "etcd-choose-state", [], { CHOOSE_STATE_ATTEMPTS: "1", CHOOSE_STATE_RETRY_SECONDS: "1", CHOOSE_STATE_COMMAND_TIMEOUT: "2s" }, 60_000);
+        const chosen = await cluster.runScript(empty, "etcd-choose-state", [], { CHOOSE_STATE_ATTEMPTS: "1", CHOOSE_STATE_RETRY_SECONDS: "1", ETCDCTL_COMMAND_TIMEOUT_S: "2s" }, 60_000);
         const elapsedMs = Date.now() - started;
         // Still within the leader's election timeout: its status names a leader throughout.
         expect(elapsedMs).toBeLessThan(30_000);

@@ -130,6 +130,7 @@ describe(`etcd ${version}: the stack's health gate (direct mode) on the sandbox`
             GATE_TIMEOUT_SECONDS: String(timeoutSeconds),
             GATE_POLL_SECONDS: "2",
             GATE_HEALTH_SCRIPT: fs.readFileSync(path.join(REPO_ROOT, "node/etcd-health.sh"), "utf8"),
+            GATE_NODE_LIBRARY: fs.readFileSync(path.join(REPO_ROOT, "node/etcd-node-common.sh"), "utf8"),
             ETCDCTL_ENDPOINTS: sandbox.report.members.map((m) => m.clientUrl).join(","),
             GATE_CA_PEM: fs.readFileSync(sandbox.report.caFile, "utf8"),
             GATE_CERT_PEM: fs.readFileSync(sandbox.report.certFile, "utf8"),

@@ -137,8 +137,8 @@ onMachines("nspawn machines: the dev stack", () => {
 
     test("etcd-install downloaded the release from the mirror over HTTPS and checked its sha256", async () => {
         const log = await bootstrapLog("etcd3");
-        expect(log.stdout).toMatch(/etcd-install: downloading https:\/\/169\.254\.77\.1:8443\/v[\d.]+\/etcd-v[\d.]+-linux-(arm64|amd64)\.tar\.gz/);
-        expect(log.stdout).toMatch(/etcd-install: installed etcd [\d.]+ into \/usr\/local\/bin/);
+        expect(log.stdout).toMatch(/etcd-install: etcd3: downloading https:\/\/169\.254\.77\.1:8443\/v[\d.]+\/etcd-v[\d.]+-linux-(arm64|amd64)\.tar\.gz/);
+        expect(log.stdout).toMatch(/etcd-install: etcd3: installed etcd [\d.]+ into \/usr\/local\/bin/);
         const version = await sandbox.exec("etcd3", ["/usr/local/bin/etcd", "--version"]);
         expect(version.stdout).toContain(`etcd Version: ${sandbox.report.etcdVersion}`);
     });
@@ -154,7 +154,7 @@ onMachines("nspawn machines: the dev stack", () => {
         const sync = await sandbox.exec("etcd2", ["systemctl", "start", CERT_SYNC_SERVICE], 120_000);
         expect(sync.code).toBe(0);
         const journal = (await sandbox.exec("etcd2", ["journalctl", "--no-pager", "-o", "cat", "-u", CERT_SYNC_SERVICE])).stdout;
-        expect(journal).toMatch(/etcd-fetch-certs: 0 of 5 files changed/);
+        expect(journal).toMatch(/etcd-fetch-certs: etcd2: 0 of 5 files changed/);
         expect(journal).not.toContain("REFUSED");
         const printed = JSON.parse(journal.split("\n").filter((l) => l.startsWith('{"member":"etcd2"')).pop()!) as { certificateDaysLeft: number; caDaysLeft: number };
         const published = fs

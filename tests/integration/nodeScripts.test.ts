@@ -10,6 +10,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { memberFileList } from "../../components/render/memberFiles";
+import { forLoopbackMember } from "../helpers/loopbackMembers";
 import { NodePaths } from "../../components/render/paths";
 import { MemberAddress, MemberRenderInput } from "../../components/render/types";
 import { gzipUserData, renderUserData } from "../../components/render/userData";
@@ -27,9 +28,10 @@ function baseInput(member: MemberAddress, members: MemberAddress[], version: str
     return localRenderInput(member, members, version, `it-token-${crypto.randomBytes(4).toString("hex")}`);
 }
 
-/** Writes every member file under its (temporary) path, with its mode. */
+/** Writes every member file under its (temporary) path, with its mode; a loopback member's as tests run it. */
 function writeMemberFiles(input: MemberRenderInput, paths: NodePaths): void {
-    for (const file of memberFileList(input, paths)) {
+    const files = memberFileList(input, paths);
+    for (const file of input.member.ip.startsWith("127.") ? files.map(forLoopbackMember) : files) {
         fs.mkdirSync(path.dirname(file.path), { recursive: true });
         fs.writeFileSync(file.path, file.content, { mode: parseInt(file.mode, 8) });
     }
@@ -115,6 +117,28 @@ describe("etcd-install", () => {
         expect(result.stderr).toContain("does not match");
         expect(result.code).not.toBe(0);
         expect(fs.existsSync(path.join(binDir, "etcd"))).toBe(false);
+    });
+});
+
+describe("etcd-bootstrap", () => {
+    it("stops before any step, naming each program the machine image lacks", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "etcd-bootstrap-"));
+        try {
+            const member = { name: "etcd1", ip: "10.0.1.10" };
+            const paths = { configDir: `${dir}/etc`, certDir: `${dir}/ssl`, dataDir: `${dir}/data`, mountPoint: dir, binDir: `${dir}/bin`, sbinDir: `${dir}/sbin`, systemdDir: `${dir}/systemd` };
+            writeMemberFiles(baseInput(member, [member], testEtcdVersion()), paths);
+            // An image with bash and coreutils only: no aws, jq, openssl or curl.
+            const tools = path.join(dir, "image-bin");
+            fs.mkdirSync(tools);
+            for (const tool of ["bash", "dirname", "readlink"]) fs.symlinkSync(execFileSync("bash", ["-c", `command -v ${tool}`], { encoding: "utf8" }).trim(), path.join(tools, tool));
+            const result = await run(`${paths.sbinDir}/etcd-bootstrap`, [], { env: cleanEnv({ ETCD_MEMBER_ENV: `${paths.configDir}/member.env`, PATH: tools }) });
+            expect(result.code).toBe(1);
+            expect(result.stderr).toContain("etcd-bootstrap: etcd1: FAILED: the machine image lacks aws jq openssl curl");
+            // Nothing ran: the first step would have logged its name.
+            expect(result.stderr).not.toContain("etcd-install");
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 });
 

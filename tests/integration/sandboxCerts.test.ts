@@ -111,7 +111,7 @@ describe(`etcd ${version}: certificates on a running cluster`, () => {
             for (const n of names()) {
                 const sync = await sandbox.exec(n, ["systemctl", "start", CERT_SYNC_SERVICE], 120_000);
                 expect(sync.code).toBe(0);
-                expect(await syncLog(n)).toMatch(/etcd-fetch-certs: 2 of 5 files changed/);
+                expect(await syncLog(n)).toMatch(new RegExp(`etcd-fetch-certs: ${n}: 2 of 5 files changed`));
                 const now = await servedSerial(n);
                 expect(now).not.toBe(before[n]);
                 expect(now).toBe(await fileSerial(n, memberCertFile(n)));

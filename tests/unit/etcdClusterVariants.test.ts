@@ -83,6 +83,7 @@ describe("options that change the shape: a direct gate and RSA keys", () => {
         expect(env.ETCDCTL_ENDPOINTS).toMatch(/^https:\/\/10\.42\.\d+\.\d+:2379,https:\/\/.*,https:\/\/.*:2379$/);
         expect(env.GATE_KEY_PEM).toBe("[secret]");
         expect(env.GATE_HEALTH_SCRIPT).toContain("etcdctl");
+        expect(env.GATE_NODE_LIBRARY).toContain("etcdctl_at()");
         // The gate of etcd1 needs etcd1 only; the last one needs all three.
         expect(env.GATE_REQUIRED_MEMBERS).toBe("etcd1");
         expect((one(resources, "command:local:Command", "direct-etcd3-health").maskedInputs.environment as Record<string, string>).GATE_REQUIRED_MEMBERS).toBe("etcd1,etcd2,etcd3");

@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { METRICS, s3Keys, ssmParameters } from "../../config/contract";
 import { memberEnvVars } from "../../components/render/memberEnv";
-import { NODE_SCRIPTS, BACKUP_SCRIPTS, KEEPER_SCRIPTS } from "../../components/render/nodeScripts";
+import { NODE_SCRIPTS, BACKUP_SCRIPTS, KEEPER_SCRIPTS, NODE_LIBRARY } from "../../components/render/nodeScripts";
 import { configFiles, DEFAULT_NODE_PATHS } from "../../components/render/paths";
 import { REPO_ROOT } from "../helpers/repo";
 import { renderInput } from "../helpers/renderInput";
@@ -12,7 +12,7 @@ import { renderInput } from "../helpers/renderInput";
 // every such literal default against what member.env says, and that no script retypes a name the
 // contract owns.
 
-const scripts = [...NODE_SCRIPTS, ...BACKUP_SCRIPTS, ...KEEPER_SCRIPTS].map((name) => ({
+const scripts = [NODE_LIBRARY, ...NODE_SCRIPTS, ...BACKUP_SCRIPTS, ...KEEPER_SCRIPTS].map((name) => ({
     name,
     text: fs.readFileSync(path.join(REPO_ROOT, "node", `${name}.sh`), "utf8"),
 }));
@@ -71,11 +71,24 @@ describe("the node scripts and member.env agree", () => {
         expect(env.get("BACKUP_SCRIPTS_S3")).toBe(`s3://b/${s3Keys.nodeScripts("proj/prod/etcd")}`);
     });
 
-    test("where the scripts find member.env by default is where it is rendered", () => {
+    test("where the scripts find member.env by default is where it is rendered, and only the library says it", () => {
         const memberEnv = configFiles(DEFAULT_NODE_PATHS).memberEnv;
         const defaults = scripts.flatMap(({ name, text }) => literalDefaults(text).filter((d) => d.key === "ETCD_MEMBER_ENV").map((d) => `${name}: ${d.value}`));
-        expect(defaults.length).toBeGreaterThanOrEqual(NODE_SCRIPTS.length - 1);
-        expect(defaults.filter((d) => !d.endsWith(`: ${memberEnv}`))).toEqual([]);
+        expect(defaults).toEqual([`${NODE_LIBRARY}: ${memberEnv}`]);
+    });
+
+    test("every script loads member.env, logs and runs etcdctl through the one library", () => {
+        const sourcesLibrary = /^source "\$\(dirname "\$\(readlink -f "\$\{BASH_SOURCE\[0\]\}"\)"\)\/etcd-node-common\.sh"$/m;
+        // What each script used to retype: its own member.env load, log and fail lines, an etcdctl
+        // wrapper with the node certificate, JSON read by grep.
+        const retyped = [/^\s*source "\$ETCD_MEMBER_ENV"/m, /^(log|fail)\(\)/m, /^etcdctl\(\)/m, /--cacert "\$CA_FILE"/, /grep -o '?"\\?"?[a-z]/];
+        const programs = scripts.filter(({ name }) => name !== NODE_LIBRARY && name !== "etcd-backup-common");
+        expect(programs.filter(({ text }) => !sourcesLibrary.test(text)).map(({ name }) => name)).toEqual([]);
+        expect(programs.flatMap(({ name, text }) => retyped.filter((pattern) => pattern.test(text)).map((pattern) => `${name}: ${pattern}`))).toEqual([]);
+        // The patterns match what they look for: the library itself has the wrapper and the log line.
+        const library = scripts.find(({ name }) => name === NODE_LIBRARY)!.text;
+        expect(library).toMatch(/^log\(\)/m);
+        expect(library).toMatch(/source "\$ETCD_MEMBER_ENV"/);
     });
 
     test("no script retypes an SSM path, an S3 key layout or a metric name the contract owns", () => {

@@ -104,17 +104,6 @@ describe("renderEtcdConfig", () => {
         expect(config["peer-transport-security"]).toEqual({ ...tls, "cert-file": "/tmp/s/ssl/member-etcd2.pem", "key-file": "/tmp/s/ssl/member-etcd2-key.pem", "trusted-ca-file": "/tmp/s/ssl/ca.pem" });
     });
 
-    it("does not add 127.0.0.1 listeners when the member's own address is a loopback one", () => {
-        const local = [
-            { name: "a", ip: "127.0.0.11" },
-            { name: "b", ip: "127.0.0.12" },
-            { name: "c", ip: "127.0.0.13" },
-        ];
-        const config = etcdConfigObject(input({ member: local[0], members: local }), "new");
-        expect(config["listen-client-urls"]).toBe("https://127.0.0.11:2379");
-        expect(config["listen-metrics-urls"]).toBe("http://127.0.0.11:2381");
-    });
-
     it("writes max-request-bytes only when the setting is given (etcd's own default otherwise)", () => {
         expect(parse(renderEtcdConfig(input({ maxRequestBytes: 4 * 1024 ** 2 }), "new"))["max-request-bytes"]).toBe(4194304);
         expect(renderEtcdConfig(input(), "new")).not.toContain("max-request-bytes");
@@ -253,6 +242,7 @@ describe("member files and user data", () => {
             ["/etc/systemd/system/etcd-cert-sync.timer", "0644"],
             ["/etc/systemd/system/etcd-member-metric.service", "0644"],
             ["/etc/systemd/system/etcd-member-metric.timer", "0644"],
+            ["/usr/local/sbin/etcd-node-common.sh", "0644"],
             ...NODE_SCRIPTS.map((s) => [`/usr/local/sbin/${s}`, "0755"]),
         ]);
         for (const f of files.filter((f) => f.kind === "script")) {
