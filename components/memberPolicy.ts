@@ -54,11 +54,12 @@ export function memberPolicyDocument(input: MemberPolicyInput): object {
                 },
             },
             {
-                // etcd-record-formed writes, and etcd-choose-state reads, the one cluster record.
+                // etcd-record-formed writes the cluster's two records; etcd-choose-state reads the
+                // formed one, etcd-restore the id.
                 Sid: "RecordClusterFormed",
                 Effect: "Allow",
                 Action: ["ssm:GetParameter", "ssm:PutParameter"],
-                Resource: parameterArn(input, ssmParameters.clusterFormed(input.parameterPrefix)),
+                Resource: [ssmParameters.clusterFormed(input.parameterPrefix), ssmParameters.clusterId(input.parameterPrefix)].map((name) => parameterArn(input, name)),
             },
             {
                 // etcd-fetch-roster reads who the members are; only the program writes it.

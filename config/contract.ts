@@ -37,8 +37,8 @@ const keeperDir = (prefix: string): string => `${prefix}/keeper`;
 
 /** Facts about the cluster as a whole (not a member's), which members write and the program reads. */
 const clusterDir = (prefix: string): string => `${prefix}/cluster`;
-/** The records under clusterDir, by their last name part: formed (members write it), members (the program's roster). */
-export const CLUSTER_RECORDS = Object.freeze({ formed: "formed", roster: "members" } as const);
+/** The records under clusterDir, by their last name part: formed and id (members write them), members (the program's roster). */
+export const CLUSTER_RECORDS = Object.freeze({ formed: "formed", id: "id", roster: "members" } as const);
 
 /** SSM Parameter Store names of one cluster's certificates and records. */
 export const ssmParameters = Object.freeze({
@@ -56,6 +56,12 @@ export const ssmParameters = Object.freeze({
      * From then on no empty member starts "new", and every health gate waits, even a new one.
      */
     clusterFormed: (prefix: string): string => `${clusterDir(prefix)}/${CLUSTER_RECORDS.formed}`,
+    /**
+     * Written by a member whenever the cluster that has a quorum has another id than recorded (its
+     * first forming, a restore): the id in hex, as snapshot manifests carry it. A restore of
+     * "latest" takes only snapshots of this cluster.
+     */
+    clusterId: (prefix: string): string => `${clusterDir(prefix)}/${CLUSTER_RECORDS.id}`,
     /**
      * The members the program wants now (rosterDocument), written by the program before any
      * instance changes. It is not in user data, so adding or removing a member changes no other

@@ -103,6 +103,42 @@ finished_from_listing() { # listing on stdin
       }
     }'
 }
+# The id of the cluster whose backups these are, in hex, as etcd-record-formed records it in
+# CLUSTER_ID_PARAMETER; nothing when there is no such record (the setting is empty, or no cluster
+# of this stack has formed yet). Fails, saying why, when the record cannot be read: a restore of
+# "latest" then takes nothing rather than guess. SSM is asked through `aws` on PATH, as every node
+# script asks it (AWS_CLI is the S3 client, which may point elsewhere).
+recorded_cluster_id() {
+  [[ -n "${CLUSTER_ID_PARAMETER:-}" ]] || return 0
+  local out
+  if out="$(aws ssm get-parameter --region "$AWS_REGION" --name "$CLUSTER_ID_PARAMETER" --query Parameter.Value --output text 2>&1)"; then
+    echo "$out"
+  elif ! grep -q ParameterNotFound <<<"$out"; then
+    fail "cannot read the cluster's id from $CLUSTER_ID_PARAMETER: $(tr '\n' ' ' <<<"$out")"
+  fi
+}
+
+# The newest finished backup made by cluster $1 (hex; any cluster when empty), from the finished
+# backups on stdin (finished_from_listing): each manifest is read, newest first, and those of
+# another cluster are left out and said so. Prints its db key, or nothing when none is of $1.
+newest_backup_of_cluster() { # cluster-id
+  local finished=() i key id
+  mapfile -t finished < <(cut -f1)
+  for ((i = ${#finished[@]} - 1; i >= 0; i--)); do
+    key="${finished[i]}"
+    if [[ -z "$1" ]]; then
+      echo "$key"
+      return 0
+    fi
+    id="$(s3_cli s3 cp "s3://$BACKUP_BUCKET/${key%.db}.json" - 2>/dev/null | json_get .clusterId 2>/dev/null)" || id=""
+    if [[ "$id" == "$1" ]]; then
+      echo "$key"
+      return 0
+    fi
+    log "ignoring s3://$BACKUP_BUCKET/$key: a snapshot of cluster ${id:-(manifest unreadable)}, not of this cluster ($1)"
+  done
+}
+
 # Objects that are not part of a finished backup: "key<TAB>size<TAB>reason".
 incomplete_from_listing() {
   awk -F'\t' '

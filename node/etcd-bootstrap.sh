@@ -13,12 +13,18 @@ source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/etcd-node-common.sh"
 node_init etcd-bootstrap
 
 # The programs the steps call that come from the machine image, not from this package: a custom
-# amiId must have them too. Said once, here, instead of as some later step's error.
+# amiId must have them too. Said once, here, instead of as some later step's error. jq is the one
+# an image may lack: on Amazon Linux (dnf) it is installed from the distribution's repository,
+# once; the repository is reached the way the members reach S3.
+if ! command -v jq >/dev/null 2>&1 && command -v dnf >/dev/null 2>&1; then
+  log "jq is missing: dnf install -y jq"
+  dnf install -y -q jq >&2 || log "dnf could not install jq"
+fi
 missing=()
 for tool in aws jq openssl curl; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
-((${#missing[@]} == 0)) || fail "the machine image lacks ${missing[*]}: use an AMI that has them (amiId; on Amazon Linux 2023, dnf install ${missing[*]}); etcd was not started"
+((${#missing[@]} == 0)) || fail "the machine image lacks ${missing[*]}: use an AMI that has them (amiId); etcd was not started"
 
 steps=(etcd-install etcd-prepare-volume etcd-fetch-certs etcd-fetch-roster etcd-fetch-scripts)
 # Backups on: a member about to start another release on its data snapshots the cluster first.

@@ -7,6 +7,8 @@
 # times out), so a started etcd is no proof. Waits for that up to RECORD_FORMED_WAIT_SECONDS.
 # Idempotent: an unchanged record is not written again. A restored cluster has a new token and
 # overwrites the record of the cluster before it.
+# It also records the cluster's id (hex, as snapshot manifests carry it) in CLUSTER_ID_PARAMETER:
+# `etcd-restore --from latest` restores only snapshots of that cluster.
 set -euo pipefail
 
 # shellcheck source=/dev/null
@@ -25,11 +27,21 @@ until etcdctl_local endpoint health >/dev/null 2>&1; do
   sleep 2
 done
 
-recorded="$(aws ssm get-parameter --region "$AWS_REGION" --name "$CLUSTER_FORMED_PARAMETER" --query Parameter.Value --output text 2>/dev/null || true)"
-if [[ "$recorded" == "$CLUSTER_TOKEN" ]]; then
-  log "$CLUSTER_FORMED_PARAMETER already records $CLUSTER_TOKEN"
-  exit 0
+record() { # parameter value
+  local recorded
+  recorded="$(aws ssm get-parameter --region "$AWS_REGION" --name "$1" --query Parameter.Value --output text 2>/dev/null || true)"
+  if [[ "$recorded" == "$2" ]]; then
+    log "$1 already records $2"
+    return 0
+  fi
+  aws ssm put-parameter --region "$AWS_REGION" --name "$1" --type String --value "$2" --overwrite >/dev/null
+  log "recorded $2 in $1"
+}
+
+record "$CLUSTER_FORMED_PARAMETER" "$CLUSTER_TOKEN"
+if [[ -n "${CLUSTER_ID_PARAMETER:-}" ]]; then
+  status="$(etcdctl_local endpoint status -w fields)" || fail "the local etcd stopped answering; the cluster id was not recorded"
+  id="$(status_field "$status" ClusterID)"
+  [[ "$id" =~ ^[0-9]+$ ]] || fail "no cluster id in etcd's status; not recorded"
+  record "$CLUSTER_ID_PARAMETER" "$(printf '%x' "$id")"
 fi
-aws ssm put-parameter --region "$AWS_REGION" --name "$CLUSTER_FORMED_PARAMETER" --type String \
-  --value "$CLUSTER_TOKEN" --overwrite >/dev/null
-log "recorded $CLUSTER_TOKEN in $CLUSTER_FORMED_PARAMETER"

@@ -113,7 +113,8 @@ export async function up(options: UpOptions): Promise<SandboxReport> {
             ssmDir: store.ssmDir,
             recordsDir,
             // As each member's instance role allows: the formed record, nothing else.
-            writableParameters: [plan.members[0].env.CLUSTER_FORMED_PARAMETER],
+            // The formed record first: sandbox apply reads it as writableParameters[0].
+            writableParameters: [plan.members[0].env.CLUSTER_FORMED_PARAMETER, plan.members[0].env.CLUSTER_ID_PARAMETER],
             metricsDir,
             awsStandIn: AWS_STAND_IN,
             s3Endpoint: s3?.endpoint,

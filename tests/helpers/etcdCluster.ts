@@ -153,7 +153,9 @@ export class TestCluster {
             fs.mkdirSync(p.dataDir, { recursive: true, mode: 0o700 });
             pki.issue(m, p.certDir);
             // The node's etcd user does not exist here: files belong to whoever runs the tests.
-            this.appendEnv(m.name, { SERVICE_USER: process.env.USER || "root", ...(options.memberEnv ?? {}) });
+            // No SSM here: a restore of "latest" reads the cluster's id only where a test gives the
+            // parameter (and an SSM stand-in on PATH).
+            this.appendEnv(m.name, { SERVICE_USER: process.env.USER || "root", CLUSTER_ID_PARAMETER: "", ...(options.memberEnv ?? {}) });
             this.writeRoster(m.name);
             this.useConfig(m.name, "new");
         }

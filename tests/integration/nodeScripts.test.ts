@@ -131,11 +131,20 @@ describe("etcd-bootstrap", () => {
             const tools = path.join(dir, "image-bin");
             fs.mkdirSync(tools);
             for (const tool of ["bash", "dirname", "readlink"]) fs.symlinkSync(execFileSync("bash", ["-c", `command -v ${tool}`], { encoding: "utf8" }).trim(), path.join(tools, tool));
-            const result = await run(`${paths.sbinDir}/etcd-bootstrap`, [], { env: cleanEnv({ ETCD_MEMBER_ENV: `${paths.configDir}/member.env`, PATH: tools }) });
+            const bootstrap = () => run(`${paths.sbinDir}/etcd-bootstrap`, [], { env: cleanEnv({ ETCD_MEMBER_ENV: `${paths.configDir}/member.env`, PATH: tools }) });
+            const result = await bootstrap();
             expect(result.code).toBe(1);
             expect(result.stderr).toContain("etcd-bootstrap: etcd1: FAILED: the machine image lacks aws jq openssl curl");
             // Nothing ran: the first step would have logged its name.
             expect(result.stderr).not.toContain("etcd-install");
+            // On an image with dnf (Amazon Linux), a missing jq is installed from the distribution
+            // first. A stand-in dnf records the call and installs nothing, so jq is still named.
+            const calls = path.join(dir, "dnf-calls");
+            fs.writeFileSync(path.join(tools, "dnf"), `#!${execFileSync("bash", ["-c", "command -v bash"], { encoding: "utf8" }).trim()}\necho "$*" >>${calls}\n`, { mode: 0o755 });
+            const withDnf = await bootstrap();
+            expect(fs.readFileSync(calls, "utf8")).toBe("install -y -q jq\n");
+            expect(withDnf.stderr).toContain("jq is missing: dnf install -y jq");
+            expect(withDnf.stderr).toContain("lacks aws jq openssl curl");
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });
         }
@@ -515,6 +524,20 @@ describe.each(testEtcdVersions().map((v, i) => [v, i] as const))("etcd %s: three
         ssm.put(formedParameter(), "the-cluster-before-a-restore");
         expect((await run(script("etcd3", "etcd-record-formed"), [], { env: envOf("etcd3") })).code).toBe(0);
         expect(ssm.get(formedParameter())).toBe(token);
+    });
+
+    it("records the cluster's id in hex, as the snapshot manifests carry it, again only when it differs", async () => {
+        const idParameter = memberEnvValue("etcd1", "CLUSTER_ID_PARAMETER");
+        const fields = (await etcdctl("etcd1", [clientUrl(members[0])], ["endpoint", "status", "-w", "fields"])).stdout;
+        const decimal = /^"ClusterID" : (\d+)$/m.exec(fields)![1];
+        const hex = BigInt(decimal).toString(16);
+        ssm.delete(idParameter);
+        const first = await run(script("etcd1", "etcd-record-formed"), [], { env: envOf("etcd1") });
+        expect(first.code).toBe(0);
+        expect(ssm.get(idParameter)).toBe(hex);
+        expect(first.stderr).toContain(`recorded ${hex} in ${idParameter}`);
+        const again = await run(script("etcd2", "etcd-record-formed"), [], { env: envOf("etcd2") });
+        expect(again.stderr).toContain(`${idParameter} already records ${hex}`);
     });
 
     it("runs with the rendered settings (etcd ignores unknown keys silently, so compare what it logged)", () => {

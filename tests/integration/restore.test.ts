@@ -10,6 +10,7 @@ import * as os from "os";
 import * as path from "path";
 import { etcdBinDir, testEtcdVersions } from "../helpers/etcdBinaries";
 import { requireTool, TestCluster, treeFingerprint } from "../helpers/etcdCluster";
+import { SsmStandIn } from "../helpers/ssmStandIn";
 import { ProcessGroup, RunResult } from "../helpers/processes";
 import { awsCliPath, awsEnv, S3TestServer } from "../helpers/s3Server";
 
@@ -273,5 +274,50 @@ describe.each(testEtcdVersions().map((v, i) => [v, i] as const))("restore with e
         await target.waitHealthy();
         expect(await keysOf(target)).toBe(keysBeforeCopy);
         expect(keysBeforeCopy).toContain("/app/after-restore");
+    });
+
+    it("latest is the newest snapshot of this cluster: one of another cluster under the prefix is left out, and none of this cluster is refused", async () => {
+        await target.stopAll();
+        // A finished backup of another cluster, newer than the real one (a copy of it, with another
+        // cluster id in its manifest): a prefix shared by mistake, or an object planted there.
+        const real = JSON.parse(await (async () => {
+            const file = path.join(dir, "real.json");
+            await s3.download(backup.manifest, file);
+            return fs.readFileSync(file, "utf8");
+        })()) as { clusterId: string };
+        const stamp = new Date(Date.now() + 60_000).toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+        const foreign = `${backup.key.slice(0, backup.key.indexOf("/snapshots/"))}/snapshots/${stamp.slice(0, 4)}/${stamp.slice(4, 6)}/${stamp.slice(6, 8)}/${stamp}-r${backup.revision}`;
+        const copy = path.join(dir, "foreign.db");
+        await s3.download(backup.key, copy);
+        await s3.upload(copy, `${foreign}.db`);
+        fs.writeFileSync(copy, JSON.stringify({ ...real, clusterId: "f0f0f0f0f0f0f0f0", key: `${foreign}.db` }));
+        await s3.upload(copy, `${foreign}.json`);
+
+        const ssm = new SsmStandIn(path.join(dir, "ssm"));
+        const idParameter = "/etcd/it/restore/cluster/id";
+        for (const n of target.names()) target.appendEnv(n, { CLUSTER_ID_PARAMETER: idParameter });
+        const restoreLatest = (n: string) => target.runScript(n, "etcd-restore", ["--from", "latest", "--yes", "--token", `latest-of-${real.clusterId}`], { PATH: ssm.path });
+
+        // No snapshot of the recorded cluster: refused, naming the newest, with nothing touched.
+        ssm.put(idParameter, "1234abcd");
+        const before = volumeState(target, "etcd1");
+        const refused = await restoreLatest("etcd1");
+        expect(refused.code).toBe(1);
+        expect(refused.stderr).toContain(`ignoring s3://${s3.bucket}/${foreign}.db: a snapshot of cluster f0f0f0f0f0f0f0f0, not of this cluster (1234abcd)`);
+        expect(refused.stderr).toContain(`FAILED: no finished backup of this cluster (1234abcd)`);
+        expect(refused.stderr).toContain(`the newest is s3://${s3.bucket}/${foreign}.db`);
+        expect(volumeState(target, "etcd1")).toEqual(before);
+
+        // The source cluster recorded: its own backup is restored, the newer foreign one left out.
+        ssm.put(idParameter, real.clusterId);
+        const results = await Promise.all(target.names().map(restoreLatest));
+        for (const r of results) {
+            expect(r.stderr).toContain(`ignoring s3://${s3.bucket}/${foreign}.db: a snapshot of cluster f0f0f0f0f0f0f0f0`);
+            expect(r.code).toBe(0);
+            expect(lastJson<RestoreResult & { from: string }>(r)).toMatchObject({ restored: true, from: `s3://${s3.bucket}/${backup.key}` });
+        }
+        target.start();
+        await target.waitHealthy();
+        expect(await keysOf(target)).toBe(expectedKeys);
     });
 });

@@ -364,8 +364,8 @@ describe("IAM", () => {
             expect(decrypt.Action).toBe("kms:Decrypt");
             expect(decrypt.Resource).toMatch(/^arn:aws:kms:eu-west-1:123456789012:key\//);
             expect(decrypt.Condition.StringLike["kms:EncryptionContext:PARAMETER_ARN"]).toEqual(own);
-            // The one parameter a member writes: the cluster's formed record, nothing of another member.
-            expect(record).toEqual({ Sid: "RecordClusterFormed", Effect: "Allow", Action: ["ssm:GetParameter", "ssm:PutParameter"], Resource: `${base}/cluster/formed` });
+            // The only parameters a member writes: the cluster's formed and id records, nothing of another member.
+            expect(record).toEqual({ Sid: "RecordClusterFormed", Effect: "Allow", Action: ["ssm:GetParameter", "ssm:PutParameter"], Resource: [`${base}/cluster/formed`, `${base}/cluster/id`] });
             expect(JSON.stringify(policy.Statement.filter((st: { Sid: string }) => st.Sid !== "RecordClusterFormed"))).not.toContain("ssm:PutParameter");
             // Who the members are: read-only, written by the program alone.
             expect(roster).toEqual({ Sid: "ReadRoster", Effect: "Allow", Action: "ssm:GetParameter", Resource: `${base}/cluster/members` });
