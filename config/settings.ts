@@ -270,7 +270,7 @@ function resolveBackup(args: EtcdClusterArgs, id: IdCheck): ResolvedSettings["ba
         quotaAlarmPercent: integerIn("quotaAlarmPercent", args.quotaAlarmPercent ?? 80, 10, 99),
         defragIntervalHours: integerIn("defragIntervalHours", args.defragIntervalHours ?? 72, 1, 24 * 90),
         // A snapshot object itself: its manifest (.json) or a prefix would fail only on the members.
-        restoreFrom: args.restoreFrom === undefined ? undefined : matching("restoreFrom", args.restoreFrom, /^(latest|s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/\S+\.db)$/, "latest or a snapshot's s3://bucket/key.db URI (the .db object, not its .json manifest or a prefix; `npm run sandbox -- backup list` and etcd-backup-list print them)"),
+        restoreFrom: args.restoreFrom === undefined ? undefined : matching("restoreFrom", args.restoreFrom, /^(latest|s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/\S+\.db)$/, "latest or a snapshot's s3://bucket/key.db URI (the .db object, not its .json manifest or a prefix; etcd-backup-list on a member prints them)"),
         restoreKmsKeyArn: restoreKmsKeyArn(args, id),
         kmsKeyArn: backupKmsKeyArn(args, enabled, id),
     };

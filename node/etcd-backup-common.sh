@@ -63,6 +63,42 @@ s3_cli() {
   [[ -n "$BACKUP_S3_ENDPOINT" ]] && args+=(--endpoint-url "$BACKUP_S3_ENDPOINT")
   "$AWS_CLI" "${args[@]}" "$@"
 }
+# Uploads FILE as a NEW object KEY: with S3's conditional write (If-None-Match: *), so an object
+# that is there already is never overwritten, by this member or another. A snapshot key names its
+# time and revision, so a second writer of the same key is a mistake or a replay. S3 takes one PUT
+# of up to 5 GiB; a larger snapshot goes up in parts (`s3 cp`), without the condition, and an AWS
+# CLI without --if-none-match (older than 2.22 / 1.36) uploads without it: both say so. Object Lock
+# and versioning keep an overwritten snapshot's first version either way.
+# put_new_object FILE KEY CONTENT-TYPE METADATA-JSON
+put_new_object() {
+  local file="$1" key="$2" type="$3" metadata="$4" out sse=() cp_sse=()
+  if [[ -n "$BACKUP_SSE" ]]; then
+    sse+=(--server-side-encryption "$BACKUP_SSE")
+    cp_sse+=(--sse "$BACKUP_SSE")
+  fi
+  if [[ -n "$BACKUP_KMS_KEY_ID" ]]; then
+    sse+=(--ssekms-key-id "$BACKUP_KMS_KEY_ID")
+    cp_sse+=(--sse-kms-key-id "$BACKUP_KMS_KEY_ID")
+  fi
+  if (($(stat -c %s "$file") > 5 * 1024 * 1024 * 1024)); then
+    log "$key is over 5 GiB: uploaded in parts, without S3's conditional write"
+    s3_cli s3 cp "$file" "s3://$BACKUP_BUCKET/$key" --no-progress --only-show-errors --content-type "$type" --metadata "$metadata" "${cp_sse[@]}"
+    return
+  fi
+  local put=(s3api put-object --bucket "$BACKUP_BUCKET" --key "$key" --body "$file" --content-type "$type" --metadata "$metadata" "${sse[@]}")
+  if out="$(s3_cli "${put[@]}" --if-none-match '*' 2>&1 >/dev/null)"; then return 0; fi
+  if grep -qi 'unknown options.*if-none-match' <<<"$out"; then
+    log "this AWS CLI has no --if-none-match: $key uploaded without S3's conditional write"
+    s3_cli "${put[@]}" >/dev/null
+    return
+  fi
+  if grep -q PreconditionFailed <<<"$out"; then
+    echo "s3://$BACKUP_BUCKET/$key exists already; it was not overwritten" >&2
+  else
+    echo "$out" >&2
+  fi
+  return 1
+}
 snapshots_prefix() {
   if [[ -n "$BACKUP_PREFIX" ]]; then echo "$BACKUP_PREFIX/snapshots/"; else echo "snapshots/"; fi
 }

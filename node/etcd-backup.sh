@@ -142,17 +142,14 @@ etcd_version="${server_version:-${ETCD_RELEASE_VERSION:-unknown}}"
 base="$(snapshots_prefix)${stamp:0:4}/${stamp:4:2}/${stamp:6:2}/$stamp-r$revision"
 key="$base.db"
 manifest_key="$base.json"
-sse=()
-[[ -n "$BACKUP_SSE" ]] && sse+=(--sse "$BACKUP_SSE")
-[[ -n "$BACKUP_KMS_KEY_ID" ]] && sse+=(--sse-kms-key-id "$BACKUP_KMS_KEY_ID")
 metadata="$(printf '{"revision":"%s","cluster-id":"%s","member-id":"%s","member":"%s","etcd-version":"%s","sha256":"%s","size":"%s","time":"%s"}' \
   "$revision" "$cluster_hex" "$member_hex" "$MEMBER_NAME" "$etcd_version" "$sha" "$size" "$iso")"
 
 started="$(date +%s%N)"
-if ! out="$(s3_cli s3 cp "$snapshot" "s3://$BACKUP_BUCKET/$key" --no-progress --only-show-errors \
-  --content-type application/octet-stream --metadata "$metadata" "${sse[@]}" 2>&1)"; then
+if ! out="$(put_new_object "$snapshot" "$key" application/octet-stream "$metadata" 2>&1)"; then
   fail "upload of the snapshot to s3://$BACKUP_BUCKET/$key failed: $(tr '\n' ' ' <<<"$out")"
 fi
+[[ -z "$out" ]] || echo "$out" >&2
 uploaded_db="$key"
 if ! stored="$(s3_cli s3api head-object --bucket "$BACKUP_BUCKET" --key "$key" --query ContentLength --output text 2>&1)"; then
   fail "cannot read back s3://$BACKUP_BUCKET/$key after uploading it: $(tr '\n' ' ' <<<"$stored")"
@@ -163,10 +160,10 @@ manifest_file="$work_dir/manifest-$stamp.json"
 printf '{"format":1,"key":%s,"sha256":"%s","size":%s,"revision":%s,"totalKeys":%s,"clusterId":"%s","memberId":"%s","member":%s,"etcdVersion":%s,"storageVersion":%s,"time":"%s","snapshotMs":%s}\n' \
   "$(json_string "$key")" "$sha" "$size" "$revision" "${total_keys:-0}" "$cluster_hex" "$member_hex" "$(json_string "$MEMBER_NAME")" \
   "$(json_string "$etcd_version")" "$(json_string "$storage_version")" "$iso" "$saved_ms" >"$manifest_file"
-if ! out="$(s3_cli s3 cp "$manifest_file" "s3://$BACKUP_BUCKET/$manifest_key" --no-progress --only-show-errors \
-  --content-type application/json --metadata "$metadata" "${sse[@]}" 2>&1)"; then
+if ! out="$(put_new_object "$manifest_file" "$manifest_key" application/json "$metadata" 2>&1)"; then
   fail "writing the manifest s3://$BACKUP_BUCKET/$manifest_key failed: $(tr '\n' ' ' <<<"$out")"
 fi
+[[ -z "$out" ]] || echo "$out" >&2
 uploaded_db=""
 upload_ms=$((($(date +%s%N) - started) / 1000000))
 log "backup s3://$BACKUP_BUCKET/$key: revision $revision, $size bytes, sha256 $sha (snapshot ${saved_ms} ms, upload ${upload_ms} ms)"

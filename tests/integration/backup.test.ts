@@ -11,7 +11,7 @@ import * as path from "path";
 import { etcdBinDir, testEtcdVersion } from "../helpers/etcdBinaries";
 import { BACKUP_SCRIPTS } from "../../components/render/nodeScripts";
 import { nodeScript, requireTool, TestCluster } from "../helpers/etcdCluster";
-import { ProcessGroup, RunResult } from "../helpers/processes";
+import { ProcessGroup, run, RunResult } from "../helpers/processes";
 import { awsCliPath, awsEnv, S3TestServer } from "../helpers/s3Server";
 
 const version = testEtcdVersion();
@@ -147,9 +147,10 @@ describe(`backups of etcd ${version} into S3 on loopback`, () => {
     });
 
     it("never lets an incomplete upload look finished: a snapshot whose manifest failed is ignored by list and latest", async () => {
-        // The AWS CLI, except that writing a manifest fails (as a network error or a crash would).
+        // The AWS CLI, except that writing a manifest fails (as a network error or a crash would):
+        // any call naming a .json object (the manifest's key or body).
         const wrapper = path.join(dir, "aws-no-manifest");
-        fs.writeFileSync(wrapper, `#!/usr/bin/env bash\nfor a in "$@"; do if [[ "$a" == s3://*.json ]]; then echo "simulated failure writing $a" >&2; exit 1; fi; done\nexec ${awsCliPath()} "$@"\n`, { mode: 0o755 });
+        fs.writeFileSync(wrapper, `#!/usr/bin/env bash\nfor a in "$@"; do if [[ "$a" == *.json ]]; then echo "simulated failure writing $a" >&2; exit 1; fi; done\nexec ${awsCliPath()} "$@"\n`, { mode: 0o755 });
         const latestBefore = jsonLines<{ key: string }>((await cluster.runScript("etcd1", "etcd-backup-list", ["--latest"])).stdout)[0];
         await cluster.etcdctl(["put", "/app/incomplete", "x"]);
 
@@ -232,6 +233,32 @@ describe(`backups of etcd ${version} into S3 on loopback`, () => {
         }
         expect(await s3.keys(snapshotsPrefix)).toEqual(keysBefore);
         expect((await finished()).length).toBe(2);
+    });
+
+    it("writes each snapshot and manifest as a new object: an existing key is never overwritten (S3's conditional write)", async () => {
+        const real = jsonLines<{ key: string }>((await cluster.runScript("etcd1", "etcd-backup-list", ["--latest"])).stdout)[0];
+        const before = path.join(dir, "conditional-before.db");
+        await s3.download(real.key, before);
+        const other = path.join(dir, "conditional-other.db");
+        fs.writeFileSync(other, "not the snapshot");
+        // The upload function etcd-backup uses, called on its own with this member's settings.
+        const driver = path.join(dir, "put-new-object.sh");
+        fs.writeFileSync(driver, `source ${nodeScript("etcd-node-common")}\nsource ${nodeScript("etcd-backup-common")}\nbackup_init put-new-object\nput_new_object "$1" "$2" application/octet-stream '{}'\n`);
+        const put = (file: string, key: string) => run("bash", [driver, file, key], { env: cluster.env("etcd1") });
+
+        const refused = await put(other, real.key);
+        expect(refused.code).toBe(1);
+        expect(refused.stderr).toContain(`s3://${s3.bucket}/${real.key} exists already; it was not overwritten`);
+        const after = path.join(dir, "conditional-after.db");
+        await s3.download(real.key, after);
+        expect(fs.readFileSync(after).equals(fs.readFileSync(before))).toBe(true);
+
+        // A key that is not there yet is written (outside the snapshots, so no listing sees it).
+        const fresh = "conditional-write-test/new-object";
+        const written = await put(other, fresh);
+        expect(written.stderr).toBe("");
+        expect(written.code).toBe(0);
+        expect(await s3.keys("conditional-write-test/")).toEqual([fresh]);
     });
 
     it("retention: prune keeps the newest N finished backups and removes older ones and stale incomplete uploads", async () => {
