@@ -65,6 +65,12 @@ export interface MemberInfo {
 export const checkIdWhenKnown: CheckWhenKnown = (id, check) => pulumi.output(id).apply(check);
 
 /**
+ * The outputs that hold private keys: secrets in Pulumi's state and in every language's SDK (the
+ * schema marks them so: provider/completeSchema.ts).
+ */
+export const SECRET_OUTPUTS = ["adminKeyPem", "clientCertificates"] as const satisfies ReadonlyArray<keyof EtcdCluster>;
+
+/**
  * A production etcd cluster on AWS: right-sized members spread over availability zones, each with
  * its own network interface (fixed IP) and encrypted gp3 data volume, mutual TLS on client and peer
  * ports, a static bootstrap, and a health gate after every member so changes roll one at a time.

@@ -60,7 +60,7 @@ function parse(key: string, kind: Exclude<SettingKind, "secret">, raw: string | 
     switch (kind) {
         case "string":
             return raw;
-        case "number": {
+        case "integer": {
             const value = Number(raw);
             if (raw.trim() === "" || !Number.isFinite(value)) {
                 throw new ConfigError(key, raw, "Use a number.");

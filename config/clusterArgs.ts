@@ -237,30 +237,34 @@ export interface EtcdClusterArgs {
     keeperAllowedCidrs?: string[];
 }
 
-/** How a setting is written in a stack file (Pulumi.<stack>.yaml). */
-export type SettingKind = "number" | "string" | "boolean" | "list" | "map" | "secret";
+/**
+ * How a setting is written in a stack file (Pulumi.<stack>.yaml), and so its type in the schema
+ * other languages get (provider/completeSchema.ts): every number setting is a whole number ("integer"), and
+ * a "secret" is a string Pulumi keeps encrypted.
+ */
+export type SettingKind = "integer" | "string" | "boolean" | "list" | "map" | "secret";
 
 /**
  * Every setting as a stack setting, with how to parse it: a Record over the interface's keys, so a
  * new setting without its entry here does not compile.
  */
 export const STACK_SETTINGS: Readonly<Record<keyof EtcdClusterArgs, SettingKind>> = {
-    kubernetesNodeCount: "number",
+    kubernetesNodeCount: "integer",
     instanceFamily: "string",
     instanceType: "string",
-    dataVolumeSizeGb: "number",
-    dataVolumeIops: "number",
-    dataVolumeThroughputMBps: "number",
-    memberCount: "number",
+    dataVolumeSizeGb: "integer",
+    dataVolumeIops: "integer",
+    dataVolumeThroughputMBps: "integer",
+    memberCount: "integer",
     etcdVersion: "string",
     etcdSha256: "string",
     etcdMirrorUrl: "string",
-    quotaBackendBytes: "number",
-    maxRequestBytes: "number",
+    quotaBackendBytes: "integer",
+    maxRequestBytes: "integer",
     autoCompactionMode: "string",
     autoCompactionRetention: "string",
-    heartbeatIntervalMs: "number",
-    electionTimeoutMs: "number",
+    heartbeatIntervalMs: "integer",
+    electionTimeoutMs: "integer",
     logLevel: "string",
     clusterToken: "string",
     vpcId: "string",
@@ -281,28 +285,28 @@ export const STACK_SETTINGS: Readonly<Record<keyof EtcdClusterArgs, SettingKind>
     protectData: "boolean",
     tags: "map",
     healthGate: "string",
-    healthGateTimeoutSeconds: "number",
+    healthGateTimeoutSeconds: "integer",
     keyAlgorithm: "string",
     caCertPem: "secret",
     caPrivateKeyPem: "secret",
-    caGeneration: "number",
+    caGeneration: "integer",
     caRotation: "string",
     nextCaCertPem: "secret",
     nextCaPrivateKeyPem: "secret",
-    caValidityHours: "number",
-    certValidityHours: "number",
-    certEarlyRenewalHours: "number",
+    caValidityHours: "integer",
+    certValidityHours: "integer",
+    certEarlyRenewalHours: "integer",
     clientNames: "list",
-    certSyncIntervalMinutes: "number",
+    certSyncIntervalMinutes: "integer",
     backupEnabled: "boolean",
     backupBucketName: "string",
-    backupIntervalMinutes: "number",
-    backupRetentionDays: "number",
+    backupIntervalMinutes: "integer",
+    backupRetentionDays: "integer",
     backupObjectLock: "boolean",
     alarmTopicArn: "string",
     allowNoAlarmTopic: "boolean",
-    quotaAlarmPercent: "number",
-    defragIntervalHours: "number",
+    quotaAlarmPercent: "integer",
+    defragIntervalHours: "integer",
     restoreFrom: "string",
     restoreKmsKeyArn: "string",
     backupKmsKeyArn: "string",

@@ -20,6 +20,7 @@ interface Schema {
     version: string;
     resources: Record<string, { isComponent: boolean; inputProperties: Record<string, any>; requiredInputs?: string[]; properties: Record<string, any> }>;
     types: Record<string, any>;
+    [key: string]: unknown;
 }
 
 /**
@@ -95,10 +96,11 @@ beforeAll(async () => {
 afterAll(() => fs.rmSync(consumerDir, { recursive: true, force: true }));
 
 describe("provider/ (source-based plugin package)", () => {
-    test("PulumiPlugin.yaml declares the Node.js runtime; the package is named for the component's type token, versioned with the library, and loads the library's entry point", () => {
+    test("PulumiPlugin.yaml declares the Node.js runtime; the package is named for the component's type token, versioned with the library, and serves the library's component", () => {
         expect(fs.readFileSync(path.join(PROVIDER, "PulumiPlugin.yaml"), "utf8")).toMatch(/^runtime: nodejs$/m);
         const provider = JSON.parse(fs.readFileSync(path.join(PROVIDER, "package.json"), "utf8"));
-        expect(provider.main).toBe("../lib.ts");
+        expect(provider.main).toBe("index.ts");
+        expect(fs.readFileSync(path.join(PROVIDER, "index.ts"), "utf8")).toContain('export { EtcdCluster } from "../lib";');
         const library = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8"));
         expect(provider.name).toBe(TOKEN.split(":")[0]);
         expect(provider.version).toBe(library.version);
@@ -122,13 +124,13 @@ describe("provider/ (source-based plugin package)", () => {
         const args = declaredNames(path.join(REPO_ROOT, "config", "clusterArgs.ts"), "EtcdClusterArgs", "interface");
         expect(Object.keys(resource.inputProperties).sort()).toEqual(args);
         expect(resource.requiredInputs ?? []).toEqual([]);
-        expect(resource.inputProperties.memberCount).toMatchObject({ type: "number", optional: true });
+        expect(resource.inputProperties.memberCount).toMatchObject({ type: "integer", optional: true });
         expect(resource.inputProperties.memberCount.description).toMatch(/3, 5 or 7/);
         // Ids are Inputs in TypeScript; every schema input accepts another resource's output, so they are plain strings here.
         expect(resource.inputProperties.vpcId).toMatchObject({ type: "string" });
         expect(resource.inputProperties.subnetIds).toMatchObject({ type: "array", items: { type: "string" } });
         expect(resource.inputProperties.kmsKeyArn).toMatchObject({ type: "string" });
-        expect(resource.inputProperties.maxRequestBytes).toMatchObject({ type: "number" });
+        expect(resource.inputProperties.maxRequestBytes).toMatchObject({ type: "integer" });
     });
 
     test("inputs are flat: strings, numbers, booleans, and lists or maps of them", () => {
@@ -145,6 +147,49 @@ describe("provider/ (source-based plugin package)", () => {
         expect(Object.keys(resource.properties).sort()).toEqual(outputs);
         expect(resource.properties.members).toEqual({ type: "array", items: { $ref: "#/types/etcd:index:MemberInfo" } });
         expect(Object.keys(schema.types)).toEqual(expect.arrayContaining(["etcd:index:MemberInfo"]));
+    });
+
+    test("is the reviewed provider/schema.json (UPDATE_SCHEMA=1 rewrites it), so a schema change shows in a pull request", () => {
+        const reviewed = path.join(PROVIDER, "schema.json");
+        const served = `${JSON.stringify(schema, null, 2)}\n`;
+        if (process.env.UPDATE_SCHEMA === "1") fs.writeFileSync(reviewed, served);
+        expect(fs.readFileSync(reviewed, "utf8")).toBe(served);
+    });
+
+    test("marks secrets: the private-key outputs, and the inputs that are secret settings", () => {
+        const resource = schema.resources[TOKEN];
+        const secretOutputs = Object.entries(resource.properties).filter(([, p]) => p.secret).map(([n]) => n).sort();
+        expect(secretOutputs).toEqual(["adminKeyPem", "clientCertificates"]);
+        const secretInputs = Object.entries(resource.inputProperties).filter(([, p]) => p.secret).map(([n]) => n).sort();
+        expect(secretInputs).toEqual(expect.arrayContaining(["caPrivateKeyPem", "nextCaPrivateKeyPem"]));
+        expect(resource.inputProperties.memberCount.secret).toBeUndefined();
+    });
+
+    test("whole numbers are integers, and no type name ends in Output (Go would say SizingOutputOutput)", () => {
+        const numbers: string[] = [];
+        const walk = (node: unknown, at: string) => {
+            if (node && typeof node === "object") {
+                const o = node as Record<string, unknown>;
+                if (o.type === "number") numbers.push(at);
+                for (const [k, v] of Object.entries(o)) walk(v, `${at}/${k}`);
+            }
+        };
+        walk(schema, "");
+        expect(numbers).toEqual([]);
+        expect(Object.keys(schema.types).sort()).toEqual(["etcd:index:ClientCertificate", "etcd:index:DataVolume", "etcd:index:MemberInfo", "etcd:index:Sizing"]);
+        expect(schema.resources[TOKEN].properties.sizing).toEqual({ $ref: "#/types/etcd:index:Sizing" });
+        expect(schema.types["etcd:index:Sizing"].properties.volume.$ref).toBe("#/types/etcd:index:DataVolume");
+    });
+
+    test("names each language's package, and Go's import path, from the library's package.json", () => {
+        const library = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8"));
+        const s = schema as unknown as Record<string, any>;
+        expect(s.license).toBe(library.license);
+        expect(s.repository).toBe("https://github.com/etcd-pulumi/aws-etcd-cluster");
+        expect(s.language.go.importBasePath).toBe("github.com/etcd-pulumi/aws-etcd-cluster/sdk/go/etcd");
+        expect(s.language.nodejs.packageName).toBe(library.name);
+        expect(s.language.python.packageName).toBe("pulumi_etcd_cluster");
+        expect(s.language.csharp.rootNamespace).toBe("EtcdPulumi");
     });
 
     test("the provider constructs the component from plain inputs, as for a call from another language", () => {

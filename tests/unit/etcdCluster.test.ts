@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { EtcdCluster } from "../../components/etcdCluster";
+import { EtcdCluster, SECRET_OUTPUTS } from "../../components/etcdCluster";
 import { decodeUserData } from "../../tools/memberFiles";
 import { countByType, mockRuntime, ofCluster, RecordedResource, resolve, settled } from "../helpers/mockCluster";
 
@@ -28,6 +28,16 @@ const named = (type: string, name: string) => {
     expect(found).toHaveLength(1);
     return found[0];
 };
+
+describe("outputs", () => {
+    test("exactly the outputs SECRET_OUTPUTS names are secrets (the schema of other languages marks those)", async () => {
+        const outputs = Object.entries(cluster).filter(([name, value]) => name !== "urn" && pulumi.Output.isInstance(value));
+        expect(outputs.length).toBeGreaterThan(10);
+        const secret = [];
+        for (const [name, value] of outputs) if (await pulumi.isSecret(value as pulumi.Output<unknown>)) secret.push(name);
+        expect(secret.sort()).toEqual([...SECRET_OUTPUTS].sort());
+    });
+});
 
 describe("resources of a three-member cluster on a created VPC", () => {
     test("exact count of every resource type", () => {
