@@ -8,7 +8,8 @@
 #   tools.sh packages PROFILE...      only the profile's Debian packages
 #   tools.sh path TOOL [VERSION]      the tool's path, built first if it is missing; TOOL is one of
 #                                     etcd (a directory with etcd, etcdctl, etcdutl), s3, actionlint,
-#                                     benchmark (etcd's load generator)
+#                                     benchmark (etcd's load generator), sdkgen (Pulumi's own SDK
+#                                     generators for Go and Python, provider/sdkgen)
 #   tools.sh path --no-build TOOL [VERSION]   the same, but refuses instead of building
 #
 # Every build happens here, on the host's own network: a build inside one of the sandbox's network
@@ -28,8 +29,9 @@ export PATH="$PATH:/usr/local/go/bin"
 # Pinned versions of the built tools (etcd's come from the stack or ETCD_TEST_VERSIONS).
 gofakes3_version="${GOFAKES3_VERSION:-1.2.0}"
 actionlint_version="${ACTIONLINT_VERSION:-1.7.12}"
-# Oldest Go that builds all of them (etcd 3.6 and actionlint 1.7 declare go 1.24 in go.mod).
-go_minimum="1.24"
+# Oldest Go that builds all of them (etcd 3.6 and actionlint 1.7 declare go 1.24 in go.mod; Pulumi's
+# pkg/v3 3.248.0, which provider/sdkgen requires, declares go 1.25.11).
+go_minimum="1.25.11"
 
 # Debian packages by profile, as PACKAGE:COMMAND. A package counts as there when dpkg has it or its
 # command is on PATH from elsewhere (an AWS CLI from AWS's installer, say); only then is apt asked.
@@ -47,6 +49,7 @@ packages_sandbox=(
 packages_test=(
   "${packages_sandbox[@]}"
   cloud-init:cloud-init  # its schema check of the rendered user data
+  python3:python3        # byte-compiles the generated Python SDK
 )
 packages_bench=("${packages_sandbox[@]}")
 packages_lint=(
@@ -204,6 +207,24 @@ go_build() {
   log "built $name in $(($(date +%s) - started)) s: $out_dir"
 }
 
+# build_sdkgen OUT_DIR: provider/sdkgen, a module of this repository with its go.sum, built as it is
+# (no module is upgraded: -mod=readonly). The result appears in OUT_DIR only when complete.
+build_sdkgen() {
+  local out_dir="$1" started
+  require_go "sdkgen"
+  require_route_out "sdkgen"
+  started="$(date +%s)"
+  log "building sdkgen (Pulumi's SDK generators, pkg/v3) from the Go module proxy (first time only; minutes)"
+  rm -rf "$out_dir.tmp"
+  mkdir -p "$out_dir.tmp"
+  (cd "$repo/provider/sdkgen" && GOFLAGS="-mod=readonly -buildvcs=false" CGO_ENABLED=0 go build -trimpath -o "$out_dir.tmp/sdkgen" . >"$out_dir.tmp/build.log" 2>&1) \
+    || { tail -n 20 "$out_dir.tmp/build.log" >&2; die "go build of provider/sdkgen failed"; }
+  rm -f "$out_dir.tmp/build.log"
+  rm -rf "$out_dir"
+  mv "$out_dir.tmp" "$out_dir"
+  log "built sdkgen in $(($(date +%s) - started)) s: $out_dir"
+}
+
 # --- The machine image ---------------------------------------------------------------------------
 
 # What the image is made of; its hash names the cached image, so a changed recipe builds a new one.
@@ -320,12 +341,18 @@ tool_path() {
       out_dir="$cache_root/etcd-benchmark/${version#v}"
       check="$out_dir/benchmark"
       ;;
+    sdkgen)
+      # Our own Go program: its source and its pinned modules name the build.
+      version="$(cat "$repo"/provider/sdkgen/{go.mod,go.sum,main.go} | sha256sum | cut -c1-12)"
+      out_dir="$cache_root/sdkgen/$version"
+      check="$out_dir/sdkgen"
+      ;;
     image)
       version="$(image_recipe_id)"
       out_dir="$cache_root/image/$version"
       check="$out_dir/root/usr/bin/cloud-init"
       ;;
-    *) die "unknown tool '$tool': use etcd, s3, actionlint, benchmark or image" ;;
+    *) die "unknown tool '$tool': use etcd, s3, actionlint, benchmark, sdkgen or image" ;;
   esac
   if [[ ! -x "$check" ]]; then
     [[ "$build" == yes ]] || die "$tool ${version} is not built yet: run 'bash scripts/tools.sh path $tool $version' on the host"
@@ -352,6 +379,7 @@ tool_path() {
             github.com/rhysd/actionlint/cmd/actionlint=actionlint
           ;;
         image) build_image "$out_dir" ;;
+        sdkgen) build_sdkgen "$out_dir" ;;
         benchmark)
           # tools/benchmark of the etcd repository lives in the root module go.etcd.io/etcd/v3.
           go_build "etcd's benchmark tool ${version#v}" "$out_dir" \
@@ -384,10 +412,10 @@ install_profiles() {
   for profile in "$@"; do
     case "$profile" in
       sandbox) tools+=(etcd s3) ;;
-      test) tools+=(etcd s3) ;;
+      test) tools+=(etcd s3 sdkgen) ;;
       bench) tools+=(etcd s3 benchmark) ;;
       lint) tools+=(actionlint) ;;
-      all) tools+=(etcd s3 actionlint benchmark) ;;
+      all) tools+=(etcd s3 actionlint benchmark sdkgen) ;;
     esac
   done
   local seen=" " tool

@@ -9,7 +9,7 @@ import * as path from "path";
 
 const TOOLS_SCRIPT = path.resolve(__dirname, "..", "scripts", "tools.sh");
 
-export type BuiltTool = "etcd" | "s3" | "actionlint" | "benchmark" | "image";
+export type BuiltTool = "etcd" | "s3" | "actionlint" | "benchmark" | "sdkgen" | "image";
 export type ToolProfile = "sandbox" | "test" | "bench" | "lint" | "all";
 
 /** A prerequisite is missing or a build failed; the message is tools.sh's one line with the fix. */

@@ -28,7 +28,7 @@ describe("scripts/tools.sh", () => {
         expect(profile.lines).toEqual(["tools: unknown profile 'desktop': use sandbox, test, bench, lint or all"]);
         const tool = tools(["path", "kubectl"]);
         expect(tool.code).toBe(1);
-        expect(tool.lines).toEqual(["tools: unknown tool 'kubectl': use etcd, s3, actionlint, benchmark or image"]);
+        expect(tool.lines).toEqual(["tools: unknown tool 'kubectl': use etcd, s3, actionlint, benchmark, sdkgen or image"]);
     });
 
     test("--no-build refuses a tool that is not built, naming the command that builds it", () => {
@@ -44,7 +44,7 @@ describe("scripts/tools.sh", () => {
         fs.writeFileSync(script, fs.readFileSync(TOOLS, "utf8").replace('export PATH="$PATH:/usr/local/go/bin"', ""));
         const r = spawnSync("bash", [script, "path", "s3"], { env: { PATH: "/usr/bin:/bin", HOME: empty, PULUMI_ETCD_TOOLS_DIR: path.join(empty, "nogo") }, encoding: "utf8", timeout: 60_000 });
         expect(r.status).toBe(1);
-        expect(r.stderr.trim().split("\n")).toEqual([expect.stringMatching(/^tools: building the S3 server \(gofakes3 v1\.2\.0\) needs Go >= 1\.24, which is not installed: install Go >= 1\.24/)]);
+        expect(r.stderr.trim().split("\n")).toEqual([expect.stringMatching(/^tools: building the S3 server \(gofakes3 v1\.2\.0\) needs Go >= 1\.25\.11, which is not installed: install Go >= 1\.25\.11/)]);
     });
 
     test("inside a network namespace with no route out a build is refused, not attempted", () => {
@@ -73,7 +73,7 @@ describe("scripts/tools.sh", () => {
 
     test("the TypeScript side raises the script's own refusal line as the error", () => {
         expect(() => toolPath("kubectl" as never)).toThrow(ToolError);
-        expect(() => toolPath("kubectl" as never)).toThrow("unknown tool 'kubectl': use etcd, s3, actionlint, benchmark or image");
+        expect(() => toolPath("kubectl" as never)).toThrow("unknown tool 'kubectl': use etcd, s3, actionlint, benchmark, sdkgen or image");
     });
 });
 
