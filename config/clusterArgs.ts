@@ -30,6 +30,8 @@ export interface EtcdClusterArgs {
     /** Data volume provisioned IOPS. @default the tier's IOPS (3600 / 6000 / 8000 / 16000) */
     dataVolumeIops?: number;
     /** Data volume provisioned throughput in MB/s. @default the tier's MB/s, at least gp3's included 125 */
+    dataVolumeThroughputMbps?: number;
+    /** @deprecated The former name of dataVolumeThroughputMbps, still accepted (not with it). */
     dataVolumeThroughputMBps?: number;
 
     // ---- Members and etcd ---------------------------------------------------------------------
@@ -254,6 +256,7 @@ export const STACK_SETTINGS: Readonly<Record<keyof EtcdClusterArgs, SettingKind>
     instanceType: "string",
     dataVolumeSizeGb: "integer",
     dataVolumeIops: "integer",
+    dataVolumeThroughputMbps: "integer",
     dataVolumeThroughputMBps: "integer",
     memberCount: "integer",
     etcdVersion: "string",
@@ -313,4 +316,13 @@ export const STACK_SETTINGS: Readonly<Record<keyof EtcdClusterArgs, SettingKind>
     keeperEnabled: "boolean",
     keeperImage: "string",
     keeperAllowedCidrs: "list",
+};
+
+/**
+ * Settings renamed, by their former name: the former name is still accepted (never together with
+ * the new one), and the schema of other languages marks it deprecated.
+ */
+export const RENAMED_SETTINGS: Readonly<Partial<Record<keyof EtcdClusterArgs, keyof EtcdClusterArgs>>> = {
+    // Python would have made data_volume_throughput_m_bps of the former name.
+    dataVolumeThroughputMBps: "dataVolumeThroughputMbps",
 };

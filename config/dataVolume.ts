@@ -59,7 +59,7 @@ export function dataVolumeSpec(tier: SizingTier, overrides: { sizeGb?: number; i
     }
 
     if (overrides.throughputMBps !== undefined) {
-        wholeNumberIn("dataVolumeThroughputMBps", overrides.throughputMBps, GP3_BASELINE.throughputMBps, GP3_LIMITS.maxThroughputMBps, "MB/s");
+        wholeNumberIn("dataVolumeThroughputMbps", overrides.throughputMBps, GP3_BASELINE.throughputMBps, GP3_LIMITS.maxThroughputMBps, "MB/s");
     }
     // gp3 takes whole MB/s; rounding up keeps the tier's figure a floor.
     const throughputMBps = overrides.throughputMBps ?? Math.max(Math.ceil(tier.throughputMBps), GP3_BASELINE.throughputMBps);
@@ -67,14 +67,14 @@ export function dataVolumeSpec(tier: SizingTier, overrides: { sizeGb?: number; i
         const minIops = Math.ceil(throughputMBps / GP3_LIMITS.maxMBpsPerIops);
         throw overrides.throughputMBps !== undefined
             ? new ConfigError(
-                  "dataVolumeThroughputMBps",
+                  "dataVolumeThroughputMbps",
                   overrides.throughputMBps,
-                  `gp3 allows at most ${GP3_LIMITS.maxMBpsPerIops} MB/s per provisioned IOPS, so ${iops} IOPS take at most ${iops * GP3_LIMITS.maxMBpsPerIops} MB/s. Lower dataVolumeThroughputMBps or set dataVolumeIops to at least ${minIops}.`,
+                  `gp3 allows at most ${GP3_LIMITS.maxMBpsPerIops} MB/s per provisioned IOPS, so ${iops} IOPS take at most ${iops * GP3_LIMITS.maxMBpsPerIops} MB/s. Lower dataVolumeThroughputMbps or set dataVolumeIops to at least ${minIops}.`,
               )
             : new ConfigError(
                   "dataVolumeIops",
                   iops,
-                  `The ${tier.name} tier needs ${throughputMBps} MB/s and gp3 allows at most ${GP3_LIMITS.maxMBpsPerIops} MB/s per provisioned IOPS; use at least ${minIops} IOPS, or set dataVolumeThroughputMBps lower.`,
+                  `The ${tier.name} tier needs ${throughputMBps} MB/s and gp3 allows at most ${GP3_LIMITS.maxMBpsPerIops} MB/s per provisioned IOPS; use at least ${minIops} IOPS, or set dataVolumeThroughputMbps lower.`,
               );
     }
 

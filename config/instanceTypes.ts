@@ -97,7 +97,7 @@ export function instanceFacts(type: string): InstanceFacts | undefined {
  * The smallest type of the family (by vCPU, then memory) that meets the need.
  *
  * Rule: the instance must sustain, at its *baseline* EBS performance, the IOPS and throughput etcd
- * needs (the tier's figures, or the user's explicit dataVolumeIops / dataVolumeThroughputMBps).
+ * needs (the tier's figures, or the user's explicit dataVolumeIops / dataVolumeThroughputMbps).
  * The gp3 volume may be provisioned above that (gp3 includes 3000 IOPS and 125 MB/s at no cost);
  * the instance reaches those figures only in bursts, which is fine because etcd does not depend on them.
  */
@@ -137,7 +137,7 @@ function alternatives(family: string, need: InstanceNeed): string {
         .map((other) => sizesOf(other).find((f) => meets(f, need)))
         .filter((f): f is InstanceFacts => f !== undefined);
     if (fits.length === 0) {
-        return "No instance type this package knows sustains that at baseline; lower dataVolumeIops or dataVolumeThroughputMBps (or the cluster size).";
+        return "No instance type this package knows sustains that at baseline; lower dataVolumeIops or dataVolumeThroughputMbps (or the cluster size).";
     }
     const families = fits.map((f) => `${f.family} (${f.type})`).join(", ");
     const types = fits.map((f) => f.type).join(", ");

@@ -51,7 +51,7 @@ export function tierForNodeCount(kubernetesNodeCount: number): SizingTier {
         throw new ConfigError(
             "kubernetesNodeCount",
             kubernetesNodeCount,
-            `etcd's hardware guide documents no tier above ${LARGEST_DOCUMENTED} nodes. Set instanceType, dataVolumeSizeGb, dataVolumeIops and dataVolumeThroughputMBps explicitly for clusters above ${LARGEST_DOCUMENTED} nodes.`,
+            `etcd's hardware guide documents no tier above ${LARGEST_DOCUMENTED} nodes. Set instanceType, dataVolumeSizeGb, dataVolumeIops and dataVolumeThroughputMbps explicitly for clusters above ${LARGEST_DOCUMENTED} nodes.`,
         );
     }
     return tier;

@@ -34,18 +34,19 @@ export function decideSizing(args: EtcdClusterArgs): SizingDecision {
  */
 export function sizingWithWarnings(args: EtcdClusterArgs): { decision: SizingDecision; warnings: string[] } {
     const nodeCount = args.kubernetesNodeCount ?? DEFAULT_KUBERNETES_NODE_COUNT;
-    const tier = tierOrCustom(nodeCount, args);
+    const throughputMbps = throughputSetting(args);
+    const tier = tierOrCustom(nodeCount, args, throughputMbps);
     const volume = dataVolumeSpec(tier, {
         sizeGb: args.dataVolumeSizeGb,
         iops: args.dataVolumeIops,
-        throughputMBps: args.dataVolumeThroughputMBps,
+        throughputMBps: throughputMbps,
     });
     // The instance must sustain at baseline what etcd needs: the tier's figures, or the user's own.
     const need = {
         vcpu: tier.vcpu,
         memoryGib: tier.memoryGib,
         iops: args.dataVolumeIops ?? tier.iops,
-        throughputMBps: args.dataVolumeThroughputMBps ?? tier.throughputMBps,
+        throughputMBps: throughputMbps ?? tier.throughputMBps,
     };
     const instance = args.instanceType
         ? explicitInstance(args.instanceType, need)
@@ -77,12 +78,20 @@ export function sizingWithWarnings(args: EtcdClusterArgs): { decision: SizingDec
     return { decision, warnings };
 }
 
-function tierOrCustom(nodeCount: number, args: EtcdClusterArgs): SizingTier {
+/** dataVolumeThroughputMbps, or its former name dataVolumeThroughputMBps; never both. */
+function throughputSetting(args: EtcdClusterArgs): number | undefined {
+    if (args.dataVolumeThroughputMbps !== undefined && args.dataVolumeThroughputMBps !== undefined) {
+        throw new ConfigError("dataVolumeThroughputMBps", args.dataVolumeThroughputMBps, "It is the former name of dataVolumeThroughputMbps, which is set too: keep only dataVolumeThroughputMbps.");
+    }
+    return args.dataVolumeThroughputMbps ?? args.dataVolumeThroughputMBps;
+}
+
+function tierOrCustom(nodeCount: number, args: EtcdClusterArgs, throughputMbps: number | undefined): SizingTier {
     const fullyExplicit =
         args.instanceType !== undefined &&
         args.dataVolumeSizeGb !== undefined &&
         args.dataVolumeIops !== undefined &&
-        args.dataVolumeThroughputMBps !== undefined;
+        throughputMbps !== undefined;
     if (fullyExplicit && Number.isInteger(nodeCount) && nodeCount > LARGEST_TIER.maxNodes) {
         return {
             ...LARGEST_TIER,
@@ -91,7 +100,7 @@ function tierOrCustom(nodeCount: number, args: EtcdClusterArgs): SizingTier {
             maxNodes: nodeCount,
             dataVolumeGb: args.dataVolumeSizeGb!,
             iops: args.dataVolumeIops!,
-            throughputMBps: args.dataVolumeThroughputMBps!,
+            throughputMBps: throughputMbps!,
         };
     }
     return tierForNodeCount(nodeCount);
@@ -114,7 +123,7 @@ function explicitInstance(
         throw new ConfigError(
             "instanceType",
             type,
-            `${type} sustains ${facts.ebsBaselineIops} IOPS / ${facts.ebsBaselineMBps} MB/s of EBS at baseline but the data volume needs ${need.iops} IOPS / ${need.throughputMBps} MB/s; choose a larger type or lower dataVolumeIops / dataVolumeThroughputMBps.`,
+            `${type} sustains ${facts.ebsBaselineIops} IOPS / ${facts.ebsBaselineMBps} MB/s of EBS at baseline but the data volume needs ${need.iops} IOPS / ${need.throughputMBps} MB/s; choose a larger type or lower dataVolumeIops / dataVolumeThroughputMbps.`,
         );
     }
     return facts;

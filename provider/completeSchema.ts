@@ -1,11 +1,12 @@
 import * as fs from "fs";
 import * as path from "path";
-import { SettingKind, STACK_SETTINGS } from "../config/clusterArgs";
+import { RENAMED_SETTINGS, SettingKind, STACK_SETTINGS } from "../config/clusterArgs";
 import { SECRET_OUTPUTS } from "../components/etcdCluster";
 
 /**
  * What Pulumi's analyzer cannot read from the TypeScript types, added to the schema it makes from
- * them: which inputs and outputs are secrets, which numbers are whole, each language's package
+ * them: which inputs and outputs are secrets, which numbers are whole, which settings are former
+ * names (deprecated), each language's package
  * names and the Go import path, and type names without the "Output" suffix the TypeScript
  * interfaces carry (Go would name them SizingOutputOutput). Every fact comes from its owner:
  * settings' kinds from STACK_SETTINGS, secret outputs from the component, names and repository
@@ -79,6 +80,7 @@ export function completeSchema(analyzed: PackageSchema): PackageSchema {
     };
     const rename = (ref: string) => (ref.startsWith("#/types/") ? `#/types/${renamedToken(ref.slice("#/types/".length))}` : ref);
     const kinds: Readonly<Record<string, SettingKind>> = STACK_SETTINGS;
+    const renamed: Readonly<Record<string, string | undefined>> = RENAMED_SETTINGS;
     const secretOutputs = new Set<string>(SECRET_OUTPUTS);
 
     const resources = Object.fromEntries(
@@ -89,6 +91,7 @@ export function completeSchema(analyzed: PackageSchema): PackageSchema {
                 inputProperties: mapProperties(resource.inputProperties, (input, spec) => ({
                     ...integersAndRefs(spec, rename),
                     ...(kinds[input] === "secret" ? { secret: true } : {}),
+                    ...(renamed[input] ? { deprecationMessage: `Use ${renamed[input]}: this is its former name.` } : {}),
                 })),
                 properties: mapProperties(resource.properties, (output, spec) => ({ ...integersAndRefs(spec, rename), ...(secretOutputs.has(output) ? { secret: true } : {}) })),
             },

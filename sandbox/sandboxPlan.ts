@@ -169,6 +169,7 @@ export function stackRelease(settings: { project: string; config: Record<string,
         instanceFamily: get("instanceFamily"),
         dataVolumeSizeGb: num("dataVolumeSizeGb"),
         dataVolumeIops: num("dataVolumeIops"),
+        dataVolumeThroughputMbps: num("dataVolumeThroughputMbps"),
         dataVolumeThroughputMBps: num("dataVolumeThroughputMBps"),
     });
     return { version: (get("etcdVersion") ?? DEFAULT_ETCD_VERSION).replace(/^v/, ""), arch: sizing.arch };

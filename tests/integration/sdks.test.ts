@@ -121,6 +121,9 @@ describe("the Python SDK", () => {
         expect(params.get("kubernetes_node_count")).toBe("_builtins.int");
         expect(params.get("member_count")).toBe("_builtins.int");
         expect(params.get("vpc_id")).toBe("_builtins.str");
+        // The setting renamed so that Python's name is clean; the former name stays, deprecated.
+        expect(params.get("data_volume_throughput_mbps")).toBe("_builtins.int");
+        expect(code).toMatch(/data_volume_throughput_m_bps is deprecated: Use dataVolumeThroughputMbps: this is its former name\./);
         expect([...params].filter(([, type]) => /float/.test(type))).toEqual([]);
         const secretOutputs = /additional_secret_outputs=\[([^\]]*)\]/.exec(code)![1].match(/"(\w+)"/g)!.map((s) => s.slice(1, -1));
         expect(secretOutputs.sort()).toEqual([...SECRET_OUTPUTS].sort());

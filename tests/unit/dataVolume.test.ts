@@ -154,22 +154,22 @@ describe("dataVolumeSpec refusals", () => {
         [2001, "got 2001."],
         [200.5, "got 200.5."],
         [Number.NaN, 'got "NaN".'],
-    ])("refuses dataVolumeThroughputMBps %p: outside gp3's 125..2000 whole MB/s", (throughputMBps, shown) => {
+    ])("refuses dataVolumeThroughputMbps %p: outside gp3's 125..2000 whole MB/s", (throughputMBps, shown) => {
         const error = refusal(() => dataVolumeSpec(small, { iops: 16000, throughputMBps }));
-        expect(error.setting).toBe("dataVolumeThroughputMBps");
-        expect(error.message).toContain(`Invalid setting dataVolumeThroughputMBps: ${shown}`);
+        expect(error.setting).toBe("dataVolumeThroughputMbps");
+        expect(error.message).toContain(`Invalid setting dataVolumeThroughputMbps: ${shown}`);
         expect(error.message).toContain("from 125 to 2000");
     });
 
-    test("refuses dataVolumeThroughputMBps 751 at 3000 IOPS: more than 0.25 MB/s per IOPS", () => {
+    test("refuses dataVolumeThroughputMbps 751 at 3000 IOPS: more than 0.25 MB/s per IOPS", () => {
         const error = refusal(() => dataVolumeSpec(small, { iops: 3000, throughputMBps: 751 }));
-        expect(error.setting).toBe("dataVolumeThroughputMBps");
-        expect(error.message).toContain("Invalid setting dataVolumeThroughputMBps: got 751.");
+        expect(error.setting).toBe("dataVolumeThroughputMbps");
+        expect(error.message).toContain("Invalid setting dataVolumeThroughputMbps: got 751.");
         expect(error.message).toContain("3000 IOPS take at most 750 MB/s");
         expect(error.message).toContain("dataVolumeIops to at least 3004");
     });
 
-    test("refuses dataVolumeThroughputMBps 1000 on the small tier: its 3600 IOPS allow at most 900", () => {
+    test("refuses dataVolumeThroughputMbps 1000 on the small tier: its 3600 IOPS allow at most 900", () => {
         expect(refusal(() => dataVolumeSpec(small, { throughputMBps: 1000 })).message).toContain("3600 IOPS take at most 900 MB/s");
     });
 });
@@ -193,7 +193,7 @@ describe("dataVolumeSpec properties", () => {
                     spec = dataVolumeSpec(t, given);
                 } catch (e) {
                     expect(e).toBeInstanceOf(ConfigError);
-                    expect(["dataVolumeSizeGb", "dataVolumeIops", "dataVolumeThroughputMBps"]).toContain((e as ConfigError).setting);
+                    expect(["dataVolumeSizeGb", "dataVolumeIops", "dataVolumeThroughputMbps"]).toContain((e as ConfigError).setting);
                     return;
                 }
                 expect(isValidGp3(spec)).toBe(true);

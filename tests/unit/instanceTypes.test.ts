@@ -165,7 +165,7 @@ describe("chooseInstanceType", () => {
         const error = refusal(() => chooseInstanceType("m7g", { vcpu: 2, memoryGib: 8, throughputMBps: 125, iops: 50000 }));
         expect(error.setting).toBe("instanceFamily");
         expect(error.message).toContain("50000 IOPS");
-        expect(error.message).toContain("lower dataVolumeIops or dataVolumeThroughputMBps");
+        expect(error.message).toContain("lower dataVolumeIops or dataVolumeThroughputMbps");
     });
 });
 

@@ -65,6 +65,15 @@ describe("warnings are the model's words, logged by the component", () => {
         expect(resolveSettings({ kubernetesNodeCount: 800, instanceType: "m7g.xlarge", dataVolumeIops: 3000, dataVolumeThroughputMBps: 125, allowNoAlarmTopic: true }).warnings).toHaveLength(1);
     });
 
+    test("dataVolumeThroughputMbps, or its former name dataVolumeThroughputMBps, sets the volume's throughput; both together are refused", () => {
+        const now = decideSizing({ kubernetesNodeCount: 100, dataVolumeThroughputMbps: 400 });
+        expect(now.volume.throughputMBps).toBe(400);
+        expect(decideSizing({ kubernetesNodeCount: 100, dataVolumeThroughputMBps: 400 })).toEqual(now);
+        expect(() => decideSizing({ kubernetesNodeCount: 100, dataVolumeThroughputMbps: 400, dataVolumeThroughputMBps: 400 })).toThrow(
+            "Invalid setting dataVolumeThroughputMBps: got 400. It is the former name of dataVolumeThroughputMbps, which is set too: keep only dataVolumeThroughputMbps.",
+        );
+    });
+
     test("an own build from an own mirror is allowed and said; from the default mirror it is refused", () => {
         const sha = "a".repeat(64);
         expect(resolveSettings({ etcdMirrorUrl: "https://artifacts.example.com/etcd", etcdSha256: sha, allowNoAlarmTopic: true }).warnings).toEqual([

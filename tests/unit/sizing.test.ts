@@ -51,7 +51,7 @@ describe("tierForNodeCount refusals", () => {
         expect(error.message).toContain("Invalid setting kubernetesNodeCount: got 3001.");
         expect(error.message).toContain("no tier above 3000");
         expect(error.message).toContain(
-            "Set instanceType, dataVolumeSizeGb, dataVolumeIops and dataVolumeThroughputMBps explicitly for clusters above 3000 nodes.",
+            "Set instanceType, dataVolumeSizeGb, dataVolumeIops and dataVolumeThroughputMbps explicitly for clusters above 3000 nodes.",
         );
     });
 
