@@ -2,7 +2,8 @@
 # etcd-fetch-scripts: installs the backup, restore and defragmentation scripts into SBIN_DIR. They
 # are too large for EC2 user data, so they live as S3 objects in the cluster's backup bucket
 # (BACKUP_SCRIPTS_S3); each must match the sha256 member.env lists (BACKUP_SCRIPTS_SHA256,
-# "name=sha256,..."), or nothing is installed. Does nothing when backups are off.
+# "name=sha256,..."), or nothing is installed. Does nothing when backups are off, or when the
+# installed scripts already match.
 set -euo pipefail
 
 # shellcheck source=/dev/null
@@ -12,6 +13,21 @@ node_init etcd-fetch-scripts
 
 if [[ "${BACKUP_ENABLED:-false}" != true ]]; then
   log "backups are off; nothing to fetch"
+  exit 0
+fi
+
+# Installed already and each matching its sha256 (every boot after the first): nothing to fetch. A
+# member that reboots during a roll keeps its scripts, although the bucket already holds the newer
+# release's (they would not match its member.env).
+IFS=',' read -r -a entries <<<"$BACKUP_SCRIPTS_SHA256"
+matching=0
+for entry in "${entries[@]}"; do
+  if [[ -f "$SBIN_DIR/${entry%%=*}" ]] && echo "${entry#*=}  $SBIN_DIR/${entry%%=*}" | sha256sum -c --quiet - >/dev/null 2>&1; then
+    matching=$((matching + 1))
+  fi
+done
+if ((${#entries[@]} > 0 && matching == ${#entries[@]})); then
+  log "the ${#entries[@]} scripts in $SBIN_DIR match their sha256; nothing to fetch"
   exit 0
 fi
 
@@ -36,7 +52,6 @@ fetch() { # name
   return 1
 }
 
-IFS=',' read -r -a entries <<<"$BACKUP_SCRIPTS_SHA256"
 # All at once: each AWS CLI call costs a second or two of start-up, and the boot waits for them.
 # (One recursive copy would need s3:ListBucket on the prefix, which the members do not have.)
 pids=()

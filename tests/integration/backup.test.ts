@@ -365,8 +365,7 @@ describe(`backups of etcd ${version} into S3 on loopback`, () => {
             await s3.upload(nodeScript(name), `${scriptsPrefix}/${name}`);
             sums.push(`${name}=${crypto.createHash("sha256").update(fs.readFileSync(nodeScript(name))).digest("hex")}`);
         }
-        const attempt = async (label: string) => {
-            const sbin = fs.mkdtempSync(path.join(dir, `sbin-${label}-`));
+        const attempt = async (label: string, sbin = fs.mkdtempSync(path.join(dir, `sbin-${label}-`))) => {
             // A member.env of its own, so the other tests' member keeps its settings.
             const env = path.join(dir, `fetch-${label}.env`);
             fs.copyFileSync(cluster.memberEnvFile("etcd1"), env);
@@ -392,6 +391,11 @@ describe(`backups of etcd ${version} into S3 on loopback`, () => {
         expect(bad.result.code).toBe(1);
         expect(bad.result.stderr).toContain("etcd-restore does not match its sha256");
         expect(bad.installed).toEqual([]);
+        // A member whose installed scripts match its member.env (a reboot during a roll, when the
+        // bucket holds a newer release's scripts) fetches nothing and keeps them.
+        const rebooted = await attempt("rebooted", good.sbin);
+        expect({ code: rebooted.result.code, stderr: rebooted.result.stderr.trim() }).toEqual({ code: 0, stderr: `etcd-fetch-scripts: etcd1: the ${names.length} scripts in ${good.sbin} match their sha256; nothing to fetch` });
+        for (const name of names) expect(fs.readFileSync(path.join(good.sbin, name))).toEqual(fs.readFileSync(nodeScript(name)));
 
         // One object missing: retried, then nothing is installed.
         await s3.aws(["s3", "rm", `s3://${s3.bucket}/${scriptsPrefix}/etcd-defrag`]);
