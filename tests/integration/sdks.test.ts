@@ -23,6 +23,9 @@ function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEn
     return { code: r.status, output: `${r.stdout ?? ""}${r.stderr ?? ""}${r.error ? String(r.error) : ""}` };
 }
 
+/** What the go command said beyond fetching modules (a fresh module cache prints "go: downloading ..."). */
+const goComplaints = (output: string) => output.split("\n").filter((line) => line.trim() !== "" && !/^go: downloading \S+ v\S+$/.test(line));
+
 /** The `pulumi.Output` fields of the EtcdCluster class, read from its source. */
 function componentOutputs(): string[] {
     const file = path.join(REPO_ROOT, "components", "etcdCluster.ts");
@@ -74,10 +77,10 @@ describe("the Go SDK", () => {
         expect(schema.language.go.importBasePath).toBe(`${/^module (\S+)$/m.exec(fs.readFileSync(path.join(module, "go.mod"), "utf8"))![1]}/go/etcd`);
         expect(/pulumi\/pulumi\/sdk\/v3 (v\S+)/.exec(fs.readFileSync(path.join(module, "go.mod"), "utf8"))![1]).toBe(`v${JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")).dependencies["@pulumi/pulumi"]}`);
         const build = run("go", ["build", "./..."], module, GO_ENV);
-        expect(build.output).toBe("");
+        expect(goComplaints(build.output)).toEqual([]);
         expect(build.code).toBe(0);
         const vet = run("go", ["vet", "./..."], module, GO_ENV);
-        expect(vet.output).toBe("");
+        expect(goComplaints(vet.output)).toEqual([]);
         expect(vet.code).toBe(0);
     }, 20 * 60_000);
 
