@@ -3,7 +3,7 @@ import * as fs from "fs";
 import { createRequire } from "module";
 import * as os from "os";
 import * as path from "path";
-import * as ts from "typescript";
+import { declaredNames } from "../helpers/declaredNames";
 import { REPO_ROOT } from "../helpers/repo";
 
 // provider/ is a source-based Pulumi plugin package: `pulumi package add <repo>/provider` makes the
@@ -69,22 +69,6 @@ async function schemaOf(root: string, cwd = path.join(root, "provider")): Promis
     }
 }
 
-/** Property names of an interface, or of a class's `public readonly x: pulumi.Output<...>` fields, read from the source. */
-function declaredNames(file: string, name: string, kind: "interface" | "outputs"): string[] {
-    const source = ts.createSourceFile(file, fs.readFileSync(file, "utf8"), ts.ScriptTarget.ES2022, true);
-    const names: string[] = [];
-    source.forEachChild((node) => {
-        if (kind === "interface" && ts.isInterfaceDeclaration(node) && node.name.text === name) {
-            node.members.forEach((m) => m.name && names.push(m.name.getText(source)));
-        }
-        if (kind === "outputs" && ts.isClassDeclaration(node) && node.name?.text === name) {
-            node.members.forEach((m) => {
-                if (ts.isPropertyDeclaration(m) && m.type?.getText(source).startsWith("pulumi.Output<")) names.push(m.name.getText(source));
-            });
-        }
-    });
-    return names.sort();
-}
 
 let schema: Schema;
 let consumerDir: string;

@@ -2,10 +2,10 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import * as ts from "typescript";
 import { SECRET_OUTPUTS } from "../../components/etcdCluster";
 import { STACK_SETTINGS } from "../../config/clusterArgs";
 import { toolPath } from "../../tools/toolchain";
+import { declaredNames } from "../helpers/declaredNames";
 import { REPO_ROOT } from "../helpers/repo";
 
 // The Go and Python SDKs of the plugin's reviewed schema (provider/schema.json, which the provider
@@ -26,20 +26,6 @@ function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEn
 /** What the go command said beyond fetching modules (a fresh module cache prints "go: downloading ..."). */
 const goComplaints = (output: string) => output.split("\n").filter((line) => line.trim() !== "" && !/^go: downloading \S+ v\S+$/.test(line));
 
-/** The `pulumi.Output` fields of the EtcdCluster class, read from its source. */
-function componentOutputs(): string[] {
-    const file = path.join(REPO_ROOT, "components", "etcdCluster.ts");
-    const source = ts.createSourceFile(file, fs.readFileSync(file, "utf8"), ts.ScriptTarget.ES2022, true);
-    const names: string[] = [];
-    source.forEachChild((node) => {
-        if (ts.isClassDeclaration(node) && node.name?.text === "EtcdCluster") {
-            node.members.forEach((m) => {
-                if (ts.isPropertyDeclaration(m) && m.type?.getText(source).startsWith("pulumi.Output<")) names.push(m.name.getText(source));
-            });
-        }
-    });
-    return names.sort();
-}
 
 /** `Field *type \`pulumi:"name"\`` lines of one Go struct: name -> Go type. */
 function goStruct(code: string, name: string): Map<string, string> {
@@ -94,7 +80,7 @@ describe("the Go SDK", () => {
 
     test("has every output of the component, and keeps the secret ones and the secret settings secret", () => {
         const outputs = goStruct(code, "EtcdCluster");
-        expect([...outputs.keys()].sort()).toEqual(componentOutputs());
+        expect([...outputs.keys()].sort()).toEqual(declaredNames(path.join(REPO_ROOT, "components", "etcdCluster.ts"), "EtcdCluster", "outputs"));
         expect(outputs.get("members")).toBe("MemberInfoArrayOutput");
         expect(outputs.get("sizing")).toBe("SizingOutput");
         const secretOutputs = /AdditionalSecretOutputs\(\[\]string\{([^}]*)\}/.exec(code)![1].match(/"(\w+)"/g)!.map((s) => s.slice(1, -1));
