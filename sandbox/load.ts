@@ -4,14 +4,16 @@
  *   - writes: `<prefix><i>` = `v<i>`, one after another (every `intervalMs`), through etcd's JSON
  *     gateway (POST /v3/kv/put) with mutual TLS; a put that fails or times out is retried on the
  *     next endpoint, as a client with several endpoints does. Prints "ACK <i>" as each is acknowledged.
- *   - samples: every `sampleMs`, each endpoint's GET /health (true only with a leader, so with a
- *     quorum); a round in which no endpoint is healthy is a round without quorum.
+ *   - samples: every `sampleMs`, each endpoint's GET /health (true only with a leader); what the
+ *     rounds mean (a handover is leaderless for milliseconds, a lost quorum for longer than
+ *     `quorumLossAfterMs`) is sandbox/healthRounds.ts.
  * Stops after `count` writes, at `deadlineMs`, or on SIGTERM, and prints one JSON summary line.
  *
  * Usage: node --require tsx/cjs sandbox/load.ts '<json options>'
  */
 import * as fs from "fs";
 import * as https from "https";
+import { HealthSummary, HealthTally } from "./healthRounds";
 
 interface Options {
     endpoints: string[];
@@ -26,19 +28,15 @@ interface Options {
     intervalMs?: number;
     /** Health sampling period; 0: no sampling. */
     sampleMs?: number;
+    /** A leaderless stretch longer than this is a lost quorum (see healthRounds.ts). */
+    quorumLossAfterMs: number;
 }
 
-export interface LoadSummary {
+export interface LoadSummary extends HealthSummary {
     acked: number;
     failures: number;
     maxStallMs: number;
     elapsedMs: number;
-    /** Sampling rounds, and those in which no endpoint was healthy. */
-    samples: number;
-    quorumLostSamples: number;
-    /** Per endpoint: time it was sampled unhealthy, and the longest such stretch. */
-    downtimeMs: Record<string, number>;
-    longestOutageMs: Record<string, number>;
 }
 
 const options: Options = JSON.parse(process.argv[2]);
@@ -103,30 +101,16 @@ async function write(started: number) {
     return { acked, failures, maxStallMs };
 }
 
-async function sample(started: number, done: () => boolean) {
+async function sample(started: number, done: () => boolean): Promise<HealthSummary> {
     const period = options.sampleMs ?? 0;
-    const downtimeMs: Record<string, number> = Object.fromEntries(options.endpoints.map((e) => [e, 0]));
-    const longestOutageMs: Record<string, number> = { ...downtimeMs };
-    const outageSince: Record<string, number | undefined> = {};
-    let samples = 0;
-    let quorumLostSamples = 0;
+    const tally = new HealthTally(options.endpoints, period, options.quorumLossAfterMs);
     while (period > 0 && !done() && Date.now() - started < options.deadlineMs) {
         const at = Date.now();
         const states = await Promise.all(options.endpoints.map(healthy));
-        samples++;
-        if (!states.some(Boolean)) quorumLostSamples++;
-        options.endpoints.forEach((endpoint, i) => {
-            if (states[i]) {
-                outageSince[endpoint] = undefined;
-                return;
-            }
-            downtimeMs[endpoint] += period;
-            outageSince[endpoint] ??= at;
-            longestOutageMs[endpoint] = Math.max(longestOutageMs[endpoint], Date.now() - outageSince[endpoint]!);
-        });
+        tally.record(at, Date.now(), states);
         await sleep(Math.max(0, period - (Date.now() - at)));
     }
-    return { samples, quorumLostSamples, downtimeMs, longestOutageMs };
+    return tally.summary();
 }
 
 async function main(): Promise<void> {

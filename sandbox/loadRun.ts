@@ -32,6 +32,8 @@ export function startLoad(state: SandboxState, options: { prefix: string; count:
         caFile: state.caFile,
         certFile: state.certFile,
         keyFile: state.keyFile,
+        // Two election timeouts: the longest a majority that can talk goes without a leader.
+        quorumLossAfterMs: 2 * state.electionTimeoutMs,
         ...options,
     };
     const argv = [...inNamespace(state.hubNamespace), process.execPath, "--require", require.resolve("tsx/cjs"), LOAD_SCRIPT, JSON.stringify(settings)];
