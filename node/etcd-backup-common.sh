@@ -142,16 +142,11 @@ finished_from_listing() { # listing on stdin
 # The id of the cluster whose backups these are, in hex, as etcd-record-formed records it in
 # CLUSTER_ID_PARAMETER; nothing when there is no such record (the setting is empty, or no cluster
 # of this stack has formed yet). Fails, saying why, when the record cannot be read: a restore of
-# "latest" then takes nothing rather than guess. SSM is asked through `aws` on PATH, as every node
-# script asks it (AWS_CLI is the S3 client, which may point elsewhere).
+# "latest" then takes nothing rather than guess. SSM is asked through `aws` on PATH (ssm_get), as
+# every node script asks it (AWS_CLI is the S3 client, which may point elsewhere).
 recorded_cluster_id() {
   [[ -n "${CLUSTER_ID_PARAMETER:-}" ]] || return 0
-  local out
-  if out="$(aws ssm get-parameter --region "$AWS_REGION" --name "$CLUSTER_ID_PARAMETER" --query Parameter.Value --output text 2>&1)"; then
-    echo "$out"
-  elif ! grep -q ParameterNotFound <<<"$out"; then
-    fail "cannot read the cluster's id from $CLUSTER_ID_PARAMETER: $(tr '\n' ' ' <<<"$out")"
-  fi
+  ssm_get "$CLUSTER_ID_PARAMETER" || fail "cannot read the cluster's id from $CLUSTER_ID_PARAMETER"
 }
 
 # The newest finished backup made by cluster $1 (hex; any cluster when empty), from the finished

@@ -126,22 +126,7 @@ IFS=',' read -r -a others <<<"$OTHER_CLIENT_URLS"
 
 # The token in the formed record (etcd-record-formed); empty when there is none; fails when the
 # record cannot be read (SSM unreachable, no permission).
-formed_record() {
-  local out err
-  err="$(mktemp)"
-  if out="$(aws ssm get-parameter --region "$AWS_REGION" --name "$CLUSTER_FORMED_PARAMETER" --query Parameter.Value --output text 2>"$err")"; then
-    rm -f "$err"
-    echo "$out"
-    return 0
-  fi
-  if grep -q ParameterNotFound "$err"; then
-    rm -f "$err"
-    return 0
-  fi
-  log "reading $CLUSTER_FORMED_PARAMETER failed: $(tr '\n' ' ' <"$err")"
-  rm -f "$err"
-  return 1
-}
+formed_record() { ssm_get "$CLUSTER_FORMED_PARAMETER"; }
 
 # Ask each other member in turn for the member list (linearizable: answers only with a quorum).
 # etcd binds its client port before it serves: a peer that is just forming the cluster accepts the

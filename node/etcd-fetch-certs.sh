@@ -45,11 +45,10 @@ trap cleanup EXIT
 get_parameter() { # name output-file
   local try
   for ((try = 1; try <= attempts; try++)); do
-    if aws ssm get-parameter --region "$AWS_REGION" --name "$1" --with-decryption \
-      --query Parameter.Value --output text >"$2"; then
+    if ssm_get "$1" --with-decryption >"$2" && [[ -s "$2" ]]; then
       return 0
     fi
-    log "reading $1 failed (attempt $try of $attempts)"
+    log "no value from $1 (attempt $try of $attempts)"
     ((try < attempts)) && sleep $((try * 3))
   done
   return 1

@@ -15,11 +15,11 @@ node_init etcd-fetch-roster
 attempts="${SSM_ATTEMPTS:-5}"
 roster=""
 for ((try = 1; try <= attempts; try++)); do
-  if roster="$(aws ssm get-parameter --region "$AWS_REGION" --name "$ROSTER_PARAMETER" --query Parameter.Value --output text)"; then
+  if roster="$(ssm_get "$ROSTER_PARAMETER")" && [[ -n "$roster" ]]; then
     break
   fi
   roster=""
-  log "reading $ROSTER_PARAMETER failed (attempt $try of $attempts)"
+  log "no roster in $ROSTER_PARAMETER (attempt $try of $attempts)"
   ((try < attempts)) && sleep $((try * 3))
 done
 [[ -n "$roster" ]] || fail "cannot read SSM parameter $ROSTER_PARAMETER"

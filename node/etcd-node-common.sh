@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # etcd-node-common: what every node script shares, so that none retypes it: loading member.env, the
-# log line, etcdctl with this member's node client certificate, and JSON read with jq. Sourced by
+# log line, etcdctl with this member's node client certificate, an SSM parameter read, and JSON read
+# with jq. Sourced by
 # the scripts from their own directory, never run: on a member it is
 # /usr/local/sbin/etcd-node-common.sh (user data), in the package node/etcd-node-common.sh.
 
@@ -33,6 +34,28 @@ log() { echo "$PROG: ${MEMBER_NAME:+$MEMBER_NAME: }$*" >&2; }
 fail() {
   log "FAILED: $*"
   exit 1
+}
+
+# ssm_get NAME [GET-PARAMETER OPTION...]: prints the SSM parameter's value (options such as
+# --with-decryption go to get-parameter). Prints nothing when the parameter does not exist, and fails,
+# logging what SSM said, when it cannot be read (SSM unreachable, no permission): a caller tells
+# "not there" from "cannot tell". SSM stores no empty values, so empty output means "not there".
+ssm_get() {
+  local name="$1" err out
+  shift
+  err="$(mktemp)"
+  if out="$(aws ssm get-parameter --region "$AWS_REGION" --name "$name" "$@" --query Parameter.Value --output text 2>"$err")"; then
+    rm -f "$err"
+    printf '%s\n' "$out"
+    return 0
+  fi
+  if grep -q ParameterNotFound "$err"; then
+    rm -f "$err"
+    return 0
+  fi
+  log "reading $name failed: $(tr '\n' ' ' <"$err" | head -c 500)"
+  rm -f "$err"
+  return 1
 }
 
 # Path of a sibling node script: installed without `.sh` on a member, with it in the package.

@@ -29,7 +29,8 @@ done
 
 record() { # parameter value
   local recorded
-  recorded="$(aws ssm get-parameter --region "$AWS_REGION" --name "$1" --query Parameter.Value --output text 2>/dev/null || true)"
+  # A record that cannot be read is written anyway: the write says whether SSM can be reached.
+  recorded="$(ssm_get "$1")" || recorded=""
   if [[ "$recorded" == "$2" ]]; then
     log "$1 already records $2"
     return 0

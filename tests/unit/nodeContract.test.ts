@@ -91,6 +91,15 @@ describe("the node scripts and member.env agree", () => {
         expect(library).toMatch(/source "\$ETCD_MEMBER_ENV"/);
     });
 
+    test("SSM parameters are read through the library's ssm_get only, which tells 'not there' from 'cannot read'", () => {
+        const readsSsm = /aws ssm get-parameter\b/;
+        expect(scripts.filter(({ name, text }) => name !== NODE_LIBRARY && readsSsm.test(text)).map(({ name }) => name)).toEqual([]);
+        expect(scripts.find(({ name }) => name === NODE_LIBRARY)!.text).toMatch(readsSsm);
+        // Each reader of a parameter goes through it (the pattern above would also pass a script that reads none).
+        const readers = scripts.filter(({ text }) => /\bssm_get "\$/.test(text)).map(({ name }) => name);
+        expect(readers).toEqual(expect.arrayContaining(["etcd-fetch-roster", "etcd-fetch-certs", "etcd-choose-state", "etcd-record-formed", "etcd-backup-common"]));
+    });
+
     test("no script retypes an SSM path, an S3 key layout or a metric name the contract owns", () => {
         const owned = ["/members/", "/keeper/", "node-scripts", "member.pem", "member-key.pem", "node.pem", "node-key.pem", METRICS.backupAge, METRICS.quotaUsed];
         const found = scripts.flatMap(({ name, text }) =>
