@@ -34,6 +34,9 @@ export interface DataVolumeOutput {
     type: string;
     sizeGb: number;
     iops: number;
+    /** Provisioned throughput in MB/s (Python: throughput_mbps). */
+    throughputMbps: number;
+    /** @deprecated The former name of throughputMbps (Python made throughput_m_bps of it); same value. */
     throughputMBps: number;
 }
 
@@ -69,6 +72,16 @@ export const checkIdWhenKnown: CheckWhenKnown = (id, check) => pulumi.output(id)
  * schema marks them so: provider/completeSchema.ts).
  */
 export const SECRET_OUTPUTS = ["adminKeyPem", "clientCertificates"] as const satisfies ReadonlyArray<keyof EtcdCluster>;
+
+/** Fields of the output types kept under a former name (deprecated in the schema) beside the new one. */
+export const RENAMED_OUTPUT_FIELDS = { DataVolumeOutput: { throughputMBps: "throughputMbps" } } as const satisfies {
+    DataVolumeOutput: Partial<Record<keyof DataVolumeOutput, keyof DataVolumeOutput>>;
+};
+
+/** The sizing decision as other languages read it: the volume's throughput under its clean name and its former one. */
+function sizingOutput(sizing: ResolvedSettings["sizing"]): SizingOutput {
+    return { ...sizing, volume: { ...sizing.volume, throughputMbps: sizing.volume.throughputMBps } };
+}
 
 /**
  * A production etcd cluster on AWS: right-sized members spread over availability zones, each with
@@ -368,7 +381,7 @@ export class EtcdCluster extends pulumi.ComponentResource {
                 ),
             ),
         );
-        this.sizing = pulumi.output(settings.sizing);
+        this.sizing = pulumi.output(sizingOutput(settings.sizing));
         this.etcdVersion = pulumi.output(settings.etcd.etcdVersion);
         this.securityGroupId = securityGroup.securityGroupId;
         this.vpcId = pulumi.output(network.vpcId);

@@ -1,12 +1,12 @@
 import * as fs from "fs";
 import * as path from "path";
 import { RENAMED_SETTINGS, SettingKind, STACK_SETTINGS } from "../config/clusterArgs";
-import { SECRET_OUTPUTS } from "../components/etcdCluster";
+import { RENAMED_OUTPUT_FIELDS, SECRET_OUTPUTS } from "../components/etcdCluster";
 
 /**
  * What Pulumi's analyzer cannot read from the TypeScript types, added to the schema it makes from
- * them: which inputs and outputs are secrets, which numbers are whole, which settings are former
- * names (deprecated), each language's package
+ * them: which inputs and outputs are secrets, which numbers are whole, which settings and output
+ * fields are former names (deprecated), each language's package
  * names and the Go import path, and type names without the "Output" suffix the TypeScript
  * interfaces carry (Go would name them SizingOutputOutput). Every fact comes from its owner:
  * settings' kinds from STACK_SETTINGS, secret outputs from the component, names and repository
@@ -97,8 +97,16 @@ export function completeSchema(analyzed: PackageSchema): PackageSchema {
             },
         ]),
     );
+    const renamedFields: Readonly<Record<string, Readonly<Record<string, string>> | undefined>> = RENAMED_OUTPUT_FIELDS;
     const types = Object.fromEntries(
-        Object.entries(analyzed.types).map(([name, type]) => [renamedToken(name), { ...type, properties: mapProperties(type.properties, (_, spec) => integersAndRefs(spec, rename)) }]),
+        Object.entries(analyzed.types).map(([name, type]) => {
+            const formerNames = renamedFields[name.split(":").pop()!] ?? {};
+            const properties = mapProperties(type.properties, (field, spec) => ({
+                ...integersAndRefs(spec, rename),
+                ...(formerNames[field] ? { deprecationMessage: `Use ${formerNames[field]}: this is its former name.` } : {}),
+            }));
+            return [renamedToken(name), { ...type, properties }];
+        }),
     );
     const repository = repositoryPath(manifest.repository.url);
     const language = analyzed.language ?? {};

@@ -117,4 +117,12 @@ describe("the Python SDK", () => {
         const secretOutputs = /additional_secret_outputs=\[([^\]]*)\]/.exec(code)![1].match(/"(\w+)"/g)!.map((s) => s.slice(1, -1));
         expect(secretOutputs.sort()).toEqual([...SECRET_OUTPUTS].sort());
     });
+
+    test("reads the sizing output's volume under clean names; the former one is deprecated", () => {
+        const outputs = fs.readFileSync(path.join(generated, "python", "pulumi_etcd_cluster", "outputs.py"), "utf8");
+        const dataVolume = /^class DataVolume\(dict\):\n([\s\S]*?)(?=^class |(?![\s\S]))/m.exec(outputs)![1];
+        const properties = [...dataVolume.matchAll(/^    def (\w+)\(self\) -> (\S+):$/gm)].map((m) => `${m[1]}: ${m[2]}`);
+        expect(properties.sort()).toEqual(["iops: _builtins.int", "size_gb: _builtins.int", "throughput_m_bps: _builtins.int", "throughput_mbps: _builtins.int", "type: _builtins.str"]);
+        expect(dataVolume).toMatch(/@_utilities\.deprecated\("""Use throughputMbps: this is its former name\."""\)\n\s+def throughput_m_bps\(/);
+    });
 });

@@ -431,7 +431,8 @@ describe("outputs", () => {
             tier: "medium",
             instanceType: "m7g.xlarge",
             arch: "arm64",
-            volume: { type: "gp3", sizeGb: 150, iops: 6000, throughputMBps: 125 },
+            // throughputMbps is the volume's throughput under its clean name; throughputMBps is its former name.
+            volume: { type: "gp3", sizeGb: 150, iops: 6000, throughputMbps: 125, throughputMBps: 125 },
         });
     });
 });
