@@ -34,6 +34,7 @@ export function memberParameterArns(input: MemberPolicyInput): string[] {
 
 export function memberPolicyDocument(input: MemberPolicyInput): object {
     const parameterArns = memberParameterArns(input);
+    const clusterIds = parameterArn(input, ssmParameters.clusterIds(input.parameterPrefix));
     return {
         Version: "2012-10-17",
         Statement: [
@@ -54,12 +55,27 @@ export function memberPolicyDocument(input: MemberPolicyInput): object {
                 },
             },
             {
-                // etcd-record-formed writes the cluster's two records; etcd-choose-state reads the
-                // formed one, etcd-restore the id.
+                // etcd-record-formed writes the formed record; etcd-choose-state reads it.
                 Sid: "RecordClusterFormed",
                 Effect: "Allow",
                 Action: ["ssm:GetParameter", "ssm:PutParameter"],
-                Resource: [ssmParameters.clusterFormed(input.parameterPrefix), ssmParameters.clusterId(input.parameterPrefix)].map((name) => parameterArn(input, name)),
+                Resource: parameterArn(input, ssmParameters.clusterFormed(input.parameterPrefix)),
+            },
+            {
+                // etcd-record-formed adds its cluster's id; a restore of "latest" lists them.
+                Sid: "RecordClusterIds",
+                Effect: "Allow",
+                Action: ["ssm:PutParameter", "ssm:GetParametersByPath"],
+                Resource: [clusterIds, `${clusterIds}/*`],
+            },
+            {
+                // ... but never replaces one: a compromised member could otherwise make every real
+                // snapshot look foreign to a restore of "latest". It can only add ids.
+                Sid: "ClusterIdsAreWriteOnce",
+                Effect: "Deny",
+                Action: "ssm:PutParameter",
+                Resource: `${clusterIds}/*`,
+                Condition: { StringEquals: { "ssm:Overwrite": "true" } },
             },
             {
                 // etcd-fetch-roster reads who the members are; only the program writes it.

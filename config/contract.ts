@@ -37,8 +37,11 @@ const keeperDir = (prefix: string): string => `${prefix}/keeper`;
 
 /** Facts about the cluster as a whole (not a member's), which members write and the program reads. */
 const clusterDir = (prefix: string): string => `${prefix}/cluster`;
-/** The records under clusterDir, by their last name part: formed and id (members write them), members (the program's roster). */
-export const CLUSTER_RECORDS = Object.freeze({ formed: "formed", id: "id", roster: "members" } as const);
+/**
+ * The records under clusterDir, by their last name part: formed (members write it), ids (a folder
+ * members add to, one parameter per cluster id, never overwritten), members (the program's roster).
+ */
+export const CLUSTER_RECORDS = Object.freeze({ formed: "formed", ids: "ids", roster: "members" } as const);
 
 /** SSM Parameter Store names of one cluster's certificates and records. */
 export const ssmParameters = Object.freeze({
@@ -57,11 +60,14 @@ export const ssmParameters = Object.freeze({
      */
     clusterFormed: (prefix: string): string => `${clusterDir(prefix)}/${CLUSTER_RECORDS.formed}`,
     /**
-     * Written by a member whenever the cluster that has a quorum has another id than recorded (its
-     * first forming, a restore): the id in hex, as snapshot manifests carry it. A restore of
-     * "latest" takes only snapshots of this cluster.
+     * Every etcd cluster this stack's cluster has been (its first forming, each restore): one
+     * parameter per cluster id, `<clusterIds>/<id in hex>` (as snapshot manifests carry it), whose
+     * value is the token. A member adds its cluster's id once it has a quorum and may never
+     * overwrite one (IAM: ssm:Overwrite), so a compromised member can add ids but never take ours
+     * away. A restore of "latest" takes only snapshots of these clusters.
      */
-    clusterId: (prefix: string): string => `${clusterDir(prefix)}/${CLUSTER_RECORDS.id}`,
+    clusterIds: (prefix: string): string => `${clusterDir(prefix)}/${CLUSTER_RECORDS.ids}`,
+    clusterIdRecord: (prefix: string, hexId: string): string => `${clusterDir(prefix)}/${CLUSTER_RECORDS.ids}/${hexId}`,
     /**
      * The members the program wants now (rosterDocument), written by the program before any
      * instance changes. It is not in user data, so adding or removing a member changes no other

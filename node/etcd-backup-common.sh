@@ -139,20 +139,20 @@ finished_from_listing() { # listing on stdin
       }
     }'
 }
-# The id of the cluster whose backups these are, in hex, as etcd-record-formed records it in
-# CLUSTER_ID_PARAMETER; nothing when there is no such record (the setting is empty, or no cluster
-# of this stack has formed yet). Fails, saying why, when the record cannot be read: a restore of
-# "latest" then takes nothing rather than guess. SSM is asked through `aws` on PATH (ssm_get), as
-# every node script asks it (AWS_CLI is the S3 client, which may point elsewhere).
-recorded_cluster_id() {
-  [[ -n "${CLUSTER_ID_PARAMETER:-}" ]] || return 0
-  ssm_get "$CLUSTER_ID_PARAMETER" || fail "cannot read the cluster's id from $CLUSTER_ID_PARAMETER"
+# The ids (hex) of the clusters whose backups these are, one a line, as etcd-record-formed adds them
+# under CLUSTER_IDS_PATH: this stack's cluster and each one it was restored into. Nothing when none
+# is recorded (the setting is empty, or no cluster of this stack has formed yet). Fails, saying why,
+# when they cannot be read: a restore of "latest" then takes nothing rather than guess. SSM is asked
+# through `aws` on PATH, as every node script asks it (AWS_CLI is the S3 client, which may point elsewhere).
+recorded_cluster_ids() {
+  [[ -n "${CLUSTER_IDS_PATH:-}" ]] || return 0
+  ssm_names_under "$CLUSTER_IDS_PATH" || fail "cannot read the cluster's ids under $CLUSTER_IDS_PATH"
 }
 
-# The newest finished backup made by cluster $1 (hex; any cluster when empty), from the finished
-# backups on stdin (finished_from_listing): each manifest is read, newest first, and those of
-# another cluster are left out and said so. Prints its db key, or nothing when none is of $1.
-newest_backup_of_cluster() { # cluster-id
+# The newest finished backup made by one of the clusters $1 (hex ids, one a line; any cluster when
+# empty), from the finished backups on stdin (finished_from_listing): each manifest is read, newest
+# first, and those of another cluster are left out and said so. Prints its db key, or nothing.
+newest_backup_of_cluster() { # cluster-ids
   local finished=() i key id
   mapfile -t finished < <(cut -f1)
   for ((i = ${#finished[@]} - 1; i >= 0; i--)); do
@@ -162,11 +162,11 @@ newest_backup_of_cluster() { # cluster-id
       return 0
     fi
     id="$(s3_cli s3 cp "s3://$BACKUP_BUCKET/${key%.db}.json" - 2>/dev/null | json_get .clusterId 2>/dev/null)" || id=""
-    if [[ "$id" == "$1" ]]; then
+    if [[ -n "$id" ]] && grep -qxF "$id" <<<"$1"; then
       echo "$key"
       return 0
     fi
-    log "ignoring s3://$BACKUP_BUCKET/$key: a snapshot of cluster ${id:-(manifest unreadable)}, not of this cluster ($1)"
+    log "ignoring s3://$BACKUP_BUCKET/$key: a snapshot of cluster ${id:-(manifest unreadable)}, not of this cluster ($(paste -sd, <<<"$1"))"
   done
 }
 

@@ -58,6 +58,29 @@ ssm_get() {
   return 1
 }
 
+# ssm_names_under PATH: the last name part of every SSM parameter directly under PATH, one a line
+# (the CLI pages through them all). Fails, logging what SSM said, when they cannot be listed.
+ssm_names_under() {
+  local out
+  if ! out="$(aws ssm get-parameters-by-path --region "$AWS_REGION" --path "$1" --query 'Parameters[].Name' --output text 2>&1)"; then
+    log "listing $1 failed: $(tr '\n' ' ' <<<"$out" | head -c 500)"
+    return 1
+  fi
+  tr '\t' '\n' <<<"$out" | awk 'NF && $0 != "None" { n = split($0, p, "/"); print p[n] }'
+}
+
+# ssm_create NAME VALUE: writes a String parameter that is not there yet, and never replaces one
+# (the member's role may not overwrite it: ssm:Overwrite). Returns 0 when it is there already too.
+ssm_create() {
+  local out
+  if out="$(aws ssm put-parameter --region "$AWS_REGION" --name "$1" --type String --value "$2" 2>&1 >/dev/null)"; then
+    return 0
+  fi
+  grep -q ParameterAlreadyExists <<<"$out" && return 0
+  log "writing $1 failed: $(tr '\n' ' ' <<<"$out" | head -c 500)"
+  return 1
+}
+
 # Path of a sibling node script: installed without `.sh` on a member, with it in the package.
 sibling() {
   local dir

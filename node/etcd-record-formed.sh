@@ -7,8 +7,9 @@
 # times out), so a started etcd is no proof. Waits for that up to RECORD_FORMED_WAIT_SECONDS.
 # Idempotent: an unchanged record is not written again. A restored cluster has a new token and
 # overwrites the record of the cluster before it.
-# It also records the cluster's id (hex, as snapshot manifests carry it) in CLUSTER_ID_PARAMETER:
-# `etcd-restore --from latest` restores only snapshots of that cluster.
+# It also adds the cluster's id (hex, as snapshot manifests carry it) to the ids under
+# CLUSTER_IDS_PATH, as `<path>/<id>` once and for ever (a restore adds the new cluster's):
+# `etcd-restore --from latest` restores only snapshots of those clusters.
 set -euo pipefail
 
 # shellcheck source=/dev/null
@@ -40,9 +41,11 @@ record() { # parameter value
 }
 
 record "$CLUSTER_FORMED_PARAMETER" "$CLUSTER_TOKEN"
-if [[ -n "${CLUSTER_ID_PARAMETER:-}" ]]; then
+if [[ -n "${CLUSTER_IDS_PATH:-}" ]]; then
   status="$(etcdctl_local endpoint status -w fields)" || fail "the local etcd stopped answering; the cluster id was not recorded"
   id="$(status_field "$status" ClusterID)"
   [[ "$id" =~ ^[0-9]+$ ]] || fail "no cluster id in etcd's status; not recorded"
-  record "$CLUSTER_ID_PARAMETER" "$(printf '%x' "$id")"
+  id="$(printf '%x' "$id")"
+  ssm_create "$CLUSTER_IDS_PATH/$id" "$CLUSTER_TOKEN" || fail "the cluster id $id was not recorded under $CLUSTER_IDS_PATH"
+  log "cluster id $id is recorded under $CLUSTER_IDS_PATH"
 fi

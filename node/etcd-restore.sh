@@ -146,12 +146,12 @@ case "$from" in
     [[ -n "$finished" ]] || fail "no finished backup under s3://$BACKUP_BUCKET/$(snapshots_prefix)"
     # Only a snapshot of this cluster: one of another cluster under this prefix (a prefix shared by
     # mistake, or a planted object) is never restored by "latest".
-    ours="$(recorded_cluster_id)" || exit 1
+    ours="$(recorded_cluster_ids)" || exit 1
     if [[ -z "$ours" ]]; then
-      log "no cluster id is recorded (${CLUSTER_ID_PARAMETER:-CLUSTER_ID_PARAMETER is not set}): taking the newest finished backup, whichever cluster made it"
+      log "no cluster id is recorded (${CLUSTER_IDS_PATH:-CLUSTER_IDS_PATH is not set}): taking the newest finished backup, whichever cluster made it"
     fi
     latest="$(newest_backup_of_cluster "$ours" <<<"$finished")"
-    [[ -n "$latest" ]] || fail "no finished backup of this cluster ($ours) under s3://$BACKUP_BUCKET/$(snapshots_prefix); the newest is s3://$BACKUP_BUCKET/$(tail -n 1 <<<"$finished" | cut -f1): to restore another cluster's snapshot, name it (restoreFrom, or --from s3://...)"
+    [[ -n "$latest" ]] || fail "no finished backup of this cluster ($(paste -sd, <<<"$ours")) under s3://$BACKUP_BUCKET/$(snapshots_prefix); the newest is s3://$BACKUP_BUCKET/$(tail -n 1 <<<"$finished" | cut -f1): to restore another cluster's snapshot, name it (restoreFrom, or --from s3://...)"
     log "latest finished backup of this cluster: s3://$BACKUP_BUCKET/$latest"
     fetch_s3 "$BACKUP_BUCKET" "$latest"
     ;;

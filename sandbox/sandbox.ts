@@ -112,9 +112,10 @@ export async function up(options: UpOptions): Promise<SandboxReport> {
             trustPem: mirror.caPem,
             ssmDir: store.ssmDir,
             recordsDir,
-            // As each member's instance role allows: the formed record, nothing else.
+            // As each member's instance role allows: the formed record, and new cluster ids (a
+            // trailing / allows new names under it, never an overwrite), nothing else.
             // The formed record first: sandbox apply reads it as writableParameters[0].
-            writableParameters: [plan.members[0].env.CLUSTER_FORMED_PARAMETER, plan.members[0].env.CLUSTER_ID_PARAMETER],
+            writableParameters: [plan.members[0].env.CLUSTER_FORMED_PARAMETER, `${plan.members[0].env.CLUSTER_IDS_PATH}/`],
             metricsDir,
             awsStandIn: AWS_STAND_IN,
             s3Endpoint: s3?.endpoint,

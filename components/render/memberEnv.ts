@@ -79,7 +79,7 @@ export function memberEnvVars(input: MemberRenderInput, paths?: Partial<NodePath
               ] as Array<[string, string]>)
             : []),
         ["CLUSTER_FORMED_PARAMETER", ssmParameters.clusterFormed(input.parameterPrefix)],
-        ["CLUSTER_ID_PARAMETER", ssmParameters.clusterId(input.parameterPrefix)],
+        ["CLUSTER_IDS_PATH", ssmParameters.clusterIds(input.parameterPrefix)],
         ...memberParameters(input),
         ["CERT_SYNC_INTERVAL_MINUTES", String(input.certSyncIntervalMinutes)],
         ["MEMBER_METRICS", "on"],

@@ -6,7 +6,13 @@
 #   ssm get-parameter      the plan's SSM Parameter values, written under SANDBOX_SSM_DIR, and the
 #                          records members wrote, under SANDBOX_SSM_RECORDS_DIR;
 #   ssm put-parameter      only the names in SANDBOX_SSM_WRITABLE (as the instance role allows),
-#                          into SANDBOX_SSM_RECORDS_DIR, shared by every member;
+#                          into SANDBOX_SSM_RECORDS_DIR, shared by every member; an entry that
+#                          ends in / allows new parameters under it, never an overwrite (as the
+#                          role's ssm:Overwrite deny); an existing one without --overwrite fails
+#                          with SSM's ParameterAlreadyExists;
+#   ssm get-parameters-by-path
+#                          the names directly under --path, as `--query 'Parameters[].Name'
+#                          --output text` prints them;
 #   cloudwatch put-metric-data
 #                          appended as one JSON line to SANDBOX_METRICS_FILE (the sandbox's
 #                          CloudWatch), so `sandbox backup` can show what a member published.
@@ -61,17 +67,28 @@ case "$service" in
       "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$namespace" "$metric" "$dimensions" "$value" "$unit" >>"${SANDBOX_METRICS_FILE:?}"
     ;;
   ssm)
-    name="" value=""
+    name="" value="" overwrite=no
     set -- "${argv[@]:i+2}"
     while (($#)); do
       case "$1" in
-        --name) name="${2:-}"; shift ;;
+        --name | --path) name="${2:-}"; shift ;;
         --value) value="${2:-}"; shift ;;
+        --overwrite) overwrite=yes ;;
       esac
       shift
     done
-    [[ -n "$name" && "$name" != *..* ]] || { echo "aws (sandbox stand-in): ssm $operation needs a --name without '..'" >&2; exit 255; }
+    [[ -n "$name" && "$name" != *..* ]] || { echo "aws (sandbox stand-in): ssm $operation needs a --name (or --path) without '..'" >&2; exit 255; }
     case "$operation" in
+      get-parameters-by-path)
+        names=()
+        for dir in "${SANDBOX_SSM_DIR:?}${name%/}" "${SANDBOX_SSM_RECORDS_DIR:?}${name%/}"; do
+          [[ -d "$dir" ]] || continue
+          for file in "$dir"/*; do
+            [[ -f "$file" && "$file" != *.tmp.* ]] && names+=("${name%/}/${file##*/}")
+          done
+        done
+        ((${#names[@]} == 0)) || (IFS=$'\t'; echo "${names[*]}")
+        ;;
       get-parameter)
         for file in "${SANDBOX_SSM_DIR:?}$name" "${SANDBOX_SSM_RECORDS_DIR:?}$name"; do
           if [[ -f "$file" ]]; then
@@ -83,23 +100,31 @@ case "$service" in
         exit 254
         ;;
       put-parameter)
+        denied() {
+          echo "An error occurred (AccessDeniedException) when calling the PutParameter operation: not authorized to $1 $name" >&2
+          exit 254
+        }
+        file="${SANDBOX_SSM_RECORDS_DIR:?}$name"
         if [[ " ${SANDBOX_SSM_WRITABLE:-} " != *" $name "* ]]; then
-          echo "An error occurred (AccessDeniedException) when calling the PutParameter operation: not authorized to put $name" >&2
+          [[ " ${SANDBOX_SSM_WRITABLE:-} " == *" ${name%/*}/ "* ]] || denied put
+          [[ "$overwrite" == no ]] || denied overwrite
+        fi
+        if [[ -f "$file" && "$overwrite" == no ]]; then
+          echo "An error occurred (ParameterAlreadyExists) when calling the PutParameter operation: The parameter already exists. To overwrite this value, set the overwrite option in the request to true." >&2
           exit 254
         fi
-        file="${SANDBOX_SSM_RECORDS_DIR:?}$name"
         mkdir -p "$(dirname "$file")"
-        printf '%s\n' "$value" >"$file.$$"
-        mv -f "$file.$$" "$file"
+        printf '%s\n' "$value" >"$file.tmp.$$"
+        mv -f "$file.tmp.$$" "$file"
         ;;
       *)
-        echo "aws (sandbox stand-in): only ssm get-parameter and put-parameter, got: $*" >&2
+        echo "aws (sandbox stand-in): only ssm get-parameter, get-parameters-by-path and put-parameter, got: $*" >&2
         exit 2
         ;;
     esac
     ;;
   *)
-    echo "aws (sandbox stand-in): only s3, s3api, ssm get-parameter/put-parameter and cloudwatch put-metric-data are available in the sandbox, got: $*" >&2
+    echo "aws (sandbox stand-in): only s3, s3api, ssm get-parameter/get-parameters-by-path/put-parameter and cloudwatch put-metric-data are available in the sandbox, got: $*" >&2
     exit 2
     ;;
 esac

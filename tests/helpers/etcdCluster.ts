@@ -155,7 +155,7 @@ export class TestCluster {
             // The node's etcd user does not exist here: files belong to whoever runs the tests.
             // No SSM here: a restore of "latest" reads the cluster's id only where a test gives the
             // parameter (and an SSM stand-in on PATH).
-            this.appendEnv(m.name, { SERVICE_USER: process.env.USER || "root", CLUSTER_ID_PARAMETER: "", ...(options.memberEnv ?? {}) });
+            this.appendEnv(m.name, { SERVICE_USER: process.env.USER || "root", CLUSTER_IDS_PATH: "", ...(options.memberEnv ?? {}) });
             this.writeRoster(m.name);
             this.useConfig(m.name, "new");
         }

@@ -2,9 +2,9 @@ import * as fs from "fs";
 import * as path from "path";
 
 /**
- * An `aws` command for node scripts run on this host: `ssm get-parameter` and `ssm put-parameter`
- * over a directory (one file per parameter name), with the AWS CLI's own not-found message and exit
- * code, so a script's handling of a missing parameter is what it meets on EC2. Put `binDir` first in
+ * An `aws` command for node scripts run on this host: `ssm get-parameter`, `get-parameters-by-path`
+ * and `put-parameter` over a directory (one file per parameter name), with the AWS CLI's own
+ * not-found and already-exists messages and exit code, so a script's handling of a missing parameter is what it meets on EC2. Put `binDir` first in
  * the script's PATH. Anything else fails loudly.
  */
 export class SsmStandIn {
@@ -45,11 +45,12 @@ export class SsmStandIn {
 function standInScript(store: string): string {
     return `#!/usr/bin/env bash
 set -euo pipefail
-service="" op="" name="" value=""
+service="" op="" name="" value="" overwrite=no
 while (($#)); do
   case "$1" in
-    --name) name="$2"; shift ;;
+    --name | --path) name="$2"; shift ;;
     --value) value="$2"; shift ;;
+    --overwrite) overwrite=yes ;;
     --region | --query | --output | --type) shift ;;
     --*) ;;
     *) if [[ -z "$service" ]]; then service="$1"; elif [[ -z "$op" ]]; then op="$1"; fi ;;
@@ -61,9 +62,16 @@ case "$service $op" in
   "ssm get-parameter")
     [[ -f "$file" ]] || { echo "An error occurred (ParameterNotFound) when calling the GetParameter operation: " >&2; exit 254; }
     cat "$file"; echo ;;
+  "ssm get-parameters-by-path")
+    names=()
+    if [[ -d "$file" ]]; then for f in "$file"/*; do [[ -f "$f" ]] && names+=("\${name%/}/\${f##*/}"); done; fi
+    ((\${#names[@]} == 0)) || (IFS=$'\\t'; echo "\${names[*]}") ;;
   "ssm put-parameter")
+    if [[ -f "$file" && "$overwrite" == no ]]; then
+      echo "An error occurred (ParameterAlreadyExists) when calling the PutParameter operation: The parameter already exists." >&2; exit 254
+    fi
     mkdir -p "$(dirname "$file")"; printf '%s' "$value" >"$file" ;;
-  *) echo "aws (test stand-in): only ssm get-parameter and put-parameter, got: $service $op" >&2; exit 2 ;;
+  *) echo "aws (test stand-in): only ssm get-parameter, get-parameters-by-path and put-parameter, got: $service $op" >&2; exit 2 ;;
 esac
 `;
 }

@@ -526,18 +526,22 @@ describe.each(testEtcdVersions().map((v, i) => [v, i] as const))("etcd %s: three
         expect(ssm.get(formedParameter())).toBe(token);
     });
 
-    it("records the cluster's id in hex, as the snapshot manifests carry it, again only when it differs", async () => {
-        const idParameter = memberEnvValue("etcd1", "CLUSTER_ID_PARAMETER");
+    it("adds the cluster's id in hex, as the snapshot manifests carry it, to the ids under its path, once and never over another value", async () => {
+        const idsPath = memberEnvValue("etcd1", "CLUSTER_IDS_PATH");
         const fields = (await etcdctl("etcd1", [clientUrl(members[0])], ["endpoint", "status", "-w", "fields"])).stdout;
         const decimal = /^"ClusterID" : (\d+)$/m.exec(fields)![1];
         const hex = BigInt(decimal).toString(16);
-        ssm.delete(idParameter);
+        const record = `${idsPath}/${hex}`;
+        ssm.delete(record);
         const first = await run(script("etcd1", "etcd-record-formed"), [], { env: envOf("etcd1") });
         expect(first.code).toBe(0);
-        expect(ssm.get(idParameter)).toBe(hex);
-        expect(first.stderr).toContain(`recorded ${hex} in ${idParameter}`);
+        expect(ssm.get(record)).toBe(token);
+        expect(first.stderr).toContain(`cluster id ${hex} is recorded under ${idsPath}`);
+        // A record that is there already is left alone, whatever it holds: members never overwrite one.
+        ssm.put(record, "written-before");
         const again = await run(script("etcd2", "etcd-record-formed"), [], { env: envOf("etcd2") });
-        expect(again.stderr).toContain(`${idParameter} already records ${hex}`);
+        expect(again.code).toBe(0);
+        expect(ssm.get(record)).toBe("written-before");
     });
 
     it("runs with the rendered settings (etcd ignores unknown keys silently, so compare what it logged)", () => {

@@ -294,12 +294,12 @@ describe.each(testEtcdVersions().map((v, i) => [v, i] as const))("restore with e
         await s3.upload(copy, `${foreign}.json`);
 
         const ssm = new SsmStandIn(path.join(dir, "ssm"));
-        const idParameter = "/etcd/it/restore/cluster/id";
-        for (const n of target.names()) target.appendEnv(n, { CLUSTER_ID_PARAMETER: idParameter });
+        const idsPath = "/etcd/it/restore/cluster/ids";
+        for (const n of target.names()) target.appendEnv(n, { CLUSTER_IDS_PATH: idsPath });
         const restoreLatest = (n: string) => target.runScript(n, "etcd-restore", ["--from", "latest", "--yes", "--token", `latest-of-${real.clusterId}`], { PATH: ssm.path });
 
         // No snapshot of the recorded cluster: refused, naming the newest, with nothing touched.
-        ssm.put(idParameter, "1234abcd");
+        ssm.put(`${idsPath}/1234abcd`, "another-token");
         const before = volumeState(target, "etcd1");
         const refused = await restoreLatest("etcd1");
         expect(refused.code).toBe(1);
@@ -308,8 +308,9 @@ describe.each(testEtcdVersions().map((v, i) => [v, i] as const))("restore with e
         expect(refused.stderr).toContain(`the newest is s3://${s3.bucket}/${foreign}.db`);
         expect(volumeState(target, "etcd1")).toEqual(before);
 
-        // The source cluster recorded: its own backup is restored, the newer foreign one left out.
-        ssm.put(idParameter, real.clusterId);
+        // The source cluster recorded too (it was restored into the one before): its own backup is
+        // restored, the newer foreign one left out.
+        ssm.put(`${idsPath}/${real.clusterId}`, "the-source-token");
         const results = await Promise.all(target.names().map(restoreLatest));
         for (const r of results) {
             expect(r.stderr).toContain(`ignoring s3://${s3.bucket}/${foreign}.db: a snapshot of cluster f0f0f0f0f0f0f0f0`);

@@ -369,20 +369,29 @@ describe("IAM", () => {
             const policy = JSON.parse(String(named("aws:iam/rolePolicy:RolePolicy", `alpha-etcd${n}-policy`).inputs.policy));
             const base = "arn:aws:ssm:eu-west-1:123456789012:parameter/etcd/proj/test/alpha";
             const own = [`${base}/ca.pem`, `${base}/members/etcd${n}/*`];
-            const [read, decrypt, record, roster, agent] = policy.Statement;
+            const [read, decrypt, record, ids, writeOnce, roster, agent] = policy.Statement;
             expect(read).toEqual({ Sid: "ReadOwnCertificates", Effect: "Allow", Action: ["ssm:GetParameter", "ssm:GetParameters"], Resource: own });
             expect(decrypt.Action).toBe("kms:Decrypt");
             expect(decrypt.Resource).toMatch(/^arn:aws:kms:eu-west-1:123456789012:key\//);
             expect(decrypt.Condition.StringLike["kms:EncryptionContext:PARAMETER_ARN"]).toEqual(own);
-            // The only parameters a member writes: the cluster's formed and id records, nothing of another member.
-            expect(record).toEqual({ Sid: "RecordClusterFormed", Effect: "Allow", Action: ["ssm:GetParameter", "ssm:PutParameter"], Resource: [`${base}/cluster/formed`, `${base}/cluster/id`] });
-            expect(JSON.stringify(policy.Statement.filter((st: { Sid: string }) => st.Sid !== "RecordClusterFormed"))).not.toContain("ssm:PutParameter");
+            // The only parameters a member writes: the cluster's formed record and new cluster ids, nothing of another member.
+            expect(record).toEqual({ Sid: "RecordClusterFormed", Effect: "Allow", Action: ["ssm:GetParameter", "ssm:PutParameter"], Resource: `${base}/cluster/formed` });
+            expect(ids).toEqual({ Sid: "RecordClusterIds", Effect: "Allow", Action: ["ssm:PutParameter", "ssm:GetParametersByPath"], Resource: [`${base}/cluster/ids`, `${base}/cluster/ids/*`] });
+            expect(writeOnce).toEqual({
+                Sid: "ClusterIdsAreWriteOnce",
+                Effect: "Deny",
+                Action: "ssm:PutParameter",
+                Resource: `${base}/cluster/ids/*`,
+                Condition: { StringEquals: { "ssm:Overwrite": "true" } },
+            });
+            const writers = ["RecordClusterFormed", "RecordClusterIds", "ClusterIdsAreWriteOnce"];
+            expect(JSON.stringify(policy.Statement.filter((st: { Sid: string }) => !writers.includes(st.Sid)))).not.toContain("ssm:PutParameter");
             // Who the members are: read-only, written by the program alone.
             expect(roster).toEqual({ Sid: "ReadRoster", Effect: "Allow", Action: "ssm:GetParameter", Resource: `${base}/cluster/members` });
             expect(agent.Action.every((a: string) => /^(ssm:UpdateInstanceInformation|ssmmessages:|ec2messages:)/.test(a))).toBe(true);
             // Certificate expiry, backup age and quota: only into the package's namespace.
-            expect(policy.Statement[5]).toEqual({ Sid: "PublishMetrics", Effect: "Allow", Action: "cloudwatch:PutMetricData", Resource: "*", Condition: { StringEquals: { "cloudwatch:namespace": "EtcdCluster" } } });
-            const backup = policy.Statement.slice(6);
+            expect(policy.Statement[7]).toEqual({ Sid: "PublishMetrics", Effect: "Allow", Action: "cloudwatch:PutMetricData", Resource: "*", Condition: { StringEquals: { "cloudwatch:namespace": "EtcdCluster" } } });
+            const backup = policy.Statement.slice(8);
             const bucketArn = "arn:aws:s3:::alpha-backups-mock"; // the mock's name for the bucketPrefix "alpha-backups-"
             expect(backup).toEqual([
                 { Sid: "ReadOwnObjects", Effect: "Allow", Action: "s3:GetObject", Resource: `${bucketArn}/proj/test/alpha/*` },

@@ -91,12 +91,16 @@ describe("the node scripts and member.env agree", () => {
         expect(library).toMatch(/source "\$ETCD_MEMBER_ENV"/);
     });
 
-    test("SSM parameters are read through the library's ssm_get only, which tells 'not there' from 'cannot read'", () => {
-        const readsSsm = /aws ssm get-parameter\b/;
-        expect(scripts.filter(({ name, text }) => name !== NODE_LIBRARY && readsSsm.test(text)).map(({ name }) => name)).toEqual([]);
-        expect(scripts.find(({ name }) => name === NODE_LIBRARY)!.text).toMatch(readsSsm);
+    test("SSM is read and written through the library only (ssm_get, ssm_names_under, ssm_create), which tells 'not there' from 'cannot read'", () => {
+        const callsSsm = /aws ssm (get-parameter|get-parameters-by-path|put-parameter)\b/;
+        const library = scripts.find(({ name }) => name === NODE_LIBRARY)!.text;
+        // etcd-record-formed's formed record alone is overwritten in place (a restore's new token).
+        expect(scripts.filter(({ name, text }) => name !== NODE_LIBRARY && name !== "etcd-record-formed" && callsSsm.test(text)).map(({ name }) => name)).toEqual([]);
+        for (const call of ["get-parameter", "get-parameters-by-path", "put-parameter"]) expect(library).toContain(`aws ssm ${call} `);
+        // The library never overwrites: a new cluster id is created once (the role may not overwrite it).
+        expect(library).not.toMatch(/--overwrite/);
         // Each reader of a parameter goes through it (the pattern above would also pass a script that reads none).
-        const readers = scripts.filter(({ text }) => /\bssm_get "\$/.test(text)).map(({ name }) => name);
+        const readers = scripts.filter(({ text }) => /\b(ssm_get|ssm_names_under) "\$/.test(text)).map(({ name }) => name);
         expect(readers).toEqual(expect.arrayContaining(["etcd-fetch-roster", "etcd-fetch-certs", "etcd-choose-state", "etcd-record-formed", "etcd-backup-common"]));
     });
 
