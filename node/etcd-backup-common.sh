@@ -63,40 +63,73 @@ s3_cli() {
   [[ -n "$BACKUP_S3_ENDPOINT" ]] && args+=(--endpoint-url "$BACKUP_S3_ENDPOINT")
   "$AWS_CLI" "${args[@]}" "$@"
 }
-# Uploads FILE as a NEW object KEY: with S3's conditional write (If-None-Match: *), so an object
-# that is there already is never overwritten, by this member or another. A snapshot key names its
-# time and revision, so a second writer of the same key is a mistake or a replay. S3 takes one PUT
-# of up to 5 GiB; a larger snapshot goes up in parts (`s3 cp`), without the condition, and an AWS
-# CLI without --if-none-match (older than 2.22 / 1.36) uploads without it: both say so. Object Lock
-# and versioning keep an overwritten snapshot's first version either way.
+# Uploads FILE as a NEW object KEY with S3's conditional write (If-None-Match: *), so an object that
+# is there already is never overwritten, by this member or another. A snapshot key names its time and
+# revision, so a second writer of the same key is a mistake or a replay. The bucket policy and the
+# member's role refuse a snapshot write without the condition, so an AWS CLI without --if-none-match
+# (older than 2.22 / 1.36) cannot back up: that fails here, naming the fix. Up to
+# BACKUP_SINGLE_PUT_MAX_BYTES (5 GiB, S3's limit for one PUT) the file goes up in one PUT; a larger
+# one as a multipart upload whose completion carries the condition (the parts cannot).
 # put_new_object FILE KEY CONTENT-TYPE METADATA-JSON
 put_new_object() {
-  local file="$1" key="$2" type="$3" metadata="$4" out sse=() cp_sse=()
-  if [[ -n "$BACKUP_SSE" ]]; then
-    sse+=(--server-side-encryption "$BACKUP_SSE")
-    cp_sse+=(--sse "$BACKUP_SSE")
-  fi
-  if [[ -n "$BACKUP_KMS_KEY_ID" ]]; then
-    sse+=(--ssekms-key-id "$BACKUP_KMS_KEY_ID")
-    cp_sse+=(--sse-kms-key-id "$BACKUP_KMS_KEY_ID")
-  fi
-  if (($(stat -c %s "$file") > 5 * 1024 * 1024 * 1024)); then
-    log "$key is over 5 GiB: uploaded in parts, without S3's conditional write"
-    s3_cli s3 cp "$file" "s3://$BACKUP_BUCKET/$key" --no-progress --only-show-errors --content-type "$type" --metadata "$metadata" "${cp_sse[@]}"
+  local file="$1" key="$2" type="$3" metadata="$4" out sse=()
+  if [[ -n "$BACKUP_SSE" ]]; then sse+=(--server-side-encryption "$BACKUP_SSE"); fi
+  if [[ -n "$BACKUP_KMS_KEY_ID" ]]; then sse+=(--ssekms-key-id "$BACKUP_KMS_KEY_ID"); fi
+  if (($(stat -c %s "$file") > ${BACKUP_SINGLE_PUT_MAX_BYTES:-5368709120})); then
+    put_new_object_in_parts "$file" "$key" "$type" "$metadata" "${sse[@]}"
     return
   fi
-  local put=(s3api put-object --bucket "$BACKUP_BUCKET" --key "$key" --body "$file" --content-type "$type" --metadata "$metadata" "${sse[@]}")
-  if out="$(s3_cli "${put[@]}" --if-none-match '*' 2>&1 >/dev/null)"; then return 0; fi
-  if grep -qi 'unknown options.*if-none-match' <<<"$out"; then
-    log "this AWS CLI has no --if-none-match: $key uploaded without S3's conditional write"
-    s3_cli "${put[@]}" >/dev/null
-    return
-  fi
-  if grep -q PreconditionFailed <<<"$out"; then
-    echo "s3://$BACKUP_BUCKET/$key exists already; it was not overwritten" >&2
+  out="$(s3_cli s3api put-object --bucket "$BACKUP_BUCKET" --key "$key" --body "$file" --content-type "$type" \
+    --metadata "$metadata" "${sse[@]}" --if-none-match '*' 2>&1 >/dev/null)" && return 0
+  conditional_write_failure "$key" "$out"
+}
+
+# Why a conditional write of KEY failed, on stderr; always returns 1.
+conditional_write_failure() { # key cli-output
+  if grep -qi 'unknown options.*if-none-match\|if-none-match.*unknown' <<<"$2"; then
+    echo "this AWS CLI ($("$AWS_CLI" --version 2>&1 | head -n 1)) has no --if-none-match, and the bucket takes a snapshot only as a conditional write: use an AMI whose AWS CLI is 2.22 or newer; s3://$BACKUP_BUCKET/$1 was not written" >&2
+  elif grep -q PreconditionFailed <<<"$2"; then
+    echo "s3://$BACKUP_BUCKET/$1 exists already; it was not overwritten" >&2
   else
-    echo "$out" >&2
+    echo "$2" >&2
   fi
+  return 1
+}
+
+# A multipart upload of FILE as the new object KEY: parts of at least BACKUP_PART_BYTES (64 MiB;
+# more when 9,000 parts would not hold the file, S3 allows 10,000), cut one at a time next to FILE so
+# the volume needs room for one part only; completed with If-None-Match, aborted on any failure.
+# put_new_object_in_parts FILE KEY CONTENT-TYPE METADATA-JSON [SSE-OPTION...]
+put_new_object_in_parts() {
+  local file="$1" key="$2" type="$3" metadata="$4"
+  shift 4
+  local size part_bytes parts upload_id part_file out etag number etags=()
+  size="$(stat -c %s "$file")"
+  part_bytes="${BACKUP_PART_BYTES:-67108864}"
+  if ((size > part_bytes * 9000)); then part_bytes=$(((size + 8999) / 9000)); fi
+  parts=$(((size + part_bytes - 1) / part_bytes))
+  upload_id="$(s3_cli s3api create-multipart-upload --bucket "$BACKUP_BUCKET" --key "$key" --content-type "$type" \
+    --metadata "$metadata" "$@" --query UploadId --output text 2>&1)" || { echo "$upload_id" >&2; return 1; }
+  log "$key: $size bytes in $parts parts (multipart upload $upload_id)"
+  part_file="$(mktemp "$(dirname "$file")/.part.XXXXXX")"
+  for ((number = 1; number <= parts; number++)); do
+    if ! dd if="$file" of="$part_file" bs="$part_bytes" skip=$((number - 1)) count=1 status=none ||
+      ! etag="$(s3_cli s3api upload-part --bucket "$BACKUP_BUCKET" --key "$key" --upload-id "$upload_id" \
+        --part-number "$number" --body "$part_file" --query ETag --output text 2>&1)"; then
+      echo "part $number of $key failed: ${etag:-cutting it from $file failed}" >&2
+      break
+    fi
+    etags+=("$etag")
+  done
+  rm -f "$part_file"
+  if ((${#etags[@]} == parts)) && out="$(s3_cli s3api complete-multipart-upload --bucket "$BACKUP_BUCKET" --key "$key" \
+    --upload-id "$upload_id" --if-none-match '*' --multipart-upload "$(printf '%s\n' "${etags[@]}" |
+      jq -cRn '[inputs] | {Parts: [to_entries[] | {ETag: .value, PartNumber: (.key + 1)}]}')" 2>&1 >/dev/null)"; then
+    return 0
+  fi
+  s3_cli s3api abort-multipart-upload --bucket "$BACKUP_BUCKET" --key "$key" --upload-id "$upload_id" >/dev/null 2>&1 ||
+    log "could not abort multipart upload $upload_id of $key; the bucket's lifecycle removes it after a day"
+  ((${#etags[@]} == parts)) && conditional_write_failure "$key" "$out"
   return 1
 }
 snapshots_prefix() {

@@ -88,10 +88,22 @@ check_pair() { # certificate key what [ip]
     openssl x509 -noout -in "$1" -checkip "$4" | grep -q "does match" || refuse "$3 does not name this member's address $4"
   fi
 }
+# etcd reads its trusted CAs only when it starts: etcd.service copies them to CA_AT_START_FILE then,
+# and systemd removes the copy when etcd stops. While it runs, a certificate of a CA that copy lacks
+# (a CA replaced in place instead of rotated) would cut this member off from its peers and clients,
+# so it waits for the member's restart: a CA rotation's steps restart every member, one at a time.
+trusted_by_running_etcd() { # certificate what
+  [[ -n "${CA_AT_START_FILE:-}" && -f "$CA_AT_START_FILE" ]] || return 0
+  openssl verify -partial_chain -CAfile "$CA_AT_START_FILE" "$1" >/dev/null 2>&1 ||
+    refuse "$2 is signed by a CA that the running etcd does not trust (it reads its CAs at start, from $CA_AT_START_FILE); it is taken when this member restarts trusting it. Change a CA with caRotation, whose steps restart the members"
+}
 check_pair "${temps[1]}" "${temps[2]}" "the member certificate ($MEMBER_CERT_PARAMETER)" "$MEMBER_IP"
+trusted_by_running_etcd "${temps[1]}" "the member certificate ($MEMBER_CERT_PARAMETER)"
 check_pair "${temps[3]}" "${temps[4]}" "the node client certificate ($NODE_CERT_PARAMETER)"
+trusted_by_running_etcd "${temps[3]}" "the node client certificate ($NODE_CERT_PARAMETER)"
 if [[ "${KEEPER_ENABLED:-}" == true ]]; then
   check_pair "${temps[6]}" "${temps[7]}" "the etcdkeeper client certificate ($KEEPER_CERT_PARAMETER)"
+  trusted_by_running_etcd "${temps[6]}" "the etcdkeeper client certificate ($KEEPER_CERT_PARAMETER)"
 fi
 
 changed=()

@@ -2,7 +2,7 @@ import { createHash } from "crypto";
 import { clientUrl, keeperUrl, MEMBER_CERT_FILES, MemberCertFile, METRICS, peerUrl, s3Keys, ssmParameters } from "../../config/contract";
 import { etcdTarballUrl } from "../../config/etcdReleases";
 import { BACKUP_SCRIPTS, readNodeScript } from "./nodeScripts";
-import { certFiles, configFiles, NodePaths, resolveNodePaths } from "./paths";
+import { caAtStartFile, certFiles, configFiles, NodePaths, resolveNodePaths } from "./paths";
 import { keeperCertFiles } from "./keeper";
 import { MemberRenderInput } from "./types";
 import { checkRenderInput } from "./urls";
@@ -100,6 +100,7 @@ export function memberEnvVars(input: MemberRenderInput, paths?: Partial<NodePath
         ["CONFIG_NEW_FILE", configs.new],
         ["CONFIG_EXISTING_FILE", configs.existing],
         ["CA_FILE", certs.ca],
+        ["CA_AT_START_FILE", caAtStartFile(p)],
         ["MEMBER_CERT_FILE", certs.memberCert],
         ["MEMBER_KEY_FILE", certs.memberKey],
         ["NODE_CERT_FILE", certs.nodeCert],

@@ -17,6 +17,8 @@ export interface NodePaths {
     sbinDir: string;
     /** systemd unit files. */
     systemdDir: string;
+    /** etcd.service's runtime directory (systemd's RuntimeDirectory: made at its start, removed at its stop). */
+    runtimeDir: string;
 }
 
 export const DEFAULT_NODE_PATHS: Readonly<NodePaths> = Object.freeze({
@@ -27,6 +29,7 @@ export const DEFAULT_NODE_PATHS: Readonly<NodePaths> = Object.freeze({
     binDir: "/usr/local/bin",
     sbinDir: "/usr/local/sbin",
     systemdDir: "/etc/systemd/system",
+    runtimeDir: "/run/etcd",
 });
 
 /** The defaults with the given paths replaced. */
@@ -54,6 +57,15 @@ export function configFiles(paths: NodePaths) {
         /** The roster parameter as shell variables (INITIAL_CLUSTER, OTHER_CLIENT_URLS), written by etcd-fetch-roster at boot. */
         roster: `${paths.configDir}/roster.env`,
     };
+}
+
+/**
+ * The CA bundle etcd trusts while it runs: etcd.service copies ca.pem here when it starts (etcd reads
+ * its trusted CAs only then), and systemd removes it when etcd stops. etcd-fetch-certs takes only
+ * certificates this bundle covers while it is there.
+ */
+export function caAtStartFile(paths: NodePaths): string {
+    return `${paths.runtimeDir}/ca-at-start.pem`;
 }
 
 /** kubespray naming: member-NAME is the server+peer pair, node-NAME the client pair for local tools. */

@@ -1,5 +1,5 @@
 import { ETCD_USER } from "./memberEnv";
-import { configFiles, NodePaths, resolveNodePaths } from "./paths";
+import { caAtStartFile, certFiles, configFiles, NodePaths, resolveNodePaths } from "./paths";
 import { KEEPER_SERVICE, renderKeeperService } from "./keeper";
 import { MemberRenderInput } from "./types";
 import { section, unit } from "./unitFile";
@@ -38,6 +38,10 @@ export function renderEtcdService(input: MemberRenderInput, paths?: Partial<Node
         section("Service", [
             ["Type", "notify"],
             ["User", ETCD_USER],
+            // What etcd trusts until it stops (it reads its CA file only at start), for
+            // etcd-fetch-certs: a certificate of a CA this copy lacks would cut the member off.
+            ["RuntimeDirectory", p.runtimeDir.replace(/^\/run\//, "")],
+            ["ExecStartPre", `/usr/bin/cp ${certFiles(p, input.member.name).ca} ${caAtStartFile(p)}`],
             ["ExecStart", `${p.binDir}/etcd --config-file ${configFiles(p).active}`],
             // A leader hands over before it stops ("+": as root, to read the node certificate;
             // "-": a failed handover never fails the stop).

@@ -142,6 +142,7 @@ export class TestCluster {
                 binDir: options.binDir,
                 sbinDir: `${root}/sbin`,
                 systemdDir: `${root}/systemd`,
+                runtimeDir: `${root}/run`,
             };
             this.paths.set(m.name, p);
             const input = localRenderInput(m, this.members, options.version, this.token, { logLevel: "warn", ...options.input });

@@ -95,7 +95,7 @@ describe("etcd-install", () => {
         const input = { ...baseInput(member, [member], version), etcdMirrorUrl: `file://${path.join(dir, "mirror")}`, etcdSha256: sha256 === "actual" ? actual : sha256 };
         const root = path.join(dir, sha256 === "actual" ? "good" : "bad");
         // As on a fresh instance, the certificate dir's parents do not exist yet (/etc/ssl/etcd/ssl).
-        const paths = { configDir: `${root}/etc`, certDir: `${root}/tls/etcd/ssl`, dataDir: `${root}/data`, mountPoint: root, binDir: `${root}/bin`, sbinDir: `${root}/sbin`, systemdDir: `${root}/systemd` };
+        const paths = { configDir: `${root}/etc`, certDir: `${root}/tls/etcd/ssl`, dataDir: `${root}/data`, mountPoint: root, binDir: `${root}/bin`, sbinDir: `${root}/sbin`, systemdDir: `${root}/systemd`, runtimeDir: `${root}/run` };
         writeMemberFiles(input, paths);
         return { env: cleanEnv({ ETCD_MEMBER_ENV: `${paths.configDir}/member.env` }), binDir: paths.binDir };
     }
@@ -125,7 +125,7 @@ describe("etcd-bootstrap", () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "etcd-bootstrap-"));
         try {
             const member = { name: "etcd1", ip: "10.0.1.10" };
-            const paths = { configDir: `${dir}/etc`, certDir: `${dir}/ssl`, dataDir: `${dir}/data`, mountPoint: dir, binDir: `${dir}/bin`, sbinDir: `${dir}/sbin`, systemdDir: `${dir}/systemd` };
+            const paths = { configDir: `${dir}/etc`, certDir: `${dir}/ssl`, dataDir: `${dir}/data`, mountPoint: dir, binDir: `${dir}/bin`, sbinDir: `${dir}/sbin`, systemdDir: `${dir}/systemd`, runtimeDir: `${dir}/run` };
             writeMemberFiles(baseInput(member, [member], testEtcdVersion()), paths);
             // An image with bash and coreutils only: no aws, jq, openssl or curl.
             const tools = path.join(dir, "image-bin");
@@ -165,7 +165,7 @@ describe("etcd-fetch-certs", () => {
         const input = baseInput(member, [member], testEtcdVersion());
         const root = path.join(dir, "node");
         // As on a fresh instance, the certificate dir's parents do not exist yet (/etc/ssl/etcd/ssl).
-        const paths = { configDir: `${root}/etc`, certDir: `${root}/tls/etcd/ssl`, dataDir: `${root}/data`, mountPoint: root, binDir: `${root}/bin`, sbinDir: `${root}/sbin`, systemdDir: `${root}/systemd` };
+        const paths = { configDir: `${root}/etc`, certDir: `${root}/tls/etcd/ssl`, dataDir: `${root}/data`, mountPoint: root, binDir: `${root}/bin`, sbinDir: `${root}/sbin`, systemdDir: `${root}/systemd`, runtimeDir: `${root}/run` };
         writeMemberFiles(input, paths);
         // The test runs as whoever it runs as; the node's etcd user does not exist here.
         const user = os.userInfo().username;
@@ -252,6 +252,31 @@ describe("etcd-fetch-certs", () => {
         await keeps("certificate has expired");
         putMember(renewed);
 
+        // While etcd runs it trusts what it read at start (etcd.service's copy in the runtime dir): a
+        // whole set under another CA (a CA replaced in place) passes the checks above but is refused
+        // until the member restarts; once the running etcd trusts that CA too, the set is taken.
+        const atStart = `${root}/run/ca-at-start.pem`;
+        fs.mkdirSync(path.dirname(atStart), { recursive: true });
+        fs.writeFileSync(atStart, first("ca.pem"));
+        const replacedCa = issued((into) => new TestPki(path.join(dir, "replaced-ca")).issue(member, into));
+        put(`${prefix}/ca.pem`, replacedCa("ca.pem"));
+        putMember(replacedCa);
+        put(`${prefix}/members/etcd1/node.pem`, replacedCa("node-etcd1.pem"));
+        put(`${prefix}/members/etcd1/node-key.pem`, replacedCa("node-etcd1-key.pem"));
+        await keeps("the member certificate (/etcd/it/test/main/members/etcd1/member.pem) is signed by a CA that the running etcd does not trust");
+        expect(fs.readFileSync(`${ssl}/ca.pem`, "utf8")).toBe(first("ca.pem"));
+        // The running etcd trusting both (a rotation's first step restarted it so): taken.
+        fs.writeFileSync(atStart, first("ca.pem") + replacedCa("ca.pem"));
+        const trustedBoth = await run(script, [], { env });
+        expect(trustedBoth.stderr).toContain("5 of 5 files changed");
+        expect(trustedBoth.code).toBe(0);
+        fs.rmSync(atStart);
+        put(`${prefix}/ca.pem`, first("ca.pem"));
+        putMember(renewed);
+        put(`${prefix}/members/etcd1/node.pem`, first("node-etcd1.pem"));
+        put(`${prefix}/members/etcd1/node-key.pem`, first("node-etcd1-key.pem"));
+        expect((await run(script, [], { env })).code).toBe(0);
+
         // A CA you bring may be an intermediate (ca.pem without its root): etcd trusts it as given, and so does the check.
         const intermediate = new TestPki(path.join(dir, "intermediate"), new TestPki(path.join(dir, "root")));
         const underIntermediate = issued((into) => intermediate.issue(member, into));
@@ -295,7 +320,7 @@ describe("etcd-cert-expiry", () => {
     it("publishes the days left on the member's soonest certificate and on its CA, per member, and prints them", async () => {
         const member = { name: "etcd2", ip: "10.0.2.10" };
         const root = path.join(dir, "node");
-        const paths = { configDir: `${root}/etc`, certDir: `${root}/ssl`, dataDir: `${root}/data`, mountPoint: root, binDir: `${root}/bin`, sbinDir: `${root}/sbin`, systemdDir: `${root}/systemd` };
+        const paths = { configDir: `${root}/etc`, certDir: `${root}/ssl`, dataDir: `${root}/data`, mountPoint: root, binDir: `${root}/bin`, sbinDir: `${root}/sbin`, systemdDir: `${root}/systemd`, runtimeDir: `${root}/run` };
         writeMemberFiles(localRenderInput(member, [member], testEtcdVersion(), "it-token-expiry", { metricCluster: "it/test/main" }), paths);
         // Real certificates valid for 2 days (TestPki), and the node's client certificate expired in 2020.
         const pki = new TestPki(path.join(dir, "pki"));
@@ -409,7 +434,7 @@ describe.each(testEtcdVersions().map((v, i) => [v, i] as const))("etcd %s: three
         token = `it-token-${crypto.randomBytes(4).toString("hex")}`;
         for (const m of members) {
             const root = path.join(dir, m.name);
-            const p: NodePaths = { configDir: `${root}/etc`, certDir: `${root}/ssl`, dataDir: `${root}/volume/data`, mountPoint: `${root}/volume`, binDir, sbinDir: `${root}/sbin`, systemdDir: `${root}/systemd` };
+            const p: NodePaths = { configDir: `${root}/etc`, certDir: `${root}/ssl`, dataDir: `${root}/volume/data`, mountPoint: `${root}/volume`, binDir, sbinDir: `${root}/sbin`, systemdDir: `${root}/systemd`, runtimeDir: `${root}/run` };
             paths.set(m.name, p);
             // 1 MiB, below etcd's own 1.5 MiB, so a test can tell that the rendered limit is the one in force.
             writeMemberFiles({ ...baseInput(m, members, version), clusterToken: token, maxRequestBytes: 1024 ** 2 }, p);
@@ -703,7 +728,7 @@ describe.each(testEtcdVersions().map((v, i) => [v, i] as const))("etcd %s: three
         const added: MemberAddress = { name: "etcd4", ip: `127.0.0.${block + 3}` };
         const four = [...members, added];
         const root = path.join(dir, added.name);
-        const p: NodePaths = { configDir: `${root}/etc`, certDir: `${root}/ssl`, dataDir: `${root}/volume/data`, mountPoint: `${root}/volume`, binDir, sbinDir: `${root}/sbin`, systemdDir: `${root}/systemd` };
+        const p: NodePaths = { configDir: `${root}/etc`, certDir: `${root}/ssl`, dataDir: `${root}/volume/data`, mountPoint: `${root}/volume`, binDir, sbinDir: `${root}/sbin`, systemdDir: `${root}/systemd`, runtimeDir: `${root}/run` };
         paths.set(added.name, p);
         // The existing members' files do not change: only the new member's are rendered, and the roster grows.
         const before = members.map((m) => fs.readFileSync(`${memberPaths(m.name).configDir}/member.env`, "utf8") + fs.readFileSync(`${memberPaths(m.name).configDir}/etcd.new.yaml`, "utf8"));

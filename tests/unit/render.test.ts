@@ -253,7 +253,7 @@ describe("member files and user data", () => {
 
     it("places files under overridden paths", () => {
         const root = "/tmp/sandbox/etcd2";
-        const paths = { configDir: `${root}/etc`, certDir: `${root}/ssl`, dataDir: `${root}/data`, mountPoint: root, binDir: `${root}/bin`, sbinDir: `${root}/sbin`, systemdDir: `${root}/systemd` };
+        const paths = { configDir: `${root}/etc`, certDir: `${root}/ssl`, dataDir: `${root}/data`, mountPoint: root, binDir: `${root}/bin`, sbinDir: `${root}/sbin`, systemdDir: `${root}/systemd`, runtimeDir: `${root}/run` };
         expect(Object.keys(filesByPath(input(), paths)).every((p) => p.startsWith(`${root}/`))).toBe(true);
         expect(DEFAULT_NODE_PATHS.configDir).toBe("/etc/etcd");
     });
