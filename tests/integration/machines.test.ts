@@ -98,11 +98,23 @@ onMachines("nspawn machines: the dev stack", () => {
                 (await sandbox.exec(name, ["systemctl", "is-active", BOOTSTRAP_SERVICE])).stdout.trim() === "active" ? true : undefined, 120_000, 1000);
         }
         const logs = await Promise.all(members().map(async (name) => (await bootstrapLog(name)).stdout));
-        expect(logs.filter((log) => log.includes(`recorded ${sandbox.report.clusterToken}`)).length + logs.filter((log) => log.includes("already records")).length).toBe(3);
-        // As the instance role: nothing but the record may be put.
-        const denied = await sandbox.exec("etcd1", ["aws", "ssm", "put-parameter", "--name", `${parameter.replace(/\/cluster\/formed$/, "")}/ca.pem`, "--value", "x", "--type", "String"]);
+        // Each member wrote the formed record, or found it written by another.
+        const formedRecord = (log: string) => log.includes(`recorded ${sandbox.report.clusterToken} in ${parameter}`) || log.includes(`${parameter} already records ${sandbox.report.clusterToken}`);
+        expect(logs.map(formedRecord)).toEqual([true, true, true]);
+        expect(logs.filter((log) => log.includes(`recorded ${sandbox.report.clusterToken} in ${parameter}`)).length).toBeGreaterThanOrEqual(1);
+        // And each added the cluster's id to the ids, or found it there.
+        expect(logs.map((log) => /cluster id [0-9a-f]+ is recorded under \/etcd\/.+\/cluster\/ids/.test(log))).toEqual([true, true, true]);
+        // As the instance role: nothing but the records may be put, and a cluster id never overwritten.
+        const prefix = parameter.replace(/\/cluster\/formed$/, "");
+        const denied = await sandbox.exec("etcd1", ["aws", "ssm", "put-parameter", "--name", `${prefix}/ca.pem`, "--value", "x", "--type", "String"]);
         expect(denied.code).not.toBe(0);
         expect(denied.stderr).toContain("AccessDeniedException");
+        const ids = await sandbox.exec("etcd1", ["aws", "ssm", "get-parameters-by-path", "--path", `${prefix}/cluster/ids`, "--query", "Parameters[].Name", "--output", "text"]);
+        const recorded = ids.stdout.trim().split("\t");
+        expect(recorded).toHaveLength(1);
+        const overwrite = await sandbox.exec("etcd1", ["aws", "ssm", "put-parameter", "--name", recorded[0], "--value", "x", "--type", "String", "--overwrite"]);
+        expect(overwrite.code).not.toBe(0);
+        expect(overwrite.stderr).toContain("AccessDeniedException");
     });
 
     test("the instance id is the plan's, and the user data cloud-init ran is the gzip EC2 receives", async () => {
