@@ -65,7 +65,7 @@ export interface MemberInfo {
 }
 
 /** An id that is another resource's output is checked when its value arrives, in the deployment. */
-export const checkIdWhenKnown: CheckWhenKnown = (id, check) => pulumi.output(id).apply(check);
+export const checkIdWhenKnown: CheckWhenKnown = <T>(id: pulumi.Input<T>, check: (known: T) => T) => (pulumi.output(id) as pulumi.Output<T>).apply(check);
 
 /**
  * The outputs that hold private keys: secrets in Pulumi's state and in every language's SDK (the
@@ -153,12 +153,12 @@ export class EtcdCluster extends pulumi.ComponentResource {
         const network = this.network(name, settings, tags);
 
         const zoneOfSubnet = pulumi
-            .all([pulumi.all(network.subnetIds), pulumi.all(network.subnetZones)])
+            .all([network.subnetIds, network.subnetZones])
             .apply(([ids, zones]): Record<string, string> => Object.fromEntries(ids.map((id, i) => [id, zones[i]])));
         // The change checked against what runs now; every interface, and so every certificate and
         // member, waits for this answer, so a refused change touches none of them.
         const dayTwo = pulumi
-            .all([readRunningCluster(clusterTag, parameterPrefix, parent), pulumi.all(network.subnetIds), pulumi.all(settings.network.memberSubnets), zoneOfSubnet])
+            .all([readRunningCluster(clusterTag, parameterPrefix, parent), network.subnetIds, pulumi.all(settings.network.memberSubnets), zoneOfSubnet])
             .apply(([running, subnetIds, memberSubnets, zones]) =>
                 planDayTwo(
                     {
@@ -454,14 +454,16 @@ export class EtcdCluster extends pulumi.ComponentResource {
         return { bucketName, bucketArn, prefix: clusterId, scripts, kmsKeyArn: backupKeyArn };
     }
 
-    /** The user's VPC and subnets, or a VPC made for etcd. */
-    private network(name: string, settings: ResolvedSettings, tags: Record<string, string>) {
+    /** The user's VPC and subnets, or a VPC made for etcd: the subnet ids and their zones, in order. */
+    private network(name: string, settings: ResolvedSettings, tags: Record<string, string>): { vpcId: pulumi.Output<string>; subnetIds: pulumi.Output<string[]>; subnetZones: pulumi.Output<string[]> } {
         const net = settings.network;
         if (net.vpcId !== undefined && net.subnetIds !== undefined) {
+            // The list may be another resource's output as a whole: its zones are looked up once it is known.
+            const subnetIds = pulumi.output(net.subnetIds) as pulumi.Output<string[]>;
             return {
                 vpcId: pulumi.output(net.vpcId),
-                subnetIds: net.subnetIds.map((id) => pulumi.output(id)),
-                subnetZones: net.subnetIds.map((id) => aws.ec2.getSubnetOutput({ id }, { parent: this }).availabilityZone),
+                subnetIds,
+                subnetZones: subnetIds.apply((ids) => pulumi.all(ids.map((id) => aws.ec2.getSubnetOutput({ id }, { parent: this }).availabilityZone))),
             };
         }
         const zoneCount = net.availabilityZones?.length ?? Math.min(settings.memberNames.length, 3);
@@ -469,7 +471,7 @@ export class EtcdCluster extends pulumi.ComponentResource {
             ? pulumi.output(net.availabilityZones)
             : aws.getAvailabilityZonesOutput({ state: "available" }, { parent: this }).names.apply((names) => names.slice(0, zoneCount));
         const vpc = new EtcdVpc(`${name}-vpc`, { cidr: net.vpcCidr, availabilityZones: zones, zoneCount, natGateway: net.natGateway, tags }, { parent: this });
-        return { vpcId: vpc.vpcId, subnetIds: vpc.privateSubnetIds, subnetZones: vpc.privateSubnetZones };
+        return { vpcId: vpc.vpcId, subnetIds: pulumi.all(vpc.privateSubnetIds), subnetZones: pulumi.all(vpc.privateSubnetZones) };
     }
 
     /** Route 53 records `<member>.<domain>` when a zone is configured; returns each member's DNS names. */

@@ -71,10 +71,11 @@ export interface EtcdClusterArgs {
     vpcId?: pulumi.Input<string>;
     /**
      * Existing private subnets, ideally one per availability zone; members are spread over them in
-     * order. The list is plain (its length shapes the cluster); each id may be another resource's output.
+     * order. The list, or each id in it, may be another resource's output (e.g. awsx's
+     * `vpc.privateSubnetIds`); the members are placed once the ids are known.
      * @default new private subnets
      */
-    subnetIds?: pulumi.Input<string>[];
+    subnetIds?: pulumi.Input<pulumi.Input<string>[]>;
     /**
      * Member name -> the subnet (one of subnetIds) it runs in. On a running cluster this is how a
      * member moves, one per update: it gets a new network interface, address and certificates, and

@@ -52,7 +52,8 @@ export interface ResolvedSettings {
     clusterToken?: string;
     network: {
         vpcId?: Input<string>;
-        subnetIds?: Input<string>[];
+        /** A plain list (each id plain or an Output), or an Output of the whole list: checked when known. */
+        subnetIds?: Input<Input<string>[]>;
         /** Member name -> the subnet it is asked to run in (memberSubnets); checked against subnetIds once the ids are known. */
         memberSubnets: Record<string, Input<string>>;
         /** All members in one zone is allowed (allowSingleZone); checked once the zones are known. */
@@ -109,7 +110,7 @@ export interface ResolvedSettings {
  * what depends on the id fails with the same message once the value arrives. Without it (offline
  * tools) such an id is taken as given.
  */
-export type CheckWhenKnown = (value: Input<string>, check: (known: string) => string) => Input<string>;
+export type CheckWhenKnown = <T>(value: Input<T>, check: (known: T) => T) => Input<T>;
 
 const takenAsGiven: CheckWhenKnown = (value) => value;
 
@@ -122,7 +123,7 @@ type IdCheck = (setting: string, value: Input<string>, pattern: RegExp, what: st
  */
 export function resolveSettings(args: EtcdClusterArgs, checkWhenKnown: CheckWhenKnown = takenAsGiven): ResolvedSettings {
     const id: IdCheck = (setting, value, pattern, what) =>
-        typeof value === "object" && value !== null ? checkWhenKnown(value, (known) => matching(setting, known, pattern, what)) : matching(setting, value as string, pattern, what);
+        typeof value === "object" && value !== null ? checkWhenKnown(value, (known: string) => matching(setting, known, pattern, what)) : matching(setting, value as string, pattern, what);
     const memberCount = args.memberCount ?? 3;
     if (!ALLOWED_MEMBER_COUNTS.includes(memberCount)) {
         const why =
@@ -139,7 +140,7 @@ export function resolveSettings(args: EtcdClusterArgs, checkWhenKnown: CheckWhen
     }
     const keeper = resolveKeeper(args, sizing.arch);
     const pki = resolvePki(args);
-    const network = resolveNetwork(args, memberCount, id);
+    const network = resolveNetwork(args, memberCount, id, checkWhenKnown);
     const backup = resolveBackup(args, id);
     // The UI's own consumer certificate; listed once even when clientNames names it too.
     if (keeper && !pki.clientNames.includes(KEEPER_CLIENT)) pki.clientNames = [...pki.clientNames, KEEPER_CLIENT];
@@ -184,7 +185,7 @@ function memberNamesOf(memberCount: number): string[] {
     return Array.from({ length: memberCount }, (_, i) => `etcd${i + 1}`);
 }
 
-function resolveNetwork(args: EtcdClusterArgs, memberCount: number, id: IdCheck): ResolvedSettings["network"] {
+function resolveNetwork(args: EtcdClusterArgs, memberCount: number, id: IdCheck, checkWhenKnown: CheckWhenKnown): ResolvedSettings["network"] {
     if ((args.vpcId === undefined) !== (args.subnetIds === undefined)) {
         throw new ConfigError(
             args.vpcId === undefined ? "subnetIds" : "vpcId",
@@ -192,11 +193,10 @@ function resolveNetwork(args: EtcdClusterArgs, memberCount: number, id: IdCheck)
             "Give vpcId and subnetIds together to use an existing VPC, or neither to create one.",
         );
     }
-    if (args.subnetIds !== undefined) {
-        if (args.subnetIds.length === 0) {
-            throw new ConfigError("subnetIds", args.subnetIds, "List at least one subnet id, ideally one per availability zone.");
-        }
-    }
+    const subnetIds = (list: unknown[]): Input<string>[] => {
+        if (list.length === 0) throw new ConfigError("subnetIds", list, "List at least one subnet id, ideally one per availability zone.");
+        return list.map((subnet) => id("subnetIds", subnet as Input<string>, /^subnet-[0-9a-f]{8,17}$/, "subnet ids like subnet-0123456789abcdef0"));
+    };
     if ((args.dnsZoneId === undefined) !== (args.dnsDomain === undefined)) {
         throw new ConfigError(
             args.dnsZoneId === undefined ? "dnsDomain" : "dnsZoneId",
@@ -211,7 +211,13 @@ function resolveNetwork(args: EtcdClusterArgs, memberCount: number, id: IdCheck)
     }
     return {
         vpcId: args.vpcId === undefined ? undefined : id("vpcId", args.vpcId, /^vpc-[0-9a-f]{8,17}$/, "a VPC id like vpc-0123456789abcdef0"),
-        subnetIds: args.subnetIds?.map((subnet) => id("subnetIds", subnet, /^subnet-[0-9a-f]{8,17}$/, "subnet ids like subnet-0123456789abcdef0")),
+        subnetIds:
+            args.subnetIds === undefined
+                ? undefined
+                : Array.isArray(args.subnetIds)
+                  ? subnetIds(args.subnetIds)
+                  : // A whole list that is another resource's output (awsx's vpc.privateSubnetIds).
+                    checkWhenKnown(args.subnetIds as Input<string[]>, (known) => subnetIds(known) as string[]),
         memberSubnets: memberSubnets(args, memberCount, id),
         allowSingleZone: args.allowSingleZone ?? false,
         vpcCidr,

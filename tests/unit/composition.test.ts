@@ -102,6 +102,35 @@ describe("ids from other resources' outputs", () => {
     });
 });
 
+describe("subnetIds as one output of the whole list, as awsx's vpc.privateSubnetIds is", () => {
+    test("the members are placed in those subnets, in order, once the list is known", async () => {
+        const rt = await mockRuntime();
+        const vpc = new aws.ec2.Vpc("whole", { cidrBlock: "10.61.0.0/16" });
+        const subnets = ["a", "b", "c"].map((zone, i) => new aws.ec2.Subnet(`whole-private-${zone}`, { vpcId: vpc.id, cidrBlock: `10.61.${i}.0/24`, availabilityZone: `eu-west-1${zone}` }));
+        const privateSubnetIds: pulumi.Output<string[]> = pulumi.all(subnets.map((s) => s.id));
+        new EtcdCluster("wholelist", { vpcId: vpc.id, subnetIds: privateSubnetIds, allowNoAlarmTopic: true });
+        await settled();
+        const ids = await resolve(privateSubnetIds);
+        expect(new Set(ids).size).toBe(3);
+        const resources = ofCluster(rt.resources, "wholelist");
+        const subnetOf = [1, 2, 3].map((n) => resources.find((r) => r.type === "aws:ec2/networkInterface:NetworkInterface" && r.name === `wholelist-etcd${n}`)!.inputs.subnetId);
+        expect(subnetOf).toEqual(ids);
+        // Each data volume in its member's subnet's zone, as AWS answers it (the mock: the id's last hex digit, mod 3).
+        const zones = [1, 2, 3].map((n) => resources.find((r) => r.type === "aws:ebs/volume:Volume" && r.name === `wholelist-etcd${n}-data`)!.inputs.availabilityZone);
+        expect(zones).toEqual(ids.map((id) => `eu-west-1${"abc"[parseInt(id.slice(-1), 16) % 3]}`));
+    });
+
+    test("a list output is checked when it arrives: an empty list or a malformed id fails the deployment", async () => {
+        await mockRuntime();
+        const empty = resolveSettings({ vpcId: "vpc-0a1b2c3d4e5f60718", subnetIds: pulumi.output([] as string[]), allowNoAlarmTopic: true }, checkIdWhenKnown);
+        await expect(settleOutput(empty.network.subnetIds)).rejects.toThrow("Invalid setting subnetIds: got []. List at least one subnet id, ideally one per availability zone.");
+        const bad = resolveSettings({ vpcId: "vpc-0a1b2c3d4e5f60718", subnetIds: pulumi.output(["subnet-0a1b2c3d4e5f60001", "subnet-XYZ"]), allowNoAlarmTopic: true }, checkIdWhenKnown);
+        await expect(settleOutput(bad.network.subnetIds)).rejects.toThrow('Invalid setting subnetIds: got "subnet-XYZ". Use subnet ids like subnet-0123456789abcdef0.');
+        const good = resolveSettings({ vpcId: "vpc-0a1b2c3d4e5f60718", subnetIds: pulumi.output(["subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002"]), allowNoAlarmTopic: true }, checkIdWhenKnown);
+        await expect(settleOutput(good.network.subnetIds)).resolves.toEqual(["subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002"]);
+    });
+});
+
 describe("a plain id is checked before anything is created; an output when its value arrives", () => {
     test("a malformed plain subnet id is refused, next to an output vpc id", async () => {
         await mockRuntime();
@@ -122,7 +151,7 @@ describe("a plain id is checked before anything is created; an output when its v
             { vpcId: pulumi.output("vpc-0a1b2c3d4e5f60718"), subnetIds: [pulumi.output("subnet-0a1b2c3d4e5f60001"), pulumi.output("subnet-XYZ")], clientSecurityGroupIds: [pulumi.output("sg-nope")], allowNoAlarmTopic: true },
             checkIdWhenKnown,
         );
-        const [good, bad] = settings.network.subnetIds!;
+        const [good, bad] = settings.network.subnetIds as pulumi.Input<string>[];
         await expect(settleOutput(good)).resolves.toBe("subnet-0a1b2c3d4e5f60001");
         await expect(settleOutput(bad)).rejects.toThrow('Invalid setting subnetIds: got "subnet-XYZ". Use subnet ids like subnet-0123456789abcdef0.');
         await expect(settleOutput(settings.network.clientSecurityGroupIds[0])).rejects.toThrow(/Invalid setting clientSecurityGroupIds: got "sg-nope"/);
