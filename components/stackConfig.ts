@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { EtcdClusterArgs, SettingKind, STACK_SETTINGS } from "../config/clusterArgs";
+import { SECRET_MASK } from "../config/contract";
 import { ConfigError } from "../config/errors";
 
 /** Settings of the program itself, not of the cluster. */
@@ -38,7 +39,7 @@ function rejectPlaintextKeys(namespace: string): void {
     for (const key of ENCRYPTED_SETTINGS) {
         const fullKey = `${namespace}:${key}`;
         if (all[fullKey] !== undefined && !encrypted.includes(fullKey)) {
-            throw new ConfigError(key, "[secret]", `It is in plaintext in the stack's settings. Set it encrypted: \`pulumi config set --secret ${key} < ca-key.pem\` (its file then holds a secure: value).`);
+            throw new ConfigError(key, SECRET_MASK, `It is in plaintext in the stack's settings. Set it encrypted: \`pulumi config set --secret ${key} < ca-key.pem\` (its file then holds a secure: value).`);
         }
     }
 }

@@ -2,6 +2,7 @@ import type { Input } from "@pulumi/pulumi";
 import * as ipaddr from "ipaddr.js";
 import { EtcdClusterArgs } from "./clusterArgs";
 import { CA_ROTATION_PHASES, CaState, KEY_ALGORITHMS, KeyAlgorithm } from "./caRotation";
+import { SECRET_MASK } from "./contract";
 import { ConfigError } from "./errors";
 import { DEFAULT_ETCD_MIRROR, DEFAULT_ETCD_VERSION, resolveEtcdRelease } from "./etcdReleases";
 import { DEFAULT_INSTANCE_FAMILY } from "./instanceTypes";
@@ -227,7 +228,7 @@ function resolveNetwork(args: EtcdClusterArgs, memberCount: number, id: IdCheck,
         clientSecurityGroupIds: securityGroupIds("clientSecurityGroupIds", args.clientSecurityGroupIds ?? [], id),
         monitoringCidrs: ingressCidrs("monitoringCidrs", args.monitoringCidrs ?? []),
         monitoringSecurityGroupIds: securityGroupIds("monitoringSecurityGroupIds", args.monitoringSecurityGroupIds ?? [], id),
-        dnsZoneId: args.dnsZoneId,
+        dnsZoneId: args.dnsZoneId === undefined ? undefined : id("dnsZoneId", args.dnsZoneId, /^Z[A-Z0-9]{1,32}$/, "a Route 53 hosted zone id like Z0123456789ABCDEFGHIJ (without /hostedzone/)"),
         dnsDomain: args.dnsDomain === undefined ? undefined : matching("dnsDomain", args.dnsDomain, /^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$/, "a lower-case domain like etcd.internal.example.com"),
     };
 }
@@ -323,7 +324,7 @@ function resolvePki(args: EtcdClusterArgs): ResolvedSettings["pki"] {
     if ((args.caCertPem === undefined) !== (args.caPrivateKeyPem === undefined)) {
         throw new ConfigError(
             args.caCertPem === undefined ? "caPrivateKeyPem" : "caCertPem",
-            "[secret]",
+            SECRET_MASK,
             "Give caCertPem and caPrivateKeyPem together to sign with your own CA, or neither to create one.",
         );
     }
@@ -334,14 +335,14 @@ function resolvePki(args: EtcdClusterArgs): ResolvedSettings["pki"] {
     if ((args.nextCaCertPem === undefined) !== (args.nextCaPrivateKeyPem === undefined)) {
         throw new ConfigError(
             args.nextCaCertPem === undefined ? "nextCaPrivateKeyPem" : "nextCaCertPem",
-            "[secret]",
+            SECRET_MASK,
             "Give nextCaCertPem and nextCaPrivateKeyPem together to rotate to your own CA, or neither to have the next CA created.",
         );
     }
     if (args.nextCaCertPem !== undefined && ca.phase === "none") {
         throw new ConfigError(
             "nextCaCertPem",
-            "[secret]",
+            SECRET_MASK,
             "It is the next CA of a rotation, and caRotation is none. Set caRotation: trust-next to start the rotation, or, once it is done, move it into caCertPem/caPrivateKeyPem with caGeneration counted up.",
         );
     }

@@ -40,14 +40,6 @@ export function memberEnvVars(input: MemberRenderInput, paths?: Partial<NodePath
     const p = resolveNodePaths(paths);
     const certs = certFiles(p, input.member.name);
     const configs = configFiles(p);
-    if (!/^\/[A-Za-z0-9_.\-/]*[A-Za-z0-9_.-]$/.test(input.parameterPrefix)) {
-        throw new Error(
-            `parameterPrefix ${JSON.stringify(input.parameterPrefix)} must be an SSM path like /etcd/myproj/prod/main (no trailing '/').`,
-        );
-    }
-    if (!/^[0-9a-fA-F]{64}$/.test(input.etcdSha256)) {
-        throw new Error(`etcdSha256 must be 64 hex digits; got ${JSON.stringify(input.etcdSha256)}.`);
-    }
     return [
         ["MEMBER_NAME", input.member.name],
         ["MEMBER_IP", input.member.ip],

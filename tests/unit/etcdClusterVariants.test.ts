@@ -160,6 +160,7 @@ describe("refused inputs create nothing", () => {
         ["restoreFrom pointing at a prefix", { restoreFrom: "s3://old-bucket/etcd/snapshots/" }, /restoreFrom: got "s3:\/\/old-bucket\/etcd\/snapshots\/"\. Use latest or a snapshot's/],
         ["client CIDRs that together cover the internet", { clientCidrs: ["0.0.0.0/1", "128.0.0.0/1"] }, /clientCidrs: got \["0\.0\.0\.0\/1","128\.0\.0\.0\/1"\]\. Together these cover the whole internet/],
         ["UI CIDRs that together cover the internet", { keeperEnabled: true, instanceFamily: "m7i", keeperAllowedCidrs: ["0.0.0.0/2", "64.0.0.0/2", "128.0.0.0/1"] }, /keeperAllowedCidrs: got .*Together these cover the whole internet/],
+        ["a hosted zone given as its path", { dnsZoneId: "/hostedzone/Z0123456789ABCDEFGHIJ", dnsDomain: "etcd.example.com" }, /dnsZoneId: got "\/hostedzone\/Z0123456789ABCDEFGHIJ"\. Use a Route 53 hosted zone id like Z0123456789ABCDEFGHIJ \(without \/hostedzone\/\)\./],
         ["a restore key given as an alias", { restoreFrom: "s3://old-bucket/x.db", restoreKmsKeyArn: "arn:aws:kms:eu-west-1:123456789012:alias/old" }, /restoreKmsKeyArn: got .*Use the key ARN \(not an alias\)/],
     ];
 

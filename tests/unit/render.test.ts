@@ -117,8 +117,8 @@ describe("renderEtcdConfig", () => {
         expect(() => renderEtcdConfig(input({ member: { name: "etcd9", ip: "10.0.9.9" } }), "new")).toThrow(/must appear in members/);
     });
 
-    it("refuses duplicate names and bad addresses", () => {
-        expect(() => renderEtcdConfig(input({ members: [...members, { name: "etcd1", ip: "10.0.4.10" }] }), "new")).toThrow(/listed twice/);
+    it("refuses what AWS answers wrongly at deploy time: an address that is not IPv4, or listed twice", () => {
+        expect(() => renderEtcdConfig(input({ members: [...members, { name: "etcd4", ip: members[0].ip }] }), "new")).toThrow(`ip ${members[0].ip} is listed twice in members.`);
         expect(() => renderEtcdConfig(input({ members: [...members, { name: "etcd4", ip: "10.0.4" }] }), "new")).toThrow(/not an IPv4/);
     });
 
