@@ -111,5 +111,31 @@ export const METRICS = Object.freeze({
     memberHealthy: "MemberHealthy",
 });
 
+/**
+ * The systemd units on a member: the renderers write them (components/render/systemd.ts, keeper.ts),
+ * the node scripts start and query them by the names member.env hands them (START_UNITS, ETCD_UNIT,
+ * KEEPER_UNIT), and the sandbox and tests read their journals.
+ */
+export const UNITS = Object.freeze({
+    etcd: "etcd.service",
+    bootstrap: "etcd-bootstrap.service",
+    certSync: "etcd-cert-sync.service",
+    certSyncTimer: "etcd-cert-sync.timer",
+    memberMetric: "etcd-member-metric.service",
+    memberMetricTimer: "etcd-member-metric.timer",
+    backup: "etcd-backup.service",
+    backupTimer: "etcd-backup.timer",
+    backupMetrics: "etcd-backup-metrics.service",
+    backupMetricsTimer: "etcd-backup-metrics.timer",
+    defrag: "etcd-defrag.service",
+    defragTimer: "etcd-defrag.timer",
+    keeper: "etcdkeeper.service",
+} as const);
+
+/** What etcd-start enables and starts: etcd and its timers (the backup ones only with backups on). */
+export function unitsStartedOnBoot(backups: boolean): string[] {
+    return [UNITS.etcd, UNITS.certSyncTimer, UNITS.memberMetricTimer, ...(backups ? [UNITS.backupTimer, UNITS.backupMetricsTimer, UNITS.defragTimer] : [])];
+}
+
 /** What the offline plan and its diff print instead of a secret value. */
 export const SECRET_MASK = "[secret]";

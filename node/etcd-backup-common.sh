@@ -132,9 +132,12 @@ put_new_object_in_parts() {
   ((${#etags[@]} == parts)) && conditional_write_failure "$key" "$out"
   return 1
 }
+# The bucket's layout, as config/contract.ts s3Keys has it (tests/integration/nodeScripts.test.ts
+# runs both): where the snapshots are, and a snapshot's manifest beside it (<name>.db -> <name>.json).
 snapshots_prefix() {
   if [[ -n "$BACKUP_PREFIX" ]]; then echo "$BACKUP_PREFIX/snapshots/"; else echo "snapshots/"; fi
 }
+manifest_key_of() { echo "${1%.db}.json"; }
 require_bucket() {
   [[ -n "$BACKUP_BUCKET" ]] || fail "BACKUP_BUCKET is not set (in $ETCD_MEMBER_ENV or the environment): backups are not configured"
 }
@@ -194,7 +197,7 @@ newest_backup_of_cluster() { # cluster-ids
       echo "$key"
       return 0
     fi
-    id="$(s3_cli s3 cp "s3://$BACKUP_BUCKET/${key%.db}.json" - 2>/dev/null | json_get .clusterId 2>/dev/null)" || id=""
+    id="$(s3_cli s3 cp "s3://$BACKUP_BUCKET/$(manifest_key_of "$key")" - 2>/dev/null | json_get .clusterId 2>/dev/null)" || id=""
     if [[ -n "$id" ]] && grep -qxF "$id" <<<"$1"; then
       echo "$key"
       return 0
@@ -238,8 +241,8 @@ put_metric() {
 
 # Prints why etcd counts as running on this member and returns 0; returns 1 when it is not running.
 etcd_running_reason() {
-  if command -v systemctl >/dev/null 2>&1 && [[ -d /run/systemd/system ]] && systemctl is-active --quiet etcd.service 2>/dev/null; then
-    echo "etcd.service is active"
+  if command -v systemctl >/dev/null 2>&1 && [[ -d /run/systemd/system ]] && systemctl is-active --quiet "${ETCD_UNIT:-etcd.service}" 2>/dev/null; then
+    echo "${ETCD_UNIT:-etcd.service} is active"
     return 0
   fi
   local fd pid own_mnt

@@ -141,7 +141,7 @@ etcd_version="${server_version:-${ETCD_RELEASE_VERSION:-unknown}}"
 # ---- 4. upload: snapshot, check, then manifest ----------------------------------------------------------
 base="$(snapshots_prefix)${stamp:0:4}/${stamp:4:2}/${stamp:6:2}/$stamp-r$revision"
 key="$base.db"
-manifest_key="$base.json"
+manifest_key="$(manifest_key_of "$key")"
 metadata="$(printf '{"revision":"%s","cluster-id":"%s","member-id":"%s","member":"%s","etcd-version":"%s","sha256":"%s","size":"%s","time":"%s"}' \
   "$revision" "$cluster_hex" "$member_hex" "$MEMBER_NAME" "$etcd_version" "$sha" "$size" "$iso")"
 

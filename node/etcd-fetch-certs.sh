@@ -127,6 +127,6 @@ for pair in "${changed[@]}"; do
 done
 # The UI reads its certificate only at start.
 if [[ "$keeper_changed" == true ]] && command -v systemctl >/dev/null 2>&1 && [[ -d /run/systemd/system ]]; then
-  systemctl try-restart etcdkeeper.service || log "restarting etcdkeeper.service after a certificate change failed"
+  systemctl try-restart "$KEEPER_UNIT" || log "restarting $KEEPER_UNIT after a certificate change failed"
 fi
 log "${#changed[@]} of ${#files[@]} files changed"

@@ -23,6 +23,6 @@ if ! command -v docker >/dev/null 2>&1; then
 fi
 systemctl enable --now docker.service
 systemctl daemon-reload
-systemctl enable etcdkeeper.service
-systemctl restart etcdkeeper.service
+systemctl enable "$KEEPER_UNIT"
+systemctl restart "$KEEPER_UNIT"
 log "etcdkeeper ($KEEPER_IMAGE) starts at $KEEPER_URL; open it through an SSM port-forwarding session"

@@ -117,7 +117,8 @@ fi
 manifest=""
 source_desc="$from"
 fetch_s3() { # bucket key(.db)
-  local bucket="$1" key="$2" mkey="${2%.db}.json" need avail out
+  local bucket="$1" key="$2" mkey need avail out
+  mkey="$(manifest_key_of "$2")"
   mkdir -p "$work_dir"
   chmod 0700 "$work_dir"
   manifest="$work_dir/download-$stamp-$$.json"
@@ -170,7 +171,7 @@ case "$from" in
   *)
     [[ -f "$from" ]] || fail "--from $from: no such file (use an s3:// URI, 'latest' or a local snapshot file)"
     snapshot="$(readlink -f "$from")"
-    for candidate in "${snapshot%.db}.json" "$snapshot.json"; do
+    for candidate in "$(manifest_key_of "$snapshot")" "$snapshot.json"; do
       if [[ -f "$candidate" ]] && jq -e 'has("sha256")' "$candidate" >/dev/null 2>&1; then manifest="$candidate"; break; fi
     done
     ;;

@@ -8,10 +8,9 @@ set -euo pipefail
 source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/etcd-node-common.sh"
 node_init etcd-start
 
-units=(etcd.service etcd-cert-sync.timer etcd-member-metric.timer)
-if [[ "${BACKUP_ENABLED:-false}" == true ]]; then
-  units+=(etcd-backup.timer etcd-backup-metrics.timer etcd-defrag.timer)
-fi
+# member.env names them (config/contract.ts unitsStartedOnBoot): etcd and its timers, the backup
+# ones only with backups on.
+read -ra units <<<"${START_UNITS:?START_UNITS is not set in $ETCD_MEMBER_ENV}"
 systemctl daemon-reload
 systemctl enable "${units[@]}"
 systemctl start --no-block "${units[@]}"

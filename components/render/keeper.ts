@@ -1,5 +1,5 @@
 import { NodePaths, resolveNodePaths } from "./paths";
-import { KEEPER_PORTS } from "../../config/contract";
+import { KEEPER_PORTS, UNITS } from "../../config/contract";
 import { KeeperRenderInput } from "./types";
 import { section, unit } from "./unitFile";
 
@@ -11,7 +11,7 @@ import { section, unit } from "./unitFile";
  * capabilities, no new privileges, bounded memory and pids, the certificate directory read-only.
  */
 
-export const KEEPER_SERVICE = "etcdkeeper.service";
+export const KEEPER_SERVICE = UNITS.keeper;
 const CONTAINER = "etcdkeeper";
 /** Where the certificates are inside the container. */
 const MOUNTED = "/certs";

@@ -1,5 +1,5 @@
 import { createHash } from "crypto";
-import { clientUrl, keeperUrl, MEMBER_CERT_FILES, MemberCertFile, METRICS, peerUrl, s3Keys, ssmParameters } from "../../config/contract";
+import { clientUrl, keeperUrl, MEMBER_CERT_FILES, MemberCertFile, METRICS, peerUrl, s3Keys, ssmParameters, UNITS, unitsStartedOnBoot } from "../../config/contract";
 import { etcdTarballUrl } from "../../config/etcdReleases";
 import { BACKUP_SCRIPTS, readNodeScript } from "./nodeScripts";
 import { caAtStartFile, certFiles, configFiles, NodePaths, resolveNodePaths } from "./paths";
@@ -74,6 +74,9 @@ export function memberEnvVars(input: MemberRenderInput, paths?: Partial<NodePath
         ["CLUSTER_IDS_PATH", ssmParameters.clusterIds(input.parameterPrefix)],
         ...memberParameters(input),
         ["CERT_SYNC_INTERVAL_MINUTES", String(input.certSyncIntervalMinutes)],
+        // The units etcd-start starts, and the one the scripts ask systemd about.
+        ["START_UNITS", unitsStartedOnBoot(input.backup !== undefined).join(" ")],
+        ["ETCD_UNIT", UNITS.etcd],
         ["MEMBER_METRICS", "on"],
         ["METRIC_NAMESPACE", METRICS.namespace],
         ["METRIC_CLUSTER", input.metricCluster],
@@ -119,6 +122,7 @@ function keeperEnvVars(input: MemberRenderInput, p: NodePaths): Array<[string, s
     const files = keeperCertFiles(p);
     return [
         ["KEEPER_ENABLED", "true"],
+        ["KEEPER_UNIT", UNITS.keeper],
         ["KEEPER_IMAGE", input.keeper.image],
         ["KEEPER_CERT_DIR", files.dir],
         ["KEEPER_CA_FILE", files.ca],

@@ -1,24 +1,25 @@
+import { UNITS } from "../../config/contract";
 import { ETCD_USER } from "./memberEnv";
 import { caAtStartFile, certFiles, configFiles, NodePaths, resolveNodePaths } from "./paths";
 import { KEEPER_SERVICE, renderKeeperService } from "./keeper";
 import { MemberRenderInput } from "./types";
 import { section, unit } from "./unitFile";
 
-export const ETCD_SERVICE = "etcd.service";
-export const BOOTSTRAP_SERVICE = "etcd-bootstrap.service";
+// The unit names are the node contract's (config/contract.ts UNITS), named here as the renderers use them.
+export const ETCD_SERVICE = UNITS.etcd;
+export const BOOTSTRAP_SERVICE = UNITS.bootstrap;
 /** How long a failed bootstrap waits before it tries again (SSM, S3 or the release download may come back). */
 export const BOOTSTRAP_RETRY_SECONDS = 30;
-export const CERT_SYNC_SERVICE = "etcd-cert-sync.service";
-export const CERT_SYNC_TIMER = "etcd-cert-sync.timer";
-export const BACKUP_SERVICE = "etcd-backup.service";
-export const BACKUP_TIMER = "etcd-backup.timer";
-export const BACKUP_METRICS_SERVICE = "etcd-backup-metrics.service";
-export const BACKUP_METRICS_TIMER = "etcd-backup-metrics.timer";
-export const DEFRAG_SERVICE = "etcd-defrag.service";
-export const DEFRAG_TIMER = "etcd-defrag.timer";
-export const MEMBER_METRIC_SERVICE = "etcd-member-metric.service";
-export const MEMBER_METRIC_TIMER = "etcd-member-metric.timer";
-
+export const CERT_SYNC_SERVICE = UNITS.certSync;
+export const CERT_SYNC_TIMER = UNITS.certSyncTimer;
+export const BACKUP_SERVICE = UNITS.backup;
+export const BACKUP_TIMER = UNITS.backupTimer;
+export const BACKUP_METRICS_SERVICE = UNITS.backupMetrics;
+export const BACKUP_METRICS_TIMER = UNITS.backupMetricsTimer;
+export const DEFRAG_SERVICE = UNITS.defrag;
+export const DEFRAG_TIMER = UNITS.defragTimer;
+export const MEMBER_METRIC_SERVICE = UNITS.memberMetric;
+export const MEMBER_METRIC_TIMER = UNITS.memberMetricTimer;
 
 /**
  * etcd itself. Type=notify: etcd tells systemd when it serves clients, which needs a quorum, so the

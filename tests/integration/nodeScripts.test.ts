@@ -15,11 +15,11 @@ import { NodePaths } from "../../components/render/paths";
 import { MemberAddress, MemberRenderInput } from "../../components/render/types";
 import { gzipUserData, renderUserData } from "../../components/render/userData";
 import { etcdBinDir, testEtcdVersion, testEtcdVersions } from "../helpers/etcdBinaries";
-import { requireTool, TestPki } from "../helpers/etcdCluster";
+import { nodeScript, requireTool, TestPki } from "../helpers/etcdCluster";
 import { ProcessGroup, run, RunResult, Started, waitFor } from "../helpers/processes";
 import { cleanEnv } from "../helpers/repo";
 import { SsmStandIn } from "../helpers/ssmStandIn";
-import { rosterDocument } from "../../config/contract";
+import { rosterDocument, s3Keys } from "../../config/contract";
 import { localRenderInput } from "../helpers/renderInput";
 
 
@@ -65,6 +65,22 @@ describe("node scripts and user data, checked by their tools", () => {
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });
         }
+    });
+});
+
+describe("the bucket's layout in the backup library is the contract's", () => {
+    it("names the snapshots' prefix and a snapshot's manifest as config/contract.ts does", async () => {
+        const keys = ["proj/prod/etcd/snapshots/2026/12/07/20261207T101500Z-r42.db", "snapshots/2026/01/02/20260102T000000Z-r1.db"];
+        const prefixes = ["proj/prod/etcd", "a/b", ""];
+        const shell = [
+            `source ${nodeScript("etcd-node-common")}`,
+            `source ${nodeScript("etcd-backup-common")}`,
+            ...keys.map((key) => `manifest_key_of '${key}'`),
+            ...prefixes.map((prefix) => `BACKUP_PREFIX='${prefix}' snapshots_prefix`),
+        ].join("\n");
+        const result = await run("bash", ["-c", shell], { env: cleanEnv({ ETCD_MEMBER_ENV: "/dev/null" }) });
+        expect(result.stderr).toBe("");
+        expect(result.stdout.trim().split("\n")).toEqual([...keys.map(s3Keys.snapshotManifest), ...prefixes.map((prefix) => (prefix ? s3Keys.snapshots(prefix) : "snapshots/"))]);
     });
 });
 

@@ -69,7 +69,9 @@ describe("etcdkeeper on: loopback only, through SSM port forwarding", () => {
             expect(unit).toContain("--publish 127.0.0.1:8888:8080 --volume /etc/ssl/etcd/ssl/keeper:/certs:ro");
             expect(unit).toContain("--env CACERT=/certs/ca.pem --env CERT=/certs/etcdkeeper.pem --env KEY=/certs/etcdkeeper-key.pem");
             expect(unit).toMatch(/evildecay\/etcdkeeper:v0\.7\.6 -h 0\.0\.0\.0 -p 8080 -usetls -cacert \/certs\/ca\.pem -cert \/certs\/etcdkeeper\.pem -key \/certs\/etcdkeeper-key\.pem\n/);
-            expect(files["/usr/local/sbin/etcd-keeper-start"]).toContain("systemctl enable etcdkeeper.service");
+            expect(files["/usr/local/sbin/etcd-keeper-start"]).toContain('systemctl enable "$KEEPER_UNIT"');
+            expect(files["/etc/etcd/member.env"]).toContain("KEEPER_UNIT='etcdkeeper.service'");
+            expect(Object.keys(files)).toContain("/etc/systemd/system/etcdkeeper.service");
             expect(files["/etc/etcd/member.env"]).toContain("KEEPER_URL='http://127.0.0.1:8888/etcdkeeper/'");
         }
     });

@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
-import { METRICS, s3Keys, ssmParameters } from "../../config/contract";
+import { METRICS, s3Keys, ssmParameters, UNITS } from "../../config/contract";
 import { memberEnvVars } from "../../components/render/memberEnv";
 import { NODE_SCRIPTS, BACKUP_SCRIPTS, KEEPER_SCRIPTS, NODE_LIBRARY } from "../../components/render/nodeScripts";
 import { configFiles, DEFAULT_NODE_PATHS } from "../../components/render/paths";
@@ -40,7 +40,7 @@ describe("the node scripts and member.env agree", () => {
     // The member.env settings that are the same on every member of every cluster: names and paths the
     // contract and the node layout own. (Settings such as BACKUP_ENABLED differ by stack; a script's
     // "off" default for them is no contract.)
-    const constant = new Set(["BACKUP_METRIC_NAMESPACE", "BACKUP_AGE_METRIC", "QUOTA_USED_METRIC", "SERVICE_USER", ...Object.keys(DEFAULT_NODE_PATHS).map(envKeyOfPath), "CONFIG_FILE", "CONFIG_NEW_FILE", "CONFIG_EXISTING_FILE", "KEEPER_CERT_DIR"]);
+    const constant = new Set(["BACKUP_METRIC_NAMESPACE", "BACKUP_AGE_METRIC", "QUOTA_USED_METRIC", "SERVICE_USER", "ETCD_UNIT", ...Object.keys(DEFAULT_NODE_PATHS).map(envKeyOfPath), "CONFIG_FILE", "CONFIG_NEW_FILE", "CONFIG_EXISTING_FILE", "KEEPER_CERT_DIR"]);
     // Defaults that name no place at all cannot contradict the layout: "not there" outside a member.
     const nowhere = new Set(["/dev/null", "/nonexistent"]);
 
@@ -56,7 +56,7 @@ describe("the node scripts and member.env agree", () => {
         }
         expect(wrong).toEqual([]);
         // The check bites: the metric names and the data dir have such defaults.
-        expect(checked).toEqual(expect.arrayContaining(["etcd-backup-common: BACKUP_METRIC_NAMESPACE", "etcd-backup-common: BACKUP_AGE_METRIC", "etcd-backup-common: QUOTA_USED_METRIC", "etcd-backup-common: DATA_DIR"]));
+        expect(checked).toEqual(expect.arrayContaining(["etcd-backup-common: BACKUP_METRIC_NAMESPACE", "etcd-backup-common: BACKUP_AGE_METRIC", "etcd-backup-common: QUOTA_USED_METRIC", "etcd-backup-common: DATA_DIR", "etcd-backup-common: ETCD_UNIT"]));
     });
 
     test("member.env carries the contract's names", () => {
@@ -69,6 +69,9 @@ describe("the node scripts and member.env agree", () => {
         expect(env.get("KEEPER_CERT_PARAMETER")).toBe(ssmParameters.keeperCert("/etcd/myproj/prod/main"));
         expect(env.get("KEEPER_KEY_PARAMETER")).toBe(ssmParameters.keeperKey("/etcd/myproj/prod/main"));
         expect(env.get("BACKUP_SCRIPTS_S3")).toBe(`s3://b/${s3Keys.nodeScripts("proj/prod/etcd")}`);
+        expect(env.get("START_UNITS")).toBe([UNITS.etcd, UNITS.certSyncTimer, UNITS.memberMetricTimer, UNITS.backupTimer, UNITS.backupMetricsTimer, UNITS.defragTimer].join(" "));
+        expect(env.get("ETCD_UNIT")).toBe(UNITS.etcd);
+        expect(env.get("KEEPER_UNIT")).toBe(UNITS.keeper);
     });
 
     test("where the scripts find member.env by default is where it is rendered, and only the library says it", () => {
@@ -104,8 +107,8 @@ describe("the node scripts and member.env agree", () => {
         expect(readers).toEqual(expect.arrayContaining(["etcd-fetch-roster", "etcd-fetch-certs", "etcd-choose-state", "etcd-record-formed", "etcd-backup-common"]));
     });
 
-    test("no script retypes an SSM path, an S3 key layout or a metric name the contract owns", () => {
-        const owned = ["/members/", "/keeper/", "node-scripts", "member.pem", "member-key.pem", "node.pem", "node-key.pem", METRICS.backupAge, METRICS.quotaUsed];
+    test("no script retypes an SSM path, an S3 key layout, a metric or a unit name the contract owns", () => {
+        const owned = ["/members/", "/keeper/", "node-scripts", "member.pem", "member-key.pem", "node.pem", "node-key.pem", METRICS.backupAge, METRICS.quotaUsed, ...Object.values(UNITS)];
         const found = scripts.flatMap(({ name, text }) =>
             text
                 .split("\n")
