@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
-import { METRICS } from "../config/contract";
+import { METRICS, UNITS } from "../config/contract";
 
 export interface MemberAlarmsArgs {
     /** Value of the `Cluster` metric dimension: the cluster tag, e.g. `proj/prod/etcd`. */
@@ -18,6 +18,10 @@ export interface MemberAlarmsArgs {
 
 /** Longest a certificate sync may take to publish again: its interval plus the timer's random delay. */
 const SYNC_SLACK_SECONDS = 300;
+/** Minutes without a quorum read through a member before it counts as down. */
+const DOWN_MINUTES = 5;
+/** A failing bootstrap is retried every 30 s: each five minutes holds several failures. */
+const BOOTSTRAP_PERIOD_SECONDS = 300;
 
 /**
  * Each member's alarms, from the metrics it publishes itself (node/etcd-member-metric.sh,
@@ -32,6 +36,8 @@ const SYNC_SLACK_SECONDS = 300;
  *   outlive it).
  * The expiry alarms breach on missing data too, after two periods without a datapoint: the
  * member's certificate sync fails, or it is down.
+ * - bootstrap-failed, cert-sync-failed: the unit failed (node/etcd-member-metric.sh --failed, from
+ *   its ExecStopPost), at the first failure; missing data is no failure.
  */
 export class EtcdMemberAlarms extends pulumi.ComponentResource {
     constructor(name: string, args: MemberAlarmsArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -55,17 +61,32 @@ export class EtcdMemberAlarms extends pulumi.ComponentResource {
                 threshold: thresholdDays,
                 treatMissingData: "breaching",
             });
+        const unitFailed = (member: string, what: string, unitName: string, periodSeconds: number, description: string) =>
+            alarm(member, what, {
+                namespace: METRICS.namespace,
+                dimensions: { Cluster: args.clusterId, Member: member, Unit: unitName },
+                alarmDescription: `etcd ${args.clusterId} ${member}: ${description}`,
+                metricName: METRICS.unitFailed,
+                statistic: "Sum",
+                period: periodSeconds,
+                evaluationPeriods: 1,
+                datapointsToAlarm: 1,
+                comparisonOperator: "GreaterThanOrEqualToThreshold",
+                threshold: 1,
+                treatMissingData: "notBreaching",
+            });
         const leafDays = Math.max(1, args.certEarlyRenewalHours / 48);
         const caDays = args.certValidityHours / 24;
         for (const { name: member, instanceId } of args.members) {
             alarm(member, "down", {
                 ...own(member),
-                alarmDescription: `etcd ${args.clusterId} ${member}: no quorum read through it for 3 minutes, or it reports nothing (down, its bootstrap has not finished, or its instance is gone)`,
+                // Five minutes: a planned replacement (an AMI, a version) takes a member down for one to four.
+                alarmDescription: `etcd ${args.clusterId} ${member}: no quorum read through it for ${DOWN_MINUTES} minutes, or it reports nothing (down, its bootstrap has not finished, or its instance is gone)`,
                 metricName: METRICS.memberHealthy,
                 statistic: "Minimum",
                 period: 60,
-                evaluationPeriods: 3,
-                datapointsToAlarm: 3,
+                evaluationPeriods: DOWN_MINUTES,
+                datapointsToAlarm: DOWN_MINUTES,
                 comparisonOperator: "LessThanThreshold",
                 threshold: 1,
                 treatMissingData: "breaching",
@@ -84,6 +105,8 @@ export class EtcdMemberAlarms extends pulumi.ComponentResource {
                 // An instance that is gone (replaced) has no checks; the down alarm covers the member.
                 treatMissingData: "missing",
             });
+            unitFailed(member, "bootstrap-failed", UNITS.bootstrap, BOOTSTRAP_PERIOD_SECONDS, "its bootstrap failed (it retries every 30 s; `journalctl -u etcd-bootstrap` on it says why)");
+            unitFailed(member, "cert-sync-failed", UNITS.certSync, period, "its certificate sync failed: a refused set keeps the current files (`journalctl -u etcd-cert-sync` on it says why)");
             expiry(member, "cert-expiry", METRICS.certificateDaysLeft, leafDays, `a certificate has less than ${leafDays} days left (half the renewal window passed without a pulumi up)`);
             expiry(member, "ca-expiry", METRICS.caDaysLeft, caDays, `the CA has less than ${caDays} days left (less than one certificate validity)`);
         }

@@ -109,6 +109,8 @@ export const METRICS = Object.freeze({
     caDaysLeft: "CaDaysLeft",
     /** Per member, every minute: 1 when a quorum read through it answers (node/etcd-member-metric.sh). */
     memberHealthy: "MemberHealthy",
+    /** Per member and unit (dimension Unit): 1 each time its bootstrap or certificate sync fails (etcd-member-metric --failed). */
+    unitFailed: "UnitFailed",
 });
 
 /**

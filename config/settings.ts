@@ -140,7 +140,7 @@ export function resolveSettings(args: EtcdClusterArgs, checkWhenKnown: CheckWhen
         warnings.push(`etcdSha256 is not the published checksum of ${release.tarball}: members install your own build from ${mirrorUrl(args.etcdMirrorUrl)}, checked against that sha256.`);
     }
     const keeper = resolveKeeper(args, sizing.arch);
-    const pki = resolvePki(args);
+    const pki = resolvePki(args, warnings);
     const network = resolveNetwork(args, memberCount, id, checkWhenKnown);
     const backup = resolveBackup(args, id);
     // The UI's own consumer certificate; listed once even when clientNames names it too.
@@ -320,7 +320,10 @@ function resolveKeeper(args: EtcdClusterArgs, arch: string): ResolvedSettings["k
     return { image, allowedCidrs: ingressCidrs("keeperAllowedCidrs", args.keeperAllowedCidrs ?? []) };
 }
 
-function resolvePki(args: EtcdClusterArgs): ResolvedSettings["pki"] {
+/** Two weekly runs of the scheduled deploy: a renewal window this long always holds one. */
+const WEEKLY_RENEWAL_WINDOW_HOURS = 336;
+
+function resolvePki(args: EtcdClusterArgs, warnings: string[]): ResolvedSettings["pki"] {
     if ((args.caCertPem === undefined) !== (args.caPrivateKeyPem === undefined)) {
         throw new ConfigError(
             args.caCertPem === undefined ? "caPrivateKeyPem" : "caCertPem",
@@ -350,6 +353,11 @@ function resolvePki(args: EtcdClusterArgs): ResolvedSettings["pki"] {
     const certEarlyRenewalHours = integerIn("certEarlyRenewalHours", args.certEarlyRenewalHours ?? 720, 0, 87600);
     if (certEarlyRenewalHours >= certValidityHours) {
         throw new ConfigError("certEarlyRenewalHours", certEarlyRenewalHours, `Must be less than certValidityHours (${certValidityHours}), or every update would renew every certificate.`);
+    }
+    if (certEarlyRenewalHours < WEEKLY_RENEWAL_WINDOW_HOURS) {
+        warnings.push(
+            `certEarlyRenewalHours is ${certEarlyRenewalHours}: certificates renew only at a pulumi up inside that window, and the scheduled deploy (.github/workflows/deploy.yml) runs weekly, so a window under two weeks (${WEEKLY_RENEWAL_WINDOW_HOURS}) can close before the next run. Raise it, or deploy more often.`,
+        );
     }
     const clientNames = args.clientNames ?? [];
     for (const name of clientNames) {

@@ -60,7 +60,7 @@ packages_lint=(
 # The members' machine image: Debian from the mirror apt already uses, with real systemd and
 # cloud-init and what the node scripts call (etcd-install's curl and sha256sum, etcd-prepare-volume's
 # blkid and mkfs.xfs, the AWS CLI, jq). Changing this list (or the setup below) makes a new image.
-image_suite="${IMAGE_SUITE:-bookworm}"
+image_suite="${IMAGE_SUITE:-trixie}"
 image_packages=(
   systemd-sysv dbus libpam-systemd udev   # systemd as PID 1, logind for a clean shutdown
   cloud-init python3-cffi-backend locales # cloud-init (debootstrap misses its virtual dependency)
@@ -405,10 +405,20 @@ etcd_versions() {
   if ((${#versions[@]} > 0)); then printf '%s\n' "${versions[@]}"; else default_etcd_version; fi
 }
 
+# The backup tests run the node's backup scripts on this host with its AWS CLI, and a snapshot goes
+# up only as S3's conditional write (the bucket policy refuses any other), as on a member.
+require_conditional_writes() {
+  local version
+  aws s3api put-object --bucket b --key k --if-none-match '*' --generate-cli-skeleton input >/dev/null 2>&1 && return 0
+  version="$(aws --version 2>&1 | head -n 1)"
+  die "the AWS CLI here ($version) has no --if-none-match, which the backup scripts need (S3's conditional write): install AWS CLI 2.22 or newer (AWS's installer) or 1.36 or newer (pip install awscli), ahead of Debian bookworm's 2.9 on PATH"
+}
+
 install_profiles() {
   local profile tools=() version
   mapfile -t pkgs < <(profile_packages "$@")
   install_packages "${pkgs[@]}"
+  if [[ " $* " == *" test "* || " $* " == *" all "* ]]; then require_conditional_writes; fi
   for profile in "$@"; do
     case "$profile" in
       sandbox) tools+=(etcd s3) ;;

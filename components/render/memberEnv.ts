@@ -83,6 +83,7 @@ export function memberEnvVars(input: MemberRenderInput, paths?: Partial<NodePath
         ["CERT_DAYS_METRIC", METRICS.certificateDaysLeft],
         ["CA_DAYS_METRIC", METRICS.caDaysLeft],
         ["MEMBER_HEALTHY_METRIC", METRICS.memberHealthy],
+        ["UNIT_FAILED_METRIC", METRICS.unitFailed],
         ["SERVICE_USER", ETCD_USER],
         ["CONFIG_DIR", p.configDir],
         ["CERT_DIR", p.certDir],

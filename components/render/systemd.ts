@@ -85,6 +85,8 @@ export function renderBootstrapService(input: MemberRenderInput, paths?: Partial
             ["RemainAfterExit", "yes"],
             ["Environment", `ETCD_MEMBER_ENV=${configFiles(p).memberEnv}`],
             ["ExecStart", `${p.sbinDir}/etcd-bootstrap`],
+            // After every attempt: one that failed is published at once (its alarm), before the retry.
+            ["ExecStopPost", reportFailure(p, BOOTSTRAP_SERVICE)],
             ["Restart", "on-failure"],
             ["RestartSec", BOOTSTRAP_RETRY_SECONDS],
             // Bounded: a hung step (a download, a peer probe) is killed and the bootstrap retried.
@@ -92,6 +94,14 @@ export function renderBootstrapService(input: MemberRenderInput, paths?: Partial
         ]),
         section("Install", [["WantedBy", "multi-user.target"]]),
     );
+}
+
+/**
+ * systemd runs a unit's ExecStopPost after every run, with SERVICE_RESULT saying how it ended; the
+ * script publishes a failure and ignores a success ("-": reporting never fails the unit itself).
+ */
+function reportFailure(p: NodePaths, unitName: string): string {
+    return `-${p.sbinDir}/etcd-member-metric --failed ${unitName}`;
 }
 
 /**
@@ -114,6 +124,8 @@ export function renderCertSyncService(input: MemberRenderInput, paths?: Partial<
             // Only after a sync that succeeded: a member whose sync keeps failing stops publishing,
             // and the expiry alarms count missing data as breaching.
             ["ExecStartPost", `${p.sbinDir}/etcd-cert-expiry`],
+            // A sync that failed (a set refused, SSM unreadable) is published at once (its alarm).
+            ["ExecStopPost", reportFailure(p, CERT_SYNC_SERVICE)],
         ]),
     );
 }

@@ -88,7 +88,7 @@ describe("resources of a three-member cluster on a created VPC", () => {
             "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": 1,
             "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration": 1,
             "etcd:index:ClusterAlarms": 1,
-            "aws:cloudwatch/metricAlarm:MetricAlarm": 14,
+            "aws:cloudwatch/metricAlarm:MetricAlarm": 20,
             // backup, restore and defrag scripts, fetched by the members (too big for user data)
             "aws:s3/bucketObjectv2:BucketObjectv2": 7,
         });
@@ -177,24 +177,41 @@ describe("data volumes", () => {
 describe("member alarms", () => {
     const alarm = (name: string) => named("aws:cloudwatch/metricAlarm:MetricAlarm", name).inputs;
 
-    test("four per member, notifying the alarm topic", () => {
+    test("six per member, notifying the alarm topic", () => {
         const names = byType("aws:cloudwatch/metricAlarm:MetricAlarm").map((a) => a.name).filter((n) => /^alpha-etcd\d-/.test(n));
-        expect(names.sort()).toEqual([1, 2, 3].flatMap((n) => ["ca-expiry", "cert-expiry", "down", "instance"].map((what) => `alpha-etcd${n}-${what}`)).sort());
+        expect(names.sort()).toEqual([1, 2, 3].flatMap((n) => ["bootstrap-failed", "ca-expiry", "cert-expiry", "cert-sync-failed", "down", "instance"].map((what) => `alpha-etcd${n}-${what}`)).sort());
         for (const name of names) expect(alarm(name)).toMatchObject({ alarmActions: ["arn:aws:sns:eu-west-1:123456789012:etcd-alarms"], okActions: ["arn:aws:sns:eu-west-1:123456789012:etcd-alarms"] });
     });
 
-    test("down: no quorum read through the member for 3 minutes, or nothing reported (a member that never bootstrapped)", () => {
+    test("down: no quorum read through the member for 5 minutes, or nothing reported (a member that never bootstrapped)", () => {
         expect(alarm("alpha-etcd2-down")).toMatchObject({
             namespace: "EtcdCluster",
             metricName: "MemberHealthy",
             dimensions: { Cluster: "proj/test/alpha", Member: "etcd2" },
             statistic: "Minimum",
             period: 60,
-            evaluationPeriods: 3,
+            evaluationPeriods: 5,
+            datapointsToAlarm: 5,
             comparisonOperator: "LessThanThreshold",
             threshold: 1,
             treatMissingData: "breaching",
         });
+    });
+
+    test("bootstrap-failed and cert-sync-failed: the unit's first failure, as the member publishes it; silence is no failure", () => {
+        for (const [what, unitName, period] of [["bootstrap-failed", "etcd-bootstrap.service", 300], ["cert-sync-failed", "etcd-cert-sync.service", 3600]] as const) {
+            expect(alarm(`alpha-etcd2-${what}`)).toMatchObject({
+                namespace: "EtcdCluster",
+                metricName: "UnitFailed",
+                dimensions: { Cluster: "proj/test/alpha", Member: "etcd2", Unit: unitName },
+                statistic: "Sum",
+                period,
+                evaluationPeriods: 1,
+                comparisonOperator: "GreaterThanOrEqualToThreshold",
+                threshold: 1,
+                treatMissingData: "notBreaching",
+            });
+        }
     });
 
     test("instance: EC2's status checks of the member's own instance", () => {

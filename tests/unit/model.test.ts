@@ -74,6 +74,13 @@ describe("warnings are the model's words, logged by the component", () => {
         );
     });
 
+    test("a renewal window shorter than two weekly deploys is allowed, and said", () => {
+        expect(resolveSettings({ certEarlyRenewalHours: 168, allowNoAlarmTopic: true }).warnings).toEqual([
+            "certEarlyRenewalHours is 168: certificates renew only at a pulumi up inside that window, and the scheduled deploy (.github/workflows/deploy.yml) runs weekly, so a window under two weeks (336) can close before the next run. Raise it, or deploy more often.",
+        ]);
+        expect(resolveSettings({ certEarlyRenewalHours: 336, allowNoAlarmTopic: true }).warnings).toEqual([]);
+    });
+
     test("an own build from an own mirror is allowed and said; from the default mirror it is refused", () => {
         const sha = "a".repeat(64);
         expect(resolveSettings({ etcdMirrorUrl: "https://artifacts.example.com/etcd", etcdSha256: sha, allowNoAlarmTopic: true }).warnings).toEqual([
