@@ -52,6 +52,13 @@ export interface EtcdClusterArgs {
      * @default etcd's own 1.5 MiB (the setting is then not written)
      */
     maxRequestBytes?: number;
+    /**
+     * How long a new or rebuilt member (a learner: a larger memberCount, a lost volume, a move to
+     * another zone) may take to catch up and be promoted to a voter before its bootstrap fails and
+     * is retried, 60-86400. A learner first receives the whole database: raise it for large ones.
+     * @default 600 (the node's own default; the setting is then not written)
+     */
+    learnerPromoteWaitSeconds?: number;
     /** `--auto-compaction-mode`: "periodic" or "revision". @default "periodic" */
     autoCompactionMode?: string;
     /** `--auto-compaction-retention`. @default "1h" */
@@ -265,6 +272,7 @@ export const STACK_SETTINGS: Readonly<Record<keyof EtcdClusterArgs, SettingKind>
     etcdMirrorUrl: "string",
     quotaBackendBytes: "integer",
     maxRequestBytes: "integer",
+    learnerPromoteWaitSeconds: "integer",
     autoCompactionMode: "string",
     autoCompactionRetention: "string",
     heartbeatIntervalMs: "integer",

@@ -6,6 +6,7 @@ import { SECRET_MASK } from "./contract";
 import { ConfigError } from "./errors";
 import { DEFAULT_ETCD_MIRROR, DEFAULT_ETCD_VERSION, resolveEtcdRelease } from "./etcdReleases";
 import { DEFAULT_INSTANCE_FAMILY } from "./instanceTypes";
+import { NODE_SETTINGS, NodeTunable } from "./nodeTunables";
 import { SizingDecision, sizingWithWarnings } from "./sizingDecision";
 
 export const ALLOWED_MEMBER_COUNTS = [3, 5, 7];
@@ -39,6 +40,8 @@ export interface EtcdNodeSettings {
     heartbeatIntervalMs: number;
     electionTimeoutMs: number;
     logLevel: (typeof LOG_LEVELS)[number];
+    /** Node tunables a setting asks for (NODE_SETTINGS), by variable name; member.env sets exactly these. */
+    tunables: Partial<Record<NodeTunable, number>>;
 }
 
 /**
@@ -159,6 +162,7 @@ export function resolveSettings(args: EtcdClusterArgs, checkWhenKnown: CheckWhen
             autoCompactionRetention: compactionRetention(args.autoCompactionRetention ?? "1h"),
             ...raftTimings(args.heartbeatIntervalMs ?? 100, args.electionTimeoutMs ?? 1000),
             logLevel: oneOf("logLevel", args.logLevel ?? "info", LOG_LEVELS),
+            tunables: nodeTunables(args),
         },
         clusterToken: args.clusterToken === undefined ? undefined : clusterToken(args.clusterToken),
         network,
@@ -378,6 +382,16 @@ function resolvePki(args: EtcdClusterArgs, warnings: string[]): ResolvedSettings
         clientNames,
         certSyncIntervalMinutes: integerIn("certSyncIntervalMinutes", args.certSyncIntervalMinutes ?? 10, 1, 1440),
     };
+}
+
+/** The tunables the settings in NODE_SETTINGS ask for, each checked against its range. */
+function nodeTunables(args: EtcdClusterArgs): Partial<Record<NodeTunable, number>> {
+    const tunables: Partial<Record<NodeTunable, number>> = {};
+    for (const [setting, spec] of Object.entries(NODE_SETTINGS) as Array<[keyof EtcdClusterArgs, NonNullable<(typeof NODE_SETTINGS)[keyof EtcdClusterArgs]>]>) {
+        const value = args[setting];
+        if (value !== undefined) tunables[spec.tunable] = integerIn(setting, value as number, spec.min, spec.max);
+    }
+    return tunables;
 }
 
 function raftTimings(heartbeatIntervalMs: number, electionTimeoutMs: number) {

@@ -73,6 +73,8 @@ export function memberEnvVars(input: MemberRenderInput, paths?: Partial<NodePath
         ["CLUSTER_FORMED_PARAMETER", ssmParameters.clusterFormed(input.parameterPrefix)],
         ["CLUSTER_IDS_PATH", ssmParameters.clusterIds(input.parameterPrefix)],
         ...memberParameters(input),
+        // Only the tunables a setting asks for: the scripts' own defaults are config/nodeTunables.ts's.
+        ...Object.entries(input.tunables).map(([name, value]): [string, string] => [name, String(value)]),
         ["CERT_SYNC_INTERVAL_MINUTES", String(input.certSyncIntervalMinutes)],
         // The units etcd-start starts, and the one the scripts ask systemd about.
         ["START_UNITS", unitsStartedOnBoot(input.backup !== undefined).join(" ")],

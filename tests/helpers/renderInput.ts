@@ -32,6 +32,7 @@ export function renderInput(overrides: Partial<MemberRenderInput> = {}): MemberR
         parameterPrefix: "/etcd/myproj/prod/main",
         certSyncIntervalMinutes: 60,
         metricCluster: "myproj/prod/main",
+        tunables: {},
         ...overrides,
     };
 }

@@ -1,6 +1,7 @@
 import { EtcdCluster } from "../../components/etcdCluster";
 import { EtcdClusterArgs } from "../../config/clusterArgs";
 import { ConfigError } from "../../config/errors";
+import { decodeUserData } from "../../tools/memberFiles";
 import { buildCluster as build, countByType, mockRuntime, RecordedResource, resolve, settled, theResource as one } from "../helpers/mockCluster";
 
 describe("an existing VPC, five members, pinned AMI, DNS names", () => {
@@ -118,6 +119,16 @@ describe("options that change the shape: a brought CA", () => {
     });
 });
 
+describe("a node setting reaches every member's member.env (learnerPromoteWaitSeconds)", () => {
+    test("set, each member's etcd-promote waits that long; unset, member.env leaves it to the script", async () => {
+        const memberEnvOf = (resources: RecordedResource[], name: string) => decodeUserData(one(resources, "aws:ec2/instance:Instance", name).inputs);
+        const { resources: slow } = await build("slowlearner", { learnerPromoteWaitSeconds: 3600, allowNoAlarmTopic: true });
+        for (const n of [1, 2, 3]) expect(memberEnvOf(slow, `slowlearner-etcd${n}`)).toContain("PROMOTE_WAIT_SECONDS='3600'");
+        const { resources: usual } = await build("usuallearner", { allowNoAlarmTopic: true });
+        expect(memberEnvOf(usual, "usuallearner-etcd1")).not.toMatch(/^\s*PROMOTE_WAIT_SECONDS=/m);
+    });
+});
+
 describe("refused inputs create nothing", () => {
     const refusals: [string, EtcdClusterArgs, RegExp][] = [
         ["an even member count", { memberCount: 4 }, /Invalid setting memberCount: got 4\. An even count .* Use 3, 5 or 7\./],
@@ -147,6 +158,7 @@ describe("refused inputs create nothing", () => {
         ["a quota larger than half the volume", { quotaBackendBytes: 40e9 }, /quotaBackendBytes: got 40000000000\. .*half the 50 GB data volume/],
         ["a request limit above etcd's recommended 10 MiB", { maxRequestBytes: 16 * 1024 ** 2 }, /maxRequestBytes: got 16777216\. Use a whole number from 1048576 to 10485760\./],
         ["a request limit under 1 MiB", { maxRequestBytes: 4096 }, /maxRequestBytes: got 4096\./],
+        ["a learner given under a minute to be promoted", { learnerPromoteWaitSeconds: 30 }, /learnerPromoteWaitSeconds: got 30\. Use a whole number from 60 to 86400\./],
         ["early renewal not shorter than validity", { certValidityHours: 100, certEarlyRenewalHours: 100 }, /certEarlyRenewalHours: got 100\. Must be less than certValidityHours/],
         ["a malformed AMI id", { amiId: "latest" }, /amiId: got "latest"\. Use an AMI id like ami-/],
         ["a restore key without an s3:// restoreFrom", { restoreFrom: "latest", restoreKmsKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/abc" }, /restoreKmsKeyArn: got "arn:aws:kms:eu-west-1:123456789012:key\/abc"\. .*give it only with restoreFrom: s3:\/\//],

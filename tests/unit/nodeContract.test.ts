@@ -1,6 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { METRICS, s3Keys, ssmParameters, UNITS } from "../../config/contract";
+import { NODE_TUNABLES } from "../../config/nodeTunables";
 import { memberEnvVars } from "../../components/render/memberEnv";
 import { NODE_SCRIPTS, BACKUP_SCRIPTS, KEEPER_SCRIPTS, NODE_LIBRARY } from "../../components/render/nodeScripts";
 import { configFiles, DEFAULT_NODE_PATHS } from "../../components/render/paths";
@@ -57,6 +58,18 @@ describe("the node scripts and member.env agree", () => {
         expect(wrong).toEqual([]);
         // The check bites: the metric names and the data dir have such defaults.
         expect(checked).toEqual(expect.arrayContaining(["etcd-backup-common: BACKUP_METRIC_NAMESPACE", "etcd-backup-common: BACKUP_AGE_METRIC", "etcd-backup-common: QUOTA_USED_METRIC", "etcd-backup-common: DATA_DIR", "etcd-backup-common: ETCD_UNIT"]));
+    });
+
+    test("every tunable a script reads has the default config/nodeTunables.ts gives it, in the scripts the table names", () => {
+        const tunable = /^[A-Z][A-Z0-9_]*_(SECONDS|ATTEMPTS)$/;
+        const found = scripts.flatMap(({ name, text }) => literalDefaults(text).filter(({ key }) => tunable.test(key)).map(({ key, value }) => ({ script: name, key, value })));
+        const table = NODE_TUNABLES as Record<string, { default: number; scripts: readonly string[] }>;
+        // Every one the scripts read is in the table, with the table's default.
+        expect(found.filter(({ key, value }) => table[key]?.default !== Number(value)).map(({ script, key, value }) => `${script}: ${key} defaults to ${value}`)).toEqual([]);
+        // And the table names exactly the scripts that read each one (no stale entry).
+        const readers = (key: string) => [...new Set(found.filter((f) => f.key === key).map((f) => f.script))].sort();
+        for (const [key, spec] of Object.entries(table)) expect([key, readers(key)]).toEqual([key, [...spec.scripts].sort()]);
+        expect(found.length).toBeGreaterThanOrEqual(Object.keys(table).length);
     });
 
     test("member.env carries the contract's names", () => {

@@ -131,6 +131,11 @@ describe("renderEtcdConfig", () => {
 describe("renderMemberEnv", () => {
     const env = renderMemberEnv(input());
 
+    it("sets a node tunable only when a setting asks for it; the scripts' defaults stand otherwise", () => {
+        expect(env).not.toContain("PROMOTE_WAIT_SECONDS");
+        expect(renderMemberEnv(input({ tunables: { PROMOTE_WAIT_SECONDS: 1800 } }))).toContain("\nPROMOTE_WAIT_SECONDS='1800'\n");
+    });
+
     it("quotes a value so a single quote cannot break out", () => {
         expect(shellQuote("it's")).toBe(`'it'\\''s'`);
         const hostile = `x'; touch /tmp/pwned; echo '$(id)\`id\``;
