@@ -84,12 +84,16 @@ export class EtcdBackupBucket extends pulumi.ComponentResource {
 
 /**
  * TLS only, and what no member may do whatever its IAM policy says (a compromised member's
- * credentials): anything but read, list and write snapshots. No write outside the snapshots (never
- * the node scripts every boot runs), no delete of any version, no change of the bucket's policy,
- * lifecycle, versioning, lock, ACLs or replication.
+ * credentials): anything but read, list and create snapshots. No write outside the snapshots (never
+ * the node scripts every boot runs), no snapshot write that could replace an existing key (S3's
+ * conditional write is required), no delete of any version, no change of the bucket's policy,
+ * lifecycle, versioning, lock, ACLs or replication. Every statement names the members by their
+ * roles' tag, so the deployer and the account's administrators (untagged) keep managing the bucket
+ * and writing the node scripts.
  */
 export function backupBucketPolicy(bucketArn: string, prefix: string, memberTag: { key: string; value: string }): object {
-    const members = { StringEquals: { [`aws:PrincipalTag/${memberTag.key}`]: memberTag.value } };
+    const memberPrincipals = { [`aws:PrincipalTag/${memberTag.key}`]: memberTag.value };
+    const members = { StringEquals: memberPrincipals };
     return {
         Version: "2012-10-17",
         Statement: [
@@ -108,6 +112,20 @@ export function backupBucketPolicy(bucketArn: string, prefix: string, memberTag:
                 Action: "s3:PutObject",
                 NotResource: `${bucketArn}/${s3Keys.snapshots(prefix)}*`,
                 Condition: members,
+            },
+            {
+                // A snapshot or manifest is created with S3's conditional write (If-None-Match: *), which
+                // fails when the key exists: a write without it could replace a snapshot. S3 sets
+                // s3:ObjectCreationOperation on the requests that create the object (PutObject,
+                // CompleteMultipartUpload), which take the header; CreateMultipartUpload, UploadPart and
+                // UploadPartCopy take none and are left alone (AWS, "Enforce conditional writes on Amazon
+                // S3 buckets"). A CopyObject into the snapshots is refused with it.
+                Sid: "MembersCreateOnlyNewSnapshots",
+                Effect: "Deny",
+                Principal: "*",
+                Action: "s3:PutObject",
+                Resource: `${bucketArn}/${s3Keys.snapshots(prefix)}*`,
+                Condition: { StringEquals: memberPrincipals, Null: { "s3:if-none-match": "true" }, Bool: { "s3:ObjectCreationOperation": "true" } },
             },
             {
                 // Only what the backup scripts do (PutObject covers the multipart upload's parts).

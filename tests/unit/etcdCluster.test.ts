@@ -219,13 +219,24 @@ describe("member alarms", () => {
 });
 
 describe("the backup bucket's policy", () => {
-    test("TLS only; members (by their roles' cluster tag) write nothing but snapshots and never delete or reconfigure", () => {
+    test("TLS only; members (by their roles' cluster tag) write nothing but new snapshots and never delete or reconfigure", () => {
         const policy = JSON.parse(byType("aws:s3/bucketPolicy:BucketPolicy")[0].inputs.policy as string);
         const arn = "arn:aws:s3:::alpha-backups-mock";
         const members = { StringEquals: { "aws:PrincipalTag/etcd:cluster": "proj/test/alpha" } };
-        const [tls, writes, only] = policy.Statement;
+        expect(policy.Statement).toHaveLength(4);
+        const [tls, writes, createOnly, only] = policy.Statement;
         expect(tls).toMatchObject({ Sid: "DenyInsecureTransport", Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } });
         expect(writes).toEqual({ Sid: "MembersWriteOnlySnapshots", Effect: "Deny", Principal: "*", Action: "s3:PutObject", NotResource: `${arn}/proj/test/alpha/snapshots/*`, Condition: members });
+        // A request that creates the object (PutObject, CompleteMultipartUpload) without If-None-Match
+        // could replace a snapshot; the parts of a multipart upload carry no header and stay allowed.
+        expect(createOnly).toEqual({
+            Sid: "MembersCreateOnlyNewSnapshots",
+            Effect: "Deny",
+            Principal: "*",
+            Action: "s3:PutObject",
+            Resource: `${arn}/proj/test/alpha/snapshots/*`,
+            Condition: { ...members, Null: { "s3:if-none-match": "true" }, Bool: { "s3:ObjectCreationOperation": "true" } },
+        });
         // Anything but read, list and write is denied to members: deletes, policy, lifecycle, versioning, lock, ACLs, replication.
         expect(only).toEqual({
             Sid: "MembersOnlyReadListAndWrite",
@@ -395,8 +406,22 @@ describe("IAM", () => {
             const bucketArn = "arn:aws:s3:::alpha-backups-mock"; // the mock's name for the bucketPrefix "alpha-backups-"
             expect(backup).toEqual([
                 { Sid: "ReadOwnObjects", Effect: "Allow", Action: "s3:GetObject", Resource: `${bucketArn}/proj/test/alpha/*` },
-                // New snapshots only: never the node scripts beside them.
-                { Sid: "WriteOwnSnapshots", Effect: "Allow", Action: "s3:PutObject", Resource: `${bucketArn}/proj/test/alpha/snapshots/*` },
+                // New snapshots only, never the node scripts beside them: an object is created only with
+                // If-None-Match (no existing key replaced); a multipart upload's parts create none.
+                {
+                    Sid: "WriteOwnSnapshots",
+                    Effect: "Allow",
+                    Action: "s3:PutObject",
+                    Resource: `${bucketArn}/proj/test/alpha/snapshots/*`,
+                    Condition: { Null: { "s3:if-none-match": "false" } },
+                },
+                {
+                    Sid: "UploadSnapshotParts",
+                    Effect: "Allow",
+                    Action: "s3:PutObject",
+                    Resource: `${bucketArn}/proj/test/alpha/snapshots/*`,
+                    Condition: { Bool: { "s3:ObjectCreationOperation": "false" } },
+                },
                 { Sid: "ListOwnSnapshots", Effect: "Allow", Action: "s3:ListBucket", Resource: bucketArn, Condition: { StringLike: { "s3:prefix": ["proj/test/alpha/*"] } } },
                 {
                     Sid: "EncryptSnapshots",
