@@ -7,7 +7,10 @@ export interface BackupBucketArgs {
     /** Key prefix of this cluster's snapshots, e.g. `proj/prod/etcd`. */
     prefix: string;
     retentionDays: number;
-    /** Object lock (governance mode) for the retention period: snapshots cannot be deleted early. */
+    /**
+     * Object lock (governance mode) for the retention period: no object version can be deleted early.
+     * Turned on in place on an existing bucket; turned off, the bucket keeps Object Lock (see below).
+     */
     objectLock: boolean;
     /** Protect the bucket from deletion (follows protectData). */
     protect: boolean;
@@ -31,10 +34,12 @@ export class EtcdBackupBucket extends pulumi.ComponentResource {
         const bucket = new aws.s3.Bucket(
             name,
             { bucketPrefix: `${name.toLowerCase().replace(/[^a-z0-9-]/g, "-").slice(0, 30)}-`, objectLockEnabled: args.objectLock, tags: { ...args.tags, Name: name } },
-            // Snapshots are the last line of defence: protected with the data volumes.
-            { parent: this, protect: args.protect },
+            // Snapshots are the last line of defence: protected with the data volumes. objectLockEnabled
+            // counts only when the bucket is created: on an existing bucket the provider would replace
+            // the bucket to change it, and the lock configuration below turns Object Lock on in place.
+            { parent: this, protect: args.protect, ignoreChanges: ["objectLockEnabled"] },
         );
-        new aws.s3.BucketVersioning(name, { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } }, parent);
+        const versioning = new aws.s3.BucketVersioning(name, { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } }, parent);
         new aws.s3.BucketServerSideEncryptionConfiguration(
             name,
             { bucket: bucket.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: args.kmsKeyArn }, bucketKeyEnabled: true }] },
@@ -70,16 +75,27 @@ export class EtcdBackupBucket extends pulumi.ComponentResource {
             parent,
         );
         if (args.objectLock) {
-            new aws.s3.BucketObjectLockConfiguration(
-                name,
-                { bucket: bucket.id, rule: { defaultRetention: { mode: "GOVERNANCE", days: args.retentionDays } } },
-                parent,
-            );
+            objectLockConfiguration(name, bucket, versioning, args.retentionDays, this);
         }
         this.bucketName = bucket.bucket;
         this.bucketArn = bucket.arn;
         this.registerOutputs({ bucketName: this.bucketName, bucketArn: this.bucketArn });
     }
+}
+
+/**
+ * Object Lock in governance mode, every new object version kept for `days`. S3 turns Object Lock on
+ * for an existing bucket through this configuration (PutObjectLockConfiguration), provided versioning
+ * is on: hence the dependency, and a bucket made before object lock was the default is never
+ * replaced for it. A new bucket has Object Lock from its creation (objectLockEnabled).
+ *
+ * Object Lock cannot be turned off again. Turning backupObjectLock off deletes this resource, which
+ * only removes the default retention: the bucket keeps Object Lock, versions already written keep
+ * their retain-until dates (deleting one early needs s3:BypassGovernanceRetention), and new versions
+ * get none. The bucket is not replaced either way (its objectLockEnabled is ignored after creation).
+ */
+function objectLockConfiguration(name: string, bucket: aws.s3.Bucket, versioning: aws.s3.BucketVersioning, days: number, parent: pulumi.Resource) {
+    return new aws.s3.BucketObjectLockConfiguration(name, { bucket: bucket.id, rule: { defaultRetention: { mode: "GOVERNANCE", days } } }, { parent, dependsOn: [versioning] });
 }
 
 /**

@@ -252,6 +252,27 @@ describe("the backup bucket's policy", () => {
     });
 });
 
+describe("the backup bucket's object lock (protectData, so on by default)", () => {
+    test("a new bucket is created with Object Lock; on an existing one it is turned on in place, never by replacing the bucket", () => {
+        const bucket = named("aws:s3/bucket:Bucket", "alpha-backups");
+        expect(bucket.inputs.objectLockEnabled).toBe(true);
+        expect(bucket.protect).toBe(true);
+        // The provider replaces a bucket whose objectLockEnabled changes: after creation it is ignored.
+        expect(bucket.ignoreChanges).toEqual(["objectLockEnabled"]);
+        const lock = named("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration", "alpha-backups");
+        expect(lock.inputs).toEqual({ bucket: bucket.id, rule: { defaultRetention: { mode: "GOVERNANCE", days: 30 } } });
+        // S3 turns Object Lock on for an existing bucket only once versioning is on.
+        const versioning = named("aws:s3/bucketVersioning:BucketVersioning", "alpha-backups");
+        expect(lock.dependsOnUrns).toContain(versioning.urn);
+    });
+
+    test("the node scripts' retained versions can still be deleted (forceDestroy bypasses the governance retention)", () => {
+        const scripts = byType("aws:s3/bucketObjectv2:BucketObjectv2");
+        expect(scripts.length).toBeGreaterThan(0);
+        for (const script of scripts) expect(script.inputs.forceDestroy).toBe(true);
+    });
+});
+
 describe("the cluster's KMS key", () => {
     test("rotates, is protected with the data, and has its own key policy: the account administers, members use it only through SSM and S3", () => {
         const [key] = byType("aws:kms/key:Key");
