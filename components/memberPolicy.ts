@@ -177,6 +177,14 @@ function backupStatements(input: MemberPolicyInput, backup: NonNullable<MemberPo
             Condition: { Bool: { "s3:ObjectCreationOperation": "false" } },
         },
         {
+            // A failed multipart upload is aborted at once (its parts are no object; the lifecycle rule
+            // would remove them after a day anyway).
+            Sid: "AbortSnapshotUploads",
+            Effect: "Allow",
+            Action: "s3:AbortMultipartUpload",
+            Resource: snapshots,
+        },
+        {
             Sid: "ListOwnSnapshots",
             Effect: "Allow",
             Action: "s3:ListBucket",

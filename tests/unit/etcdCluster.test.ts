@@ -443,6 +443,7 @@ describe("IAM", () => {
                     Resource: `${bucketArn}/proj/test/alpha/snapshots/*`,
                     Condition: { Bool: { "s3:ObjectCreationOperation": "false" } },
                 },
+                { Sid: "AbortSnapshotUploads", Effect: "Allow", Action: "s3:AbortMultipartUpload", Resource: `${bucketArn}/proj/test/alpha/snapshots/*` },
                 { Sid: "ListOwnSnapshots", Effect: "Allow", Action: "s3:ListBucket", Resource: bucketArn, Condition: { StringLike: { "s3:prefix": ["proj/test/alpha/*"] } } },
                 {
                     Sid: "EncryptSnapshots",
