@@ -10,7 +10,22 @@ import { backupScriptChecksums } from "./render/memberEnv";
  */
 export function backupScriptObjects(
     name: string,
-    args: { bucketName: pulumi.Input<string>; prefix: string; kmsKeyArn: pulumi.Input<string>; tags: Record<string, string> },
+    args: {
+        bucketName: pulumi.Input<string>;
+        prefix: string;
+        kmsKeyArn: pulumi.Input<string>;
+        tags: Record<string, string>;
+        /**
+         * The bucket keeps every version of an object for a while (default retention in governance
+         * mode: the component's bucket with object lock). Deleting an object in a versioned bucket
+         * deletes all its versions, and a retained version refuses unless the delete bypasses the
+         * governance retention: forceDestroy makes the provider send that bypass (the deployer needs
+         * s3:BypassGovernanceRetention), so a script a release drops, or all of them when backups are
+         * turned off, can still be removed. The scripts are the program's code, not data: nothing is
+         * lost that the next deployment would not write again.
+         */
+        retainedVersions: boolean;
+    },
     opts: pulumi.CustomResourceOptions,
 ): aws.s3.BucketObjectv2[] {
     return backupScriptChecksums().map(
@@ -25,6 +40,7 @@ export function backupScriptObjects(
                     serverSideEncryption: "aws:kms",
                     kmsKeyId: args.kmsKeyArn,
                     tags: args.tags,
+                    forceDestroy: args.retainedVersions,
                 },
                 opts,
             ),

@@ -118,10 +118,11 @@ export function memberPolicyDocument(input: MemberPolicyInput): object {
 }
 
 /**
- * Backups: write and read snapshots under the cluster's prefix only, never delete (retention is
- * the bucket's lifecycle rule), and use the key only through S3.
+ * Backups: read under the cluster's prefix, create new snapshots only (never replace one), never
+ * delete (retention is the bucket's lifecycle rule), and use the key only through S3.
  */
 function backupStatements(input: MemberPolicyInput, backup: NonNullable<MemberPolicyInput["backup"]>): object[] {
+    const snapshots = `${backup.bucketArn}/${s3Keys.snapshots(backup.prefix)}*`;
     const restoreObject = backup.restoreFrom?.startsWith("s3://") ? backup.restoreFrom.slice("s3://".length) : undefined;
     const restoreStatements = restoreObject
         ? [
@@ -156,11 +157,32 @@ function backupStatements(input: MemberPolicyInput, backup: NonNullable<MemberPo
             Resource: `${backup.bucketArn}/${backup.prefix}/*`,
         },
         {
-            // New snapshots only: the node scripts are the program's (the bucket policy denies the rest too).
+            // New snapshots only, never the node scripts (the program's): a PutObject or
+            // CompleteMultipartUpload only with S3's conditional write (If-None-Match: *), which
+            // refuses an existing key, so no snapshot can be replaced. The bucket policy demands it too.
             Sid: "WriteOwnSnapshots",
             Effect: "Allow",
             Action: "s3:PutObject",
-            Resource: `${backup.bucketArn}/${s3Keys.snapshots(backup.prefix)}*`,
+            Resource: snapshots,
+            Condition: { Null: { "s3:if-none-match": "false" } },
+        },
+        {
+            // ... and the rest of a multipart upload (a snapshot over 5 GiB): CreateMultipartUpload,
+            // UploadPart and UploadPartCopy take no conditional header and create no object; the upload
+            // becomes an object only through the conditional CompleteMultipartUpload above.
+            Sid: "UploadSnapshotParts",
+            Effect: "Allow",
+            Action: "s3:PutObject",
+            Resource: snapshots,
+            Condition: { Bool: { "s3:ObjectCreationOperation": "false" } },
+        },
+        {
+            // A failed multipart upload is aborted at once (its parts are no object; the lifecycle rule
+            // would remove them after a day anyway).
+            Sid: "AbortSnapshotUploads",
+            Effect: "Allow",
+            Action: "s3:AbortMultipartUpload",
+            Resource: snapshots,
         },
         {
             Sid: "ListOwnSnapshots",

@@ -99,6 +99,8 @@ describe("ids from other resources' outputs", () => {
         const env = resources.filter((r) => r.type === "aws:s3/bucketObjectv2:BucketObjectv2" || r.type === "aws:s3/bucketObject:BucketObject");
         expect(env.length).toBeGreaterThan(0);
         for (const object of env) expect(object.inputs.bucket).toBe(made.bucket);
+        // The consumer's bucket is theirs to lock: no governance bypass is sent to it on a delete.
+        for (const object of env) expect(object.inputs.forceDestroy).toBe(false);
     });
 });
 

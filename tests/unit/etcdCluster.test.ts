@@ -236,13 +236,24 @@ describe("member alarms", () => {
 });
 
 describe("the backup bucket's policy", () => {
-    test("TLS only; members (by their roles' cluster tag) write nothing but snapshots and never delete or reconfigure", () => {
+    test("TLS only; members (by their roles' cluster tag) write nothing but new snapshots and never delete or reconfigure", () => {
         const policy = JSON.parse(byType("aws:s3/bucketPolicy:BucketPolicy")[0].inputs.policy as string);
         const arn = "arn:aws:s3:::alpha-backups-mock";
         const members = { StringEquals: { "aws:PrincipalTag/etcd:cluster": "proj/test/alpha" } };
-        const [tls, writes, only] = policy.Statement;
+        expect(policy.Statement).toHaveLength(4);
+        const [tls, writes, createOnly, only] = policy.Statement;
         expect(tls).toMatchObject({ Sid: "DenyInsecureTransport", Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } });
         expect(writes).toEqual({ Sid: "MembersWriteOnlySnapshots", Effect: "Deny", Principal: "*", Action: "s3:PutObject", NotResource: `${arn}/proj/test/alpha/snapshots/*`, Condition: members });
+        // A request that creates the object (PutObject, CompleteMultipartUpload) without If-None-Match
+        // could replace a snapshot; the parts of a multipart upload carry no header and stay allowed.
+        expect(createOnly).toEqual({
+            Sid: "MembersCreateOnlyNewSnapshots",
+            Effect: "Deny",
+            Principal: "*",
+            Action: "s3:PutObject",
+            Resource: `${arn}/proj/test/alpha/snapshots/*`,
+            Condition: { ...members, Null: { "s3:if-none-match": "true" }, Bool: { "s3:ObjectCreationOperation": "true" } },
+        });
         // Anything but read, list and write is denied to members: deletes, policy, lifecycle, versioning, lock, ACLs, replication.
         expect(only).toEqual({
             Sid: "MembersOnlyReadListAndWrite",
@@ -255,6 +266,27 @@ describe("the backup bucket's policy", () => {
         // The node scripts live outside what members may write.
         const script = byType("aws:s3/bucketObjectv2:BucketObjectv2")[0].inputs.key as string;
         expect(script.startsWith("proj/test/alpha/node-scripts/")).toBe(true);
+    });
+});
+
+describe("the backup bucket's object lock (protectData, so on by default)", () => {
+    test("a new bucket is created with Object Lock; on an existing one it is turned on in place, never by replacing the bucket", () => {
+        const bucket = named("aws:s3/bucket:Bucket", "alpha-backups");
+        expect(bucket.inputs.objectLockEnabled).toBe(true);
+        expect(bucket.protect).toBe(true);
+        // The provider replaces a bucket whose objectLockEnabled changes: after creation it is ignored.
+        expect(bucket.ignoreChanges).toEqual(["objectLockEnabled"]);
+        const lock = named("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration", "alpha-backups");
+        expect(lock.inputs).toEqual({ bucket: bucket.id, rule: { defaultRetention: { mode: "GOVERNANCE", days: 30 } } });
+        // S3 turns Object Lock on for an existing bucket only once versioning is on.
+        const versioning = named("aws:s3/bucketVersioning:BucketVersioning", "alpha-backups");
+        expect(lock.dependsOnUrns).toContain(versioning.urn);
+    });
+
+    test("the node scripts' retained versions can still be deleted (forceDestroy bypasses the governance retention)", () => {
+        const scripts = byType("aws:s3/bucketObjectv2:BucketObjectv2");
+        expect(scripts.length).toBeGreaterThan(0);
+        for (const script of scripts) expect(script.inputs.forceDestroy).toBe(true);
     });
 });
 
@@ -412,8 +444,23 @@ describe("IAM", () => {
             const bucketArn = "arn:aws:s3:::alpha-backups-mock"; // the mock's name for the bucketPrefix "alpha-backups-"
             expect(backup).toEqual([
                 { Sid: "ReadOwnObjects", Effect: "Allow", Action: "s3:GetObject", Resource: `${bucketArn}/proj/test/alpha/*` },
-                // New snapshots only: never the node scripts beside them.
-                { Sid: "WriteOwnSnapshots", Effect: "Allow", Action: "s3:PutObject", Resource: `${bucketArn}/proj/test/alpha/snapshots/*` },
+                // New snapshots only, never the node scripts beside them: an object is created only with
+                // If-None-Match (no existing key replaced); a multipart upload's parts create none.
+                {
+                    Sid: "WriteOwnSnapshots",
+                    Effect: "Allow",
+                    Action: "s3:PutObject",
+                    Resource: `${bucketArn}/proj/test/alpha/snapshots/*`,
+                    Condition: { Null: { "s3:if-none-match": "false" } },
+                },
+                {
+                    Sid: "UploadSnapshotParts",
+                    Effect: "Allow",
+                    Action: "s3:PutObject",
+                    Resource: `${bucketArn}/proj/test/alpha/snapshots/*`,
+                    Condition: { Bool: { "s3:ObjectCreationOperation": "false" } },
+                },
+                { Sid: "AbortSnapshotUploads", Effect: "Allow", Action: "s3:AbortMultipartUpload", Resource: `${bucketArn}/proj/test/alpha/snapshots/*` },
                 { Sid: "ListOwnSnapshots", Effect: "Allow", Action: "s3:ListBucket", Resource: bucketArn, Condition: { StringLike: { "s3:prefix": ["proj/test/alpha/*"] } } },
                 {
                     Sid: "EncryptSnapshots",

@@ -69,6 +69,16 @@ describe("options that change the shape: no gate and unprotected volumes", () =>
     test("protectData false leaves volumes unprotected", () => {
         expect(resources.filter((r) => r.type === "aws:ebs/volume:Volume").map((v) => v.protect)).toEqual([false, false, false]);
     });
+
+    test("protectData false: no object lock, so the node scripts need no bypass to be deleted", () => {
+        const bucket = one(resources, "aws:s3/bucket:Bucket", "devlike-backups");
+        expect(bucket.inputs.objectLockEnabled).toBe(false);
+        expect(bucket.ignoreChanges).toEqual(["objectLockEnabled"]);
+        expect(countByType(resources)["aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration"]).toBeUndefined();
+        const scripts = resources.filter((r) => r.type === "aws:s3/bucketObjectv2:BucketObjectv2");
+        expect(scripts.length).toBeGreaterThan(0);
+        for (const script of scripts) expect(script.inputs.forceDestroy).toBe(false);
+    });
 });
 
 describe("options that change the shape: a direct gate and RSA keys", () => {

@@ -126,6 +126,23 @@ describe("replacement hints", () => {
         expect(formatPlanDiff(diff, LABELS)).not.toContain("(replaced)");
     });
 
+    test("ignoreChanges the head adds counts for that very update, as the engine applies the program's options: turning object lock on keeps the bucket", () => {
+        const BUCKET = "aws:s3/bucket:Bucket";
+        const bucket = (objectLockEnabled: boolean, ignoreChanges: string[]) =>
+            res(BUCKET, "etcd-backups", { bucketPrefix: "etcd-backups-", objectLockEnabled }, { options: { dependsOn: [], deleteBeforeReplace: false, protect: true, ignoreChanges } });
+        const ignored = diffPlans(doc([bucket(false, [])]), doc([bucket(true, ["objectLockEnabled"])])).changed[0];
+        expect(ignored.replaced).toBe(false);
+        expect(ignored.hints).toEqual(["Ignored on update: `objectLockEnabled` (ignoreChanges), so this change reaches only new resources."]);
+        expect(ignored.options).toEqual([{ path: "ignoreChanges", kind: "changed", before: [], after: ["objectLockEnabled"] }]);
+        // The same change without ignoreChanges replaces the bucket, which its protection refuses.
+        const replaced = diffPlans(doc([bucket(false, [])]), doc([bucket(true, [])])).changed[0];
+        expect(replaced.replaced).toBe(true);
+        expect(replaced.hints).toEqual(["Replaced: `objectLockEnabled` cannot change in place.", "Protected: `pulumi up` refuses to replace it until protect is turned off."]);
+        // ignoreChanges the base had but the head drops protects nothing: the engine reads the head's options.
+        const dropped = diffPlans(doc([bucket(false, ["objectLockEnabled"])]), doc([bucket(true, [])])).changed[0];
+        expect(dropped.replaced).toBe(true);
+    });
+
     test("a changed instance type is an in-place stop and start, not a replacement", () => {
         const [change] = diffPlans(doc([instance("etcd-etcd1")]), doc([instance("etcd-etcd1", { instanceType: "m7g.xlarge" })])).changed;
         expect(change.replaced).toBe(false);
