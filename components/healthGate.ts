@@ -4,6 +4,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { HealthGateMode } from "../config/settings";
 import { clientUrl } from "../config/contract";
+import { NODE_LIBRARY, nodeScriptsDir, readNodeScript } from "./render/nodeScripts";
 import { DEFAULT_NODE_PATHS } from "./render/paths";
 
 /** Where the member's own health check is installed on the node (node/etcd-health.sh, without .sh). */
@@ -16,26 +17,16 @@ export function gateHealthCommand(requiredMembers: string[]): string {
     return `REQUIRED_MEMBERS=${requiredMembers.join(",")} ${NODE_HEALTH_COMMAND}`;
 }
 
-/** A file of the package root: the parent of components/ in the source tree, of dist/ when built. */
-function packageFile(...parts: string[]): string {
-    for (const root of [path.resolve(__dirname, ".."), path.resolve(__dirname, "..", "..")]) {
-        const file = path.join(root, ...parts);
-        if (fs.existsSync(file)) {
-            return file;
-        }
-    }
-    throw new Error(`${parts.join("/")} not found above ${__dirname}: the package is incomplete.`);
-}
-
 /** The gate's script and the node's health check and leave, read on first use (importing the module reads nothing). */
 const scripts = (() => {
     let loaded: { gate: string; nodeHealth: string; nodeHandover: string; nodeLibrary: string } | undefined;
     return () =>
         (loaded ??= {
-            gate: fs.readFileSync(packageFile("scripts", "health-gate.sh"), "utf8"),
-            nodeHealth: fs.readFileSync(packageFile("node", "etcd-health.sh"), "utf8"),
-            nodeHandover: fs.readFileSync(packageFile("node", "etcd-handover.sh"), "utf8"),
-            nodeLibrary: fs.readFileSync(packageFile("node", "etcd-node-common.sh"), "utf8"),
+            // scripts/ sits beside node/ at the package root, in the source tree as in the package.
+            gate: fs.readFileSync(path.join(nodeScriptsDir(), "..", "scripts", "health-gate.sh"), "utf8"),
+            nodeHealth: readNodeScript("etcd-health"),
+            nodeHandover: readNodeScript("etcd-handover"),
+            nodeLibrary: readNodeScript(NODE_LIBRARY),
         });
 })();
 

@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# etcd-backup-common: functions shared by etcd-backup, etcd-backup-list, etcd-backup-prune,
+# etcd-backup-common: functions shared by etcd-backup, etcd-backup-list,
 # etcd-snapshot-verify, etcd-restore and etcd-defrag. Sourced by them after etcd-node-common (log,
 # fail, sibling, etcdctl_*, json_*), never run on its own.
 #

@@ -11,7 +11,7 @@ actionlint="$(bash scripts/tools.sh path actionlint)"
 echo "lint: eslint" >&2
 npx eslint .
 echo "lint: import cycles" >&2
-npx madge --circular --no-spinner --extensions ts --ts-config tsconfig.json index.ts lib.ts components config tools sandbox tests bench
+npx madge --circular --no-spinner --extensions ts --ts-config tsconfig.json index.ts lib.ts components config tools sandbox tests bench provider/index.ts provider/completeSchema.ts
 echo "lint: shellcheck" >&2
 mapfile -t scripts < <(find . -name '*.sh' -not -path './node_modules/*' -not -path './.sandbox/*' -not -path './dist/*' | sort)
 scripts+=(.ci/run)

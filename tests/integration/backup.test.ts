@@ -290,39 +290,6 @@ describe(`backups of etcd ${version} into S3 on loopback`, () => {
         expect(fs.readdirSync(dir).filter((f) => f.startsWith(".part."))).toEqual([]);
     });
 
-    it("retention: prune keeps the newest N finished backups and removes older ones and stale incomplete uploads", async () => {
-        await cluster.etcdctl(["put", "/app/third", "x"]);
-        const third = [...(await tick()).values()].find((r) => r.stdout.trim() !== "");
-        expect(third?.code).toBe(0);
-        const all = await finished();
-        expect(all).toHaveLength(3);
-
-        const dry = await cluster.runScript("etcd1", "etcd-backup-prune", ["--keep", "2", "--orphan-min-age-minutes", "0", "--dry-run"]);
-        expect(dry.code).toBe(0);
-        expect(jsonLines<{ deleted?: string | number }>(dry.stdout).filter((l) => typeof l.deleted === "string")).toHaveLength(3);
-        expect(await finished()).toHaveLength(3);
-
-        // A fresh incomplete upload is kept (it may be in progress); one past the age limit goes.
-        const keep = await cluster.runScript("etcd1", "etcd-backup-prune", ["--keep", "2"]);
-        expect(keep.code).toBe(0);
-        expect(jsonLines<{ kept?: number; deleted?: number }>(keep.stdout).pop()).toEqual({ kept: 2, deleted: 2, dryRun: false });
-        expect(keep.stderr).toContain("younger than 60 minutes");
-        const prune = await cluster.runScript("etcd1", "etcd-backup-prune", ["--keep", "2", "--orphan-min-age-minutes", "0"]);
-        expect(prune.code).toBe(0);
-        expect(jsonLines<{ kept?: number; deleted?: number }>(prune.stdout).pop()).toEqual({ kept: 2, deleted: 1, dryRun: false });
-
-        const left = await finished();
-        expect(left.map((b) => b.key)).toEqual(all.slice(0, 2).map((b) => b.key));
-        expect(await s3.keys(snapshotsPrefix)).toEqual(left.flatMap((b) => [b.key, b.manifest]).sort());
-        expect((await cluster.runScript("etcd1", "etcd-backup-list", ["--incomplete"])).stdout).toBe("");
-    });
-
-    it("refuses --keep 0 (it would delete every backup)", async () => {
-        const r = await cluster.runScript("etcd1", "etcd-backup-prune", ["--keep", "0"]);
-        expect(r.code).toBe(2);
-        expect(r.stderr).toContain("--keep must be a whole number of at least 1");
-    });
-
     it("publishes the backup age to CloudWatch when metrics are on (AWS CLI stand-in records the call)", async () => {
         const calls = path.join(dir, "cloudwatch.calls");
         const wrapper = path.join(dir, "aws-cloudwatch");

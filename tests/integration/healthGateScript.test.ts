@@ -2,11 +2,12 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { REPO_ROOT } from "../helpers/repo";
 
 // scripts/health-gate.sh in SSM mode, with an `aws` CLI stand-in first on PATH: nothing here can
 // reach AWS, so the stand-in answers send-command / get-command-invocation from a script of
 // statuses, and records every call. (The direct mode runs against real etcd in the sandbox tests.)
-const GATE = path.join(__dirname, "..", "..", "scripts", "health-gate.sh");
+const GATE = path.join(REPO_ROOT, "scripts", "health-gate.sh");
 
 let dir: string;
 beforeEach(() => {
