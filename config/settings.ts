@@ -143,11 +143,9 @@ export function resolveSettings(args: EtcdClusterArgs, checkWhenKnown: CheckWhen
         warnings.push(`etcdSha256 is not the published checksum of ${release.tarball}: members install your own build from ${mirrorUrl(args.etcdMirrorUrl)}, checked against that sha256.`);
     }
     const keeper = resolveKeeper(args, sizing.arch);
-    const pki = resolvePki(args, warnings);
+    const pki = resolvePki(args, warnings, keeper !== undefined);
     const network = resolveNetwork(args, memberCount, id, checkWhenKnown);
     const backup = resolveBackup(args, id);
-    // The UI's own consumer certificate; listed once even when clientNames names it too.
-    if (keeper && !pki.clientNames.includes(KEEPER_CLIENT)) pki.clientNames = [...pki.clientNames, KEEPER_CLIENT];
 
     const resolved: ResolvedSettings = {
         memberNames: memberNamesOf(memberCount),
@@ -182,7 +180,21 @@ export function resolveSettings(args: EtcdClusterArgs, checkWhenKnown: CheckWhen
     };
     // Last, so a setting that is wrong is named before a missing topic.
     requireAlarmTopic(args);
-    return resolved;
+    return frozenCopy(resolved);
+}
+
+/**
+ * The model is made once and only read after: a frozen copy of its plain objects and arrays, so a
+ * reader that changed one would fail at once (modules are strict) instead of changing it for the
+ * others, and the caller's own args (tags, lists) are never frozen. Other resources' Outputs inside
+ * are kept as they are.
+ */
+function frozenCopy<T>(value: T): T {
+    if (Array.isArray(value)) return Object.freeze(value.map(frozenCopy)) as T;
+    if (typeof value === "object" && value !== null && Object.getPrototypeOf(value) === Object.prototype) {
+        return Object.freeze(Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, frozenCopy(inner)]))) as T;
+    }
+    return value;
 }
 
 /** Members are etcd1..etcdN: the highest leave first when memberCount goes down. */
@@ -327,7 +339,7 @@ function resolveKeeper(args: EtcdClusterArgs, arch: string): ResolvedSettings["k
 /** Two weekly runs of the scheduled deploy: a renewal window this long always holds one. */
 const WEEKLY_RENEWAL_WINDOW_HOURS = 336;
 
-function resolvePki(args: EtcdClusterArgs, warnings: string[]): ResolvedSettings["pki"] {
+function resolvePki(args: EtcdClusterArgs, warnings: string[], keeper: boolean): ResolvedSettings["pki"] {
     if ((args.caCertPem === undefined) !== (args.caPrivateKeyPem === undefined)) {
         throw new ConfigError(
             args.caCertPem === undefined ? "caPrivateKeyPem" : "caCertPem",
@@ -379,7 +391,8 @@ function resolvePki(args: EtcdClusterArgs, warnings: string[]): ResolvedSettings
         caValidityHours: integerIn("caValidityHours", args.caValidityHours ?? 87600, certValidityHours, 175200),
         certValidityHours,
         certEarlyRenewalHours,
-        clientNames,
+        // The UI's own consumer certificate; listed once even when clientNames names it too.
+        clientNames: keeper && !clientNames.includes(KEEPER_CLIENT) ? [...clientNames, KEEPER_CLIENT] : clientNames,
         certSyncIntervalMinutes: integerIn("certSyncIntervalMinutes", args.certSyncIntervalMinutes ?? 10, 1, 1440),
     };
 }

@@ -52,6 +52,23 @@ describe("ConfigError", () => {
     });
 });
 
+describe("the model is made once and only read", () => {
+    test("the resolved settings are frozen, and the caller's own args are not", () => {
+        const args = { tags: { team: "platform" }, clientNames: ["kube-apiserver"], clientCidrs: ["10.0.0.0/16"], keeperEnabled: true, instanceFamily: "m7i", allowNoAlarmTopic: true };
+        const settings = resolveSettings(args);
+        expect(Object.isFrozen(settings)).toBe(true);
+        expect(Object.isFrozen(settings.pki)).toBe(true);
+        expect(Object.isFrozen(settings.pki.clientNames)).toBe(true);
+        expect(Object.isFrozen(settings.tags)).toBe(true);
+        expect(() => (settings.pki.clientNames as string[]).push("intruder")).toThrow(TypeError);
+        expect(() => ((settings.etcd as { logLevel: string }).logLevel = "debug")).toThrow(TypeError);
+        // The UI's certificate is added to the model's list, not to the caller's.
+        expect(settings.pki.clientNames).toEqual(["kube-apiserver", "etcdkeeper"]);
+        expect(args.clientNames).toEqual(["kube-apiserver"]);
+        for (const own of [args, args.tags, args.clientNames, args.clientCidrs]) expect(Object.isFrozen(own)).toBe(false);
+    });
+});
+
 describe("warnings are the model's words, logged by the component", () => {
     test("an explicit instance type below etcd's guidance is allowed, and said", () => {
         const { decision, warnings } = sizingWithWarnings({ kubernetesNodeCount: 800, instanceType: "m7g.xlarge", dataVolumeIops: 3000, dataVolumeThroughputMBps: 125 });
