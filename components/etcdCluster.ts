@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
-import { caOfMember, formatCaTag } from "../config/caRotation";
+import { caOfMember, caSources, formatCaTag } from "../config/caRotation";
 import { EtcdClusterArgs } from "../config/clusterArgs";
 import { CheckWhenKnown, KEEPER_CLIENT, resolveSettings, ResolvedSettings } from "../config/settings";
 import { EtcdBackupBucket } from "./backupBucket";
@@ -155,11 +155,16 @@ export class EtcdCluster extends pulumi.ComponentResource {
         const zoneOfSubnet = pulumi
             .all([network.subnetIds, network.subnetZones])
             .apply(([ids, zones]): Record<string, string> => Object.fromEntries(ids.map((id, i) => [id, zones[i]])));
+        // Which CA each trusted generation is: a brought CA by its certificate's fingerprint (no
+        // secret: the hash of a certificate, which is public), else created.
+        const caSourcesNow = pulumi.unsecret(
+            pulumi.all([args.caCertPem ?? "", args.nextCaCertPem ?? ""]).apply(([current, next]) => caSources(settings.pki.ca, current || undefined, next || undefined)),
+        );
         // The change checked against what runs now; every interface, and so every certificate and
         // member, waits for this answer, so a refused change touches none of them.
         const dayTwo = pulumi
-            .all([readRunningCluster(clusterTag, parameterPrefix, parent), network.subnetIds, pulumi.all(settings.network.memberSubnets), zoneOfSubnet])
-            .apply(([running, subnetIds, memberSubnets, zones]) =>
+            .all([readRunningCluster(clusterTag, parameterPrefix, parent), network.subnetIds, pulumi.all(settings.network.memberSubnets), zoneOfSubnet, caSourcesNow])
+            .apply(([running, subnetIds, memberSubnets, zones, sources]) =>
                 planDayTwo(
                     {
                         memberNames: settings.memberNames,
@@ -174,6 +179,7 @@ export class EtcdCluster extends pulumi.ComponentResource {
                         healthGate: settings.healthGate.mode,
                         ca: settings.pki.ca,
                         keyAlgorithm: settings.pki.keyAlgorithm,
+                        caSources: sources,
                     },
                     running,
                 ),
@@ -302,7 +308,7 @@ export class EtcdCluster extends pulumi.ComponentResource {
                     instanceTags: {
                         [INSTANCE_TAGS.version]: settings.etcd.etcdVersion,
                         [INSTANCE_TAGS.arch]: settings.sizing.arch,
-                        [INSTANCE_TAGS.ca]: caAlgorithms.apply((algorithms) => formatCaTag({ ...settings.pki.ca, algorithms })),
+                        [INSTANCE_TAGS.ca]: pulumi.all([caAlgorithms, caSourcesNow]).apply(([algorithms, sources]) => formatCaTag({ ...settings.pki.ca, algorithms, sources })),
                     },
                     backup: backup
                         ? {

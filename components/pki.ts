@@ -133,7 +133,10 @@ export class EtcdPki extends pulumi.ComponentResource {
                 validityPeriodHours: this.args.caValidityHours,
                 allowedUses: ["cert_signing", "crl_signing", "digital_signature"],
             },
-            { parent: this },
+            // A CA is made once: another validity would replace it (the provider cannot change a
+            // certificate), re-signing every certificate at once. caValidityHours counts for the CAs
+            // made from then on, the next rotation's.
+            { parent: this, ignoreChanges: ["validityPeriodHours"] },
         );
         return { certPem: ca.certPem, keyPem };
     }

@@ -1,3 +1,4 @@
+import { createHash } from "crypto";
 import { ConfigError } from "./errors";
 
 /** ECDSA keys are P-256, RSA keys 2048 bits. */
@@ -30,6 +31,30 @@ export interface CaState {
 /** What runs on a member (its instance's INSTANCE_TAGS.ca): the CA state and the key algorithm of each generation it uses. */
 export interface RunningCa extends CaState {
     algorithms: Record<number, KeyAlgorithm>;
+    /**
+     * Which CA each generation is (caSource): created by the package, or the fingerprint of the one
+     * you brought. Absent on members tagged before it was recorded; their next update records it.
+     */
+    sources?: Record<number, string>;
+}
+
+/** A created CA: the package makes it once per generation and never replaces it (components/pki.ts). */
+export const CREATED_CA = "created";
+
+/**
+ * Which CA a generation is, as its instance tag records it: CREATED_CA, or `sha-` and 16 hex digits
+ * of the sha256 of a brought CA certificate's DER (its PEM bodies: whitespace and line ends do not count).
+ */
+export function caSource(broughtPem: string | undefined): string {
+    if (!broughtPem) return CREATED_CA;
+    const bodies = [...broughtPem.matchAll(/-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g)].map((m) => m[1].replace(/\s+/g, ""));
+    const der = Buffer.concat((bodies.length > 0 ? bodies : [broughtPem.trim()]).map((body) => Buffer.from(body, "base64")));
+    return `sha-${createHash("sha256").update(der).digest("hex").slice(0, 16)}`;
+}
+
+/** The source of each generation a state trusts: caCertPem makes the current one, nextCaCertPem the next. */
+export function caSources(state: CaState, caCertPem: string | undefined, nextCaCertPem: string | undefined): Record<number, string> {
+    return Object.fromEntries(trustedGenerations(state).map((g) => [g, caSource(g === state.generation ? caCertPem : nextCaCertPem)]));
 }
 
 export const INITIAL_CA_STATE: CaState = Object.freeze({ generation: 1, phase: "none" });
@@ -59,10 +84,14 @@ export function rotationStep(state: CaState): number {
     return 3 * (state.generation - 1) + CA_ROTATION_PHASES.indexOf(state.phase);
 }
 
-/** The instance tag value: `<generation>/<phase>/<generation>:<algorithm>[/<generation>:<algorithm>]`; EC2 tags allow these characters. */
+/**
+ * The instance tag value: `<generation>/<phase>/<generation>:<algorithm>:<source>[/...]`, one entry
+ * per trusted generation (an entry without its source, as tags were first written, still reads);
+ * EC2 tags allow these characters.
+ */
 export function formatCaTag(running: RunningCa): string {
-    const algorithms = trustedGenerations(running).map((g) => `${g}:${running.algorithms[g]}`);
-    return [String(running.generation), running.phase, ...algorithms].join("/");
+    const generations = trustedGenerations(running).map((g) => [g, running.algorithms[g], ...(running.sources?.[g] ? [running.sources[g]] : [])].join(":"));
+    return [String(running.generation), running.phase, ...generations].join("/");
 }
 
 /** Reads formatCaTag's value back; anything else (a hand-edited tag) reads as unknown. */
@@ -72,13 +101,15 @@ export function parseCaTag(value: string | undefined): RunningCa | undefined {
     const state = { generation: Number(generation), phase: phase as CaRotationPhase };
     if (!Number.isInteger(state.generation) || state.generation < 1 || !CA_ROTATION_PHASES.includes(state.phase)) return undefined;
     const parsed: Record<number, KeyAlgorithm> = {};
+    const sources: Record<number, string> = {};
     for (const entry of algorithms) {
-        const [g, algorithm] = entry.split(":");
+        const [g, algorithm, source] = entry.split(":");
         if (!KEY_ALGORITHMS.includes(algorithm as KeyAlgorithm)) return undefined;
         parsed[Number(g)] = algorithm as KeyAlgorithm;
+        if (source) sources[Number(g)] = source;
     }
     if (trustedGenerations(state).some((g) => parsed[g] === undefined)) return undefined;
-    return { ...state, algorithms: parsed };
+    return { ...state, algorithms: parsed, ...(Object.keys(sources).length > 0 ? { sources } : {}) };
 }
 
 function describe(state: CaState): string {
@@ -96,6 +127,8 @@ export interface CaPlanInput {
     desired: CaState;
     /** keyAlgorithm: the algorithm of the newest generation's keys. */
     keyAlgorithm: KeyAlgorithm;
+    /** Which CA each generation the desired state trusts is (caSources of caCertPem and nextCaCertPem). */
+    sources: Record<number, string>;
 }
 
 /** The key algorithm of every generation the desired state uses. */
@@ -140,6 +173,7 @@ export function planCa(input: CaPlanInput, running: Array<{ name: string; ca?: R
         for (const g of trustedGenerations(member.ca)) {
             const algorithm = member.ca.algorithms[g];
             if (generations.includes(g) && algorithms[g] === undefined) algorithms[g] = algorithm;
+            checkSameCa(input, member.name, g, member.ca.sources?.[g]);
         }
     }
     const newest = generations[generations.length - 1];
@@ -158,4 +192,26 @@ export function planCa(input: CaPlanInput, running: Array<{ name: string; ca?: R
     }
     const rotating = known.some((m) => rotationStep(m.ca) !== want);
     return { algorithms, rotating };
+}
+
+const describeSource = (source: string) => (source === CREATED_CA ? "the CA the package created" : `your CA ${source}`);
+
+/**
+ * A generation a member trusts stays the same CA: another one in its place (caCertPem brought,
+ * changed or removed, or the next CA's changed) would sign every certificate anew at once, and the
+ * members, which read their CAs only at start, would cut each other off. Another CA comes through
+ * a rotation, as the next generation.
+ */
+function checkSameCa(input: CaPlanInput, member: string, generation: number, running: string | undefined): void {
+    const desired = input.sources[generation];
+    if (running === undefined || desired === undefined || desired === running) return;
+    const setting = generation === input.desired.generation ? "caCertPem" : "nextCaCertPem";
+    throw new ConfigError(
+        setting,
+        desired === CREATED_CA ? undefined : desired,
+        `${member} trusts ${describeSource(running)} as CA generation ${generation}, and this update makes that generation ${describeSource(desired)}: ` +
+            `every certificate would be signed by another CA at once, outside the gates, and members that trust only the old one would cut each other off. ` +
+            `Keep ${setting} as it was. To change the CA, rotate to it: ${nextStep(input.desired.phase === "none" ? input.desired : { generation: input.desired.generation, phase: "none" })}` +
+            `, with nextCaCertPem/nextCaPrivateKeyPem for a CA of your own (README, Rotating the CA).`,
+    );
 }

@@ -83,6 +83,8 @@ export interface DayTwoInput {
     /** caGeneration and caRotation. */
     ca: CaState;
     keyAlgorithm: KeyAlgorithm;
+    /** Which CA each generation the settings trust is (caSources of caCertPem and nextCaCertPem). */
+    caSources: Record<number, string>;
 }
 
 /** How the change proceeds when it is allowed. */
@@ -107,7 +109,7 @@ export interface DayTwoPlan {
 export function planDayTwo(input: DayTwoInput, running: RunningCluster): DayTwoPlan {
     const clusterFormed = running.formedToken !== undefined && running.formedToken === input.clusterToken;
     checkPinnedSubnets(input);
-    const ca = planCa({ desired: input.ca, keyAlgorithm: input.keyAlgorithm }, running.members);
+    const ca = planCa({ desired: input.ca, keyAlgorithm: input.keyAlgorithm, sources: input.caSources }, running.members);
     if (running.members.length === 0) {
         // Round-robin in order (the fewest members, first listed among equals), around the pinned ones.
         const subnets = placeNew(input.memberNames, input, []);

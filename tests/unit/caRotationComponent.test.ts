@@ -60,6 +60,7 @@ test("every member's user data names the step, so the step rolls them; the insta
         const userData = decodeUserData(instance.inputs);
         expect(userData).toContain("CA_TRUSTED_GENERATIONS='1 2'");
         expect(userData).toContain("CA_SIGNING_GENERATION='1'");
-        expect(instance.inputs.tags).toMatchObject({ "etcd:ca": "1/trust-next/1:ECDSA/2:RSA" });
+        // Each generation's key algorithm, and which CA it is (both made by the package).
+        expect(instance.inputs.tags).toMatchObject({ "etcd:ca": "1/trust-next/1:ECDSA:created/2:RSA:created" });
     }
 });

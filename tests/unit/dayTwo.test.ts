@@ -1,5 +1,5 @@
 /** planDayTwo: a change checked against the running cluster, refused with the setting, the value and the fix. */
-import { INITIAL_CA_STATE } from "../../config/caRotation";
+import { CREATED_CA, INITIAL_CA_STATE } from "../../config/caRotation";
 import { refusal } from "../helpers/refusal";
 import { DayTwoInput, planDayTwo, RunningCluster, RunningMember } from "../../config/runningCluster";
 
@@ -14,7 +14,7 @@ function running(version: string | string[], arch: "arm64" | "amd64" = "arm64", 
 }
 
 function change(overrides: Partial<DayTwoInput>): DayTwoInput {
-    return { memberNames: NAMES, etcdVersion: "3.6.14", arch: "arm64", subnetIds: SUBNETS, memberSubnets: {}, zones: ZONES, allowSingleZone: false, clusterToken: "token-1", healthGate: "ssm", ca: INITIAL_CA_STATE, keyAlgorithm: "ECDSA", ...overrides };
+    return { memberNames: NAMES, etcdVersion: "3.6.14", arch: "arm64", subnetIds: SUBNETS, memberSubnets: {}, zones: ZONES, allowSingleZone: false, clusterToken: "token-1", healthGate: "ssm", ca: INITIAL_CA_STATE, keyAlgorithm: "ECDSA", caSources: { 1: CREATED_CA }, ...overrides };
 }
 
 
