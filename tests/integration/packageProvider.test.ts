@@ -3,7 +3,10 @@ import * as fs from "fs";
 import { createRequire } from "module";
 import * as os from "os";
 import * as path from "path";
-import { declaredNames } from "../helpers/declaredNames";
+import { RENAMED_OUTPUT_FIELDS, WHOLE_NUMBER_OUTPUT_FIELDS } from "../../components/etcdCluster";
+import { RENAMED_SETTINGS, STACK_SETTINGS } from "../../config/clusterArgs";
+import { WIDE_WHOLE_NUMBER_SETTINGS } from "../../provider/completeSchema";
+import { declaredNames, declaredTypes } from "../helpers/declaredNames";
 import { REPO_ROOT } from "../helpers/repo";
 
 // provider/ is a source-based Pulumi plugin package: `pulumi package add <repo>/provider` makes the
@@ -103,18 +106,41 @@ describe("provider/ (source-based plugin package)", () => {
         expect(schema.resources[TOKEN].isComponent).toBe(true);
     });
 
-    test("every EtcdClusterArgs property is an input, optional, with its documentation", () => {
+    test("every EtcdClusterArgs property but the former names is an input, optional, with its documentation", () => {
         const resource = schema.resources[TOKEN];
         const args = declaredNames(path.join(REPO_ROOT, "config", "clusterArgs.ts"), "EtcdClusterArgs", "interface");
-        expect(Object.keys(resource.inputProperties).sort()).toEqual(args);
+        const formerNames = Object.keys(RENAMED_SETTINGS);
+        expect(formerNames).toEqual(["dataVolumeThroughputMBps"]);
+        expect(args).toEqual(expect.arrayContaining(formerNames));
+        expect(Object.keys(resource.inputProperties).sort()).toEqual(args.filter((name) => !formerNames.includes(name)));
         expect(resource.requiredInputs ?? []).toEqual([]);
-        expect(resource.inputProperties.memberCount).toMatchObject({ type: "integer", optional: true });
+        expect(resource.inputProperties.memberCount).toMatchObject({ type: "integer", optional: true, plain: true });
         expect(resource.inputProperties.memberCount.description).toMatch(/3, 5 or 7/);
-        // Ids are Inputs in TypeScript; every schema input accepts another resource's output, so they are plain strings here.
-        expect(resource.inputProperties.vpcId).toMatchObject({ type: "string" });
-        expect(resource.inputProperties.subnetIds).toMatchObject({ type: "array", items: { type: "string" } });
-        expect(resource.inputProperties.kmsKeyArn).toMatchObject({ type: "string" });
         expect(resource.inputProperties.maxRequestBytes).toMatchObject({ type: "integer" });
+    });
+
+    test("exactly the EtcdClusterArgs properties typed pulumi.Input take outputs: the ids, each id of a list or map, and the brought CA", () => {
+        const inputs = schema.resources[TOKEN].inputProperties;
+        const declared = declaredTypes(path.join(REPO_ROOT, "config", "clusterArgs.ts"), "EtcdClusterArgs");
+        // What in the schema takes another resource's output: the property itself, or each item of a plain list or map.
+        const takesOutputs = (p: any) => (p.plain ? !!(p.items ?? p.additionalProperties) && !(p.items ?? p.additionalProperties).plain : true);
+        const schemaInputs = Object.keys(inputs).filter((name) => takesOutputs(inputs[name])).sort();
+        const typedInput = [...declared].filter(([name, type]) => name in inputs && type.includes("pulumi.Input<")).map(([name]) => name).sort();
+        expect(schemaInputs).toEqual(typedInput);
+        expect(schemaInputs).toEqual(
+            [
+                "alarmTopicArn", "backupBucketName", "backupKmsKeyArn", "caCertPem", "caPrivateKeyPem", "clientSecurityGroupIds", "dnsZoneId", "kmsKeyArn",
+                "memberSubnets", "monitoringSecurityGroupIds", "nextCaCertPem", "nextCaPrivateKeyPem", "restoreKmsKeyArn", "subnetIds", "vpcId",
+            ].sort(),
+        );
+        // A list's length shapes the cluster, so the list is plain and each id in it takes an output.
+        expect(inputs.vpcId).toEqual(expect.objectContaining({ type: "string" }));
+        expect(inputs.vpcId.plain).toBeUndefined();
+        expect(inputs.subnetIds).toMatchObject({ type: "array", plain: true, items: { type: "string" } });
+        expect(inputs.subnetIds.items.plain).toBeUndefined();
+        expect(inputs.memberSubnets).toMatchObject({ type: "object", plain: true, additionalProperties: { type: "string" } });
+        expect(inputs.memberSubnets.additionalProperties.plain).toBeUndefined();
+        expect(inputs.clientCidrs).toMatchObject({ type: "array", plain: true, items: { type: "string", plain: true } });
     });
 
     test("inputs are flat: strings, numbers, booleans, and lists or maps of them", () => {
@@ -149,20 +175,41 @@ describe("provider/ (source-based plugin package)", () => {
         expect(resource.inputProperties.memberCount.secret).toBeUndefined();
     });
 
-    test("whole numbers are integers, and no type name ends in Output (Go would say SizingOutputOutput)", () => {
-        const numbers: string[] = [];
+    test("whole numbers are integers (quotaBackendBytes a number: 8 GiB is past a 32-bit int), and no type name ends in Output (Go would say SizingOutputOutput)", () => {
+        const typed: Record<string, string[]> = { number: [], integer: [] };
         const walk = (node: unknown, at: string) => {
             if (node && typeof node === "object") {
                 const o = node as Record<string, unknown>;
-                if (o.type === "number") numbers.push(at);
+                if (o.type === "number" || o.type === "integer") typed[o.type as string].push(at);
                 for (const [k, v] of Object.entries(o)) walk(v, `${at}/${k}`);
             }
         };
         walk(schema, "");
-        expect(numbers).toEqual([]);
+        const input = (name: string) => `/resources/${TOKEN}/inputProperties/${name}`;
+        expect(typed.number).toEqual(WIDE_WHOLE_NUMBER_SETTINGS.map(input));
+        expect(WIDE_WHOLE_NUMBER_SETTINGS).toEqual(["quotaBackendBytes"]);
+        const integerSettings = Object.entries(STACK_SETTINGS)
+            .filter(([name, kind]) => kind === "integer" && !(name in RENAMED_SETTINGS) && !WIDE_WHOLE_NUMBER_SETTINGS.includes(name as never))
+            .map(([name]) => input(name));
+        const typeNames: Record<keyof typeof WHOLE_NUMBER_OUTPUT_FIELDS, string> = { SizingOutput: "Sizing", DataVolumeOutput: "DataVolume" };
+        const wholeFields = Object.entries(WHOLE_NUMBER_OUTPUT_FIELDS).flatMap(([type, fields]) => fields.map((f) => `/types/etcd:index:${typeNames[type as keyof typeof typeNames]}/properties/${f}`));
+        expect(typed.integer.sort()).toEqual([...integerSettings, ...wholeFields].sort());
         expect(Object.keys(schema.types).sort()).toEqual(["etcd:index:ClientCertificate", "etcd:index:DataVolume", "etcd:index:MemberInfo", "etcd:index:Sizing"]);
         expect(schema.resources[TOKEN].properties.sizing).toEqual({ $ref: "#/types/etcd:index:Sizing" });
         expect(schema.types["etcd:index:Sizing"].properties.volume.$ref).toBe("#/types/etcd:index:DataVolume");
+    });
+
+    test("the object types have the fields of the TypeScript interfaces, all required, the former names left out", () => {
+        const interfaces = { ClientCertificate: "ClientCertificate", MemberInfo: "MemberInfo", Sizing: "SizingOutput", DataVolume: "DataVolumeOutput" };
+        const formerNames: Record<string, Record<string, string> | undefined> = RENAMED_OUTPUT_FIELDS;
+        expect(Object.keys(formerNames.DataVolumeOutput!)).toEqual(["throughputMBps"]);
+        for (const [type, tsName] of Object.entries(interfaces)) {
+            const declared = declaredNames(path.join(REPO_ROOT, "components", "etcdCluster.ts"), tsName, "interface");
+            const current = declared.filter((field) => !(field in (formerNames[tsName] ?? {})));
+            const spec = schema.types[`etcd:index:${type}`];
+            expect(`${type}: ${Object.keys(spec.properties).sort().join(", ")}`).toBe(`${type}: ${current.join(", ")}`);
+            expect(`${type}: ${[...spec.required].sort().join(", ")}`).toBe(`${type}: ${current.join(", ")}`);
+        }
     });
 
     test("names each language's package, and Go's import path, from the library's package.json", () => {
