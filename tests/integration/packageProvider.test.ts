@@ -99,6 +99,29 @@ describe("provider/ (source-based plugin package)", () => {
         expect(await schemaOf(REPO_ROOT)).toEqual(schema);
     }, 150000);
 
+    test("serves the same schema from a TypeScript consumer's directory: run-plugin then compiles the plugin with that program's own tsconfig.json", async () => {
+        const tsConsumer = fs.mkdtempSync(path.join(os.tmpdir(), "consumer-typescript-"));
+        try {
+            // A strict program's settings; "files" names the program's own entry point, which the plugin never loads.
+            const compilerOptions = {
+                strict: true,
+                target: "es2020",
+                module: "commonjs",
+                moduleResolution: "node",
+                noUnusedLocals: true,
+                noUnusedParameters: true,
+                noImplicitReturns: true,
+                noFallthroughCasesInSwitch: true,
+                forceConsistentCasingInFileNames: true,
+            };
+            fs.writeFileSync(path.join(tsConsumer, "tsconfig.json"), JSON.stringify({ compilerOptions, files: ["index.ts"] }, null, 4));
+            fs.writeFileSync(path.join(tsConsumer, "index.ts"), "export {};\n");
+            expect(await schemaOf(REPO_ROOT, tsConsumer)).toEqual(schema);
+        } finally {
+            fs.rmSync(tsConsumer, { recursive: true, force: true });
+        }
+    }, 150000);
+
     test("the plugin serves a schema with the EtcdCluster component", () => {
         expect(schema.name).toBe("etcd");
         expect(schema.version).toBe(JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")).version);
