@@ -38,7 +38,7 @@ export interface PackageSchema {
 }
 
 /** Object types renamed for every language: the TypeScript names end in "Output". */
-const TYPE_NAMES: Readonly<Record<string, string>> = { SizingOutput: "Sizing", DataVolumeOutput: "DataVolume" };
+export const TYPE_NAMES: Readonly<Record<string, string>> = { SizingOutput: "Sizing", DataVolumeOutput: "DataVolume" };
 
 /**
  * The whole-number settings typed "number" in the schema, not "integer": C# and Java make a schema

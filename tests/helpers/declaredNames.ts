@@ -7,17 +7,24 @@ function parsed(file: string): ts.SourceFile {
 
 /** Property names of an interface, or of a class's `public readonly x: pulumi.Output<...>` fields, read from the source. */
 export function declaredNames(file: string, name: string, kind: "interface" | "outputs"): string[] {
-    if (kind === "interface") return [...declaredTypes(file, name).keys()].sort();
+    return [...(kind === "interface" ? declaredTypes(file, name) : declaredOutputTypes(file, name)).keys()].sort();
+}
+
+/** Each `public readonly x: pulumi.Output<T>` field of a class with T as written, e.g. members -> "MemberInfo[]". */
+export function declaredOutputTypes(file: string, className: string): Map<string, string> {
     const source = parsed(file);
-    const names: string[] = [];
+    const types = new Map<string, string>();
     source.forEachChild((node) => {
-        if (ts.isClassDeclaration(node) && node.name?.text === name) {
+        if (ts.isClassDeclaration(node) && node.name?.text === className) {
             node.members.forEach((m) => {
-                if (ts.isPropertyDeclaration(m) && m.type?.getText(source).startsWith("pulumi.Output<")) names.push(m.name.getText(source));
+                const type = ts.isPropertyDeclaration(m) ? m.type : undefined;
+                if (type && m.name && ts.isTypeReferenceNode(type) && type.typeName.getText(source) === "pulumi.Output" && type.typeArguments?.length === 1) {
+                    types.set(m.name.getText(source), type.typeArguments[0].getText(source));
+                }
             });
         }
     });
-    return names.sort();
+    return types;
 }
 
 /** Each property of an interface with its type as written in the source, e.g. vpcId -> "pulumi.Input<string>". */
