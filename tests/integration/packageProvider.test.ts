@@ -73,6 +73,44 @@ async function schemaOf(root: string, cwd = path.join(root, "provider")): Promis
 }
 
 
+/**
+ * Constructs the component through the provider under Pulumi's mocks, as a call from another
+ * language does, with `inputs` (a TypeScript expression; `output` is Pulumi's) and reports the
+ * URN, the state's keys and what `report` (object members; `value(o, f?)` awaits an output) adds.
+ */
+function constructThroughProvider(inputs: string, report: string): Record<string, any> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "provider-construct-"));
+    try {
+        const script = path.join(dir, "construct.ts");
+        fs.writeFileSync(
+            script,
+            `import { ComponentProvider } from ${JSON.stringify(path.join(REPO_ROOT, "node_modules", "@pulumi", "pulumi", "provider", "experimental"))};
+import { output } from ${JSON.stringify(path.join(REPO_ROOT, "node_modules", "@pulumi", "pulumi"))};
+import { startMockRuntime } from ${JSON.stringify(path.join(REPO_ROOT, "tools", "mockRuntime"))};
+const value = (o: any, f: (v: any) => unknown = (v) => v) => new Promise((resolve) => o.apply((v: any) => resolve(f(v))));
+(async () => {
+    const runtime = await startMockRuntime({ project: "consumer", stack: "python" });
+    const { EtcdCluster } = require(${JSON.stringify(PROVIDER)});
+    const provider = new ComponentProvider({ name: "etcd", dirname: ${JSON.stringify(PROVIDER)}, components: [EtcdCluster] });
+    const result = await provider.construct("fromPython", ${JSON.stringify(TOKEN)}, ${inputs}, {});
+    const urn = await value(result.urn);
+    // Every member's interface and instance is registered once the members output is known.
+    await value(result.state.members);
+    await new Promise((r) => setTimeout(r, 500));
+    const reported = { ${report} };
+    process.stdout.write(JSON.stringify({ urn, stateKeys: Object.keys(result.state).sort(), ...reported }));
+})().catch((err) => { process.stderr.write(String(err?.stack ?? err)); process.exit(1); });
+`,
+        );
+        const run = spawnSync(path.join(REPO_ROOT, "node_modules", ".bin", "tsx"), [script], { cwd: REPO_ROOT, encoding: "utf8", timeout: 150000 });
+        expect(run.stderr).toBe("");
+        expect(run.status).toBe(0);
+        return JSON.parse(run.stdout);
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+}
+
 let schema: Schema;
 let consumerDir: string;
 beforeAll(async () => {
@@ -247,36 +285,34 @@ describe("provider/ (source-based plugin package)", () => {
     });
 
     test("the provider constructs the component from plain inputs, as for a call from another language", () => {
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "provider-construct-"));
-        try {
-            const script = path.join(dir, "construct.ts");
-            fs.writeFileSync(
-                script,
-                `import { ComponentProvider } from ${JSON.stringify(path.join(REPO_ROOT, "node_modules", "@pulumi", "pulumi", "provider", "experimental"))};
-import { startMockRuntime } from ${JSON.stringify(path.join(REPO_ROOT, "tools", "mockRuntime"))};
-(async () => {
-    const runtime = await startMockRuntime({ project: "consumer", stack: "python" });
-    const { EtcdCluster } = require(${JSON.stringify(PROVIDER)});
-    const provider = new ComponentProvider({ name: "etcd", dirname: ${JSON.stringify(PROVIDER)}, components: [EtcdCluster] });
-    const result = await provider.construct("fromPython", ${JSON.stringify(TOKEN)}, { kubernetesNodeCount: 100, memberCount: 5, healthGate: "off", allowNoAlarmTopic: true }, {});
-    const urn = await new Promise((resolve) => (result.urn as any).apply(resolve));
-    const instanceType = await new Promise((resolve) => (result.state.sizing as any).apply((s: any) => resolve(s.instanceType)));
-    await new Promise((r) => setTimeout(r, 500));
-    process.stdout.write(JSON.stringify({ urn, stateKeys: Object.keys(result.state).sort(), instanceType, instances: runtime.byType("aws:ec2/instance:Instance").map((r) => r.name) }));
-})().catch((err) => { process.stderr.write(String(err?.stack ?? err)); process.exit(1); });
-`,
-            );
-            const run = spawnSync(path.join(REPO_ROOT, "node_modules", ".bin", "tsx"), [script], { cwd: REPO_ROOT, encoding: "utf8", timeout: 150000 });
-            expect(run.stderr).toBe("");
-            expect(run.status).toBe(0);
-            const result = JSON.parse(run.stdout);
-            expect(result.urn).toBe(`urn:pulumi:python::consumer::${TOKEN}::fromPython`);
-            expect(result.stateKeys).toEqual(Object.keys(schema.resources[TOKEN].properties).sort());
-            expect(result.instanceType).toBe("m7g.xlarge");
-            expect(result.instances).toEqual(["fromPython-etcd1", "fromPython-etcd2", "fromPython-etcd3", "fromPython-etcd4", "fromPython-etcd5"]);
-        } finally {
-            fs.rmSync(dir, { recursive: true, force: true });
-        }
+        const result = constructThroughProvider(
+            "{ kubernetesNodeCount: 100, memberCount: 5, healthGate: \"off\", allowNoAlarmTopic: true }",
+            "instanceType: await value(result.state.sizing, (s) => s.instanceType), instances: runtime.byType(\"aws:ec2/instance:Instance\").map((r) => r.name)",
+        );
+        expect(result.urn).toBe(`urn:pulumi:python::consumer::${TOKEN}::fromPython`);
+        expect(result.stateKeys).toEqual(Object.keys(schema.resources[TOKEN].properties).sort());
+        expect(result.instanceType).toBe("m7g.xlarge");
+        expect(result.instances).toEqual(["fromPython-etcd1", "fromPython-etcd2", "fromPython-etcd3", "fromPython-etcd4", "fromPython-etcd5"]);
+    }, 160000);
+
+    test("the provider constructs the component with ids given as outputs: the VPC, each subnet id, the KMS key", () => {
+        const vpc = "vpc-0123456789abcdef0";
+        const subnets = ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1", "subnet-0123456789abcdef2"];
+        const key = "arn:aws:kms:eu-west-1:123456789012:key/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d";
+        // An output per id, as the provider hands the component an id that is another resource's output; one subnet id plain.
+        const inputs = `{ kubernetesNodeCount: 100, healthGate: "off", allowNoAlarmTopic: true, vpcId: output(${JSON.stringify(vpc)}),
+            subnetIds: [output(${JSON.stringify(subnets[0])}), output(${JSON.stringify(subnets[1])}), ${JSON.stringify(subnets[2])}], kmsKeyArn: output(${JSON.stringify(key)}) }`;
+        const result = constructThroughProvider(
+            inputs,
+            `vpcId: await value(result.state.vpcId), kmsKeyArn: await value(result.state.kmsKeyArn),
+            made: ["aws:ec2/vpc:Vpc", "aws:kms/key:Key"].flatMap((t) => runtime.byType(t).map((r) => r.name)),
+            interfaceSubnets: runtime.byType("aws:ec2/networkInterface:NetworkInterface").map((r) => r.inputs.subnetId)`,
+        );
+        expect(result.urn).toBe(`urn:pulumi:python::consumer::${TOKEN}::fromPython`);
+        expect(result.vpcId).toBe(vpc);
+        expect(result.kmsKeyArn).toBe(key);
+        expect(result.made).toEqual([]);
+        expect(result.interfaceSubnets).toEqual(subnets);
     }, 160000);
 
     test("a fresh copy: `npm install` in provider/ installs the library's dependencies, then the plugin serves the same schema", async () => {
