@@ -36,7 +36,7 @@ export interface DataVolumeOutput {
     iops: number;
     /** Provisioned throughput in MB/s (Python: throughput_mbps). */
     throughputMbps: number;
-    /** @deprecated The former name of throughputMbps (Python made throughput_m_bps of it); same value. */
+    /** @deprecated The former name of throughputMbps; same value. TypeScript only: other languages' schema leaves it out (Python would say throughput_m_bps). */
     throughputMBps: number;
 }
 
@@ -73,10 +73,24 @@ export const checkIdWhenKnown: CheckWhenKnown = <T>(id: pulumi.Input<T>, check: 
  */
 export const SECRET_OUTPUTS = ["adminKeyPem", "clientCertificates"] as const satisfies ReadonlyArray<keyof EtcdCluster>;
 
-/** Fields of the output types kept under a former name (deprecated in the schema) beside the new one. */
+/**
+ * Fields of the output types kept under a former name beside the new one, for TypeScript programs.
+ * The schema of other languages leaves them out (provider/completeSchema.ts): no SDK was published
+ * with them. The Python and Go SDKs read an object's fields by name, so the extra one is ignored there.
+ */
 export const RENAMED_OUTPUT_FIELDS = { DataVolumeOutput: { throughputMBps: "throughputMbps" } } as const satisfies {
     DataVolumeOutput: Partial<Record<keyof DataVolumeOutput, keyof DataVolumeOutput>>;
 };
+
+/**
+ * The output fields that hold whole numbers (counts, GiB, GB, IOPS, MB/s): integers in the schema of
+ * other languages (int in Python and Go). A number field not listed here stays a number there (a
+ * float), so a fractional one added later is not cut to an int.
+ */
+export const WHOLE_NUMBER_OUTPUT_FIELDS = {
+    SizingOutput: ["kubernetesNodeCount", "vcpu", "memoryGib"],
+    DataVolumeOutput: ["sizeGb", "iops", "throughputMbps"],
+} as const satisfies { SizingOutput: ReadonlyArray<keyof SizingOutput>; DataVolumeOutput: ReadonlyArray<keyof DataVolumeOutput> };
 
 /** The sizing decision as other languages read it: the volume's throughput under its clean name and its former one. */
 function sizingOutput(sizing: ResolvedSettings["sizing"]): SizingOutput {

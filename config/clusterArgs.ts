@@ -14,7 +14,7 @@ export interface EtcdClusterArgs {
     /**
      * Number of Kubernetes nodes the cluster serves; selects a tier from etcd's hardware table
      * (<=50, 51-250, 251-1000, 1001-3000). Above 3000 there is no documented tier: give
-     * instanceType and all three dataVolume* settings instead.
+     * instanceType and all three dataVolume* settings instead (up to 1000000 nodes).
      * @default 50 (the smallest tier: 2 vCPU, 8 GiB, 50 GB)
      */
     kubernetesNodeCount?: number;
@@ -249,7 +249,8 @@ export interface EtcdClusterArgs {
 
 /**
  * How a setting is written in a stack file (Pulumi.<stack>.yaml), and so its type in the schema
- * other languages get (provider/completeSchema.ts): every number setting is a whole number ("integer"), and
+ * other languages get (provider/completeSchema.ts): every number setting is a whole number ("integer";
+ * the schema's "integer", except quotaBackendBytes, whose 8 GiB default is past a 32-bit int), and
  * a "secret" is a string Pulumi keeps encrypted.
  */
 export type SettingKind = "integer" | "string" | "boolean" | "list" | "map" | "secret";
@@ -328,8 +329,9 @@ export const STACK_SETTINGS: Readonly<Record<keyof EtcdClusterArgs, SettingKind>
 };
 
 /**
- * Settings renamed, by their former name: the former name is still accepted (never together with
- * the new one), and the schema of other languages marks it deprecated.
+ * Settings renamed, by their former name: the former name is still accepted in TypeScript and stack
+ * files (never together with the new one). The schema of other languages leaves it out
+ * (provider/completeSchema.ts): no SDK of theirs was published with it.
  */
 export const RENAMED_SETTINGS: Readonly<Partial<Record<keyof EtcdClusterArgs, keyof EtcdClusterArgs>>> = {
     // Python would have made data_volume_throughput_m_bps of the former name.

@@ -16,7 +16,7 @@ export const GP3_BASELINE = Object.freeze({ iops: 3000, throughputMBps: 125 });
  * gp3's limits as the EC2 API enforces them. AWS has since allowed larger gp3 volumes, but 16 TiB
  * is already far beyond what etcd's 8 GiB suggested quota can use.
  */
-const GP3_LIMITS = Object.freeze({
+export const GP3_LIMITS = Object.freeze({
     maxSizeGb: 16384,
     maxIops: 80000,
     maxThroughputMBps: 2000,

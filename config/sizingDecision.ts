@@ -19,6 +19,12 @@ export interface SizingDecision {
 }
 
 export const DEFAULT_KUBERNETES_NODE_COUNT = 50;
+/**
+ * The most Kubernetes nodes accepted with explicit sizing, above etcd's table. No Kubernetes cluster
+ * comes near a million nodes; the bound keeps the setting within the 32-bit integer that C# and Java
+ * make of the schema's "integer" (tests/unit/schemaIntegers.test.ts).
+ */
+export const MAX_KUBERNETES_NODE_COUNT = 1_000_000;
 
 const LARGEST_TIER = SIZING_TIERS[SIZING_TIERS.length - 1];
 
@@ -93,6 +99,9 @@ function tierOrCustom(nodeCount: number, args: EtcdClusterArgs, throughputMbps: 
         args.dataVolumeIops !== undefined &&
         throughputMbps !== undefined;
     if (fullyExplicit && Number.isInteger(nodeCount) && nodeCount > LARGEST_TIER.maxNodes) {
+        if (nodeCount > MAX_KUBERNETES_NODE_COUNT) {
+            throw new ConfigError("kubernetesNodeCount", nodeCount, `Use at most ${MAX_KUBERNETES_NODE_COUNT}: no Kubernetes cluster comes near that many nodes.`);
+        }
         return {
             ...LARGEST_TIER,
             name: "custom",
