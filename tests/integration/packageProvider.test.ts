@@ -194,11 +194,13 @@ describe("provider/ (source-based plugin package)", () => {
                 "memberSubnets", "monitoringSecurityGroupIds", "nextCaCertPem", "nextCaPrivateKeyPem", "restoreKmsKeyArn", "subnetIds", "vpcId",
             ].sort(),
         );
-        // A list's length shapes the cluster, so the list is plain and each id in it takes an output.
         expect(inputs.vpcId).toEqual(expect.objectContaining({ type: "string" }));
         expect(inputs.vpcId.plain).toBeUndefined();
-        expect(inputs.subnetIds).toMatchObject({ type: "array", plain: true, items: { type: "string" } });
+        // The subnet list takes one output (awsx's vpc.privateSubnetIds), or a list of ids that are each one.
+        expect(inputs.subnetIds).toMatchObject({ type: "array", items: { type: "string" } });
+        expect(inputs.subnetIds.plain).toBeUndefined();
         expect(inputs.subnetIds.items.plain).toBeUndefined();
+        // The other lists and maps of ids are plain (their keys name members), each id an output.
         expect(inputs.memberSubnets).toMatchObject({ type: "object", plain: true, additionalProperties: { type: "string" } });
         expect(inputs.memberSubnets.additionalProperties.plain).toBeUndefined();
         expect(inputs.clientCidrs).toMatchObject({ type: "array", plain: true, items: { type: "string", plain: true } });

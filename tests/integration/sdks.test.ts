@@ -41,12 +41,13 @@ type SchemaKind = SettingKind | "number";
 const schemaKind = (name: keyof EtcdClusterArgs, kind: SettingKind): SchemaKind => (WIDE_WHOLE_NUMBER_SETTINGS.includes(name) ? "number" : kind);
 
 /** Whether EtcdClusterArgs takes another resource's output for a setting: itself, or each id of a plain list or map. */
-type Shape = "plain" | "input" | "list of inputs" | "map of inputs";
+type Shape = "plain" | "input" | "list of inputs" | "map of inputs" | "input list of inputs";
 function shapeOf(name: string): Shape {
     const declared = DECLARED_ARGS.get(name);
     if (declared === undefined) throw new Error(`${name} is not a property of EtcdClusterArgs`);
     if (declared === "pulumi.Input<string>") return "input";
     if (declared === "pulumi.Input<string>[]") return "list of inputs";
+    if (declared === "pulumi.Input<pulumi.Input<string>[]>") return "input list of inputs";
     if (declared === "Record<string, pulumi.Input<string>>") return "map of inputs";
     if (declared.includes("pulumi.Input")) throw new Error(`${name}: ${declared}: say here what each SDK should make of it`);
     return "plain";
@@ -69,6 +70,8 @@ function settingTypes(kind: SchemaKind, shape: Shape): { go: string; python: str
             return { go: "pulumi.StringPtrInput", python: "pulumi.Input[Optional[_builtins.str]]" };
         case "list list of inputs":
             return { go: "[]pulumi.StringInput", python: "Optional[Sequence[pulumi.Input[_builtins.str]]]" };
+        case "list input list of inputs":
+            return { go: "pulumi.StringArrayInput", python: "pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]" };
         case "map map of inputs":
             return { go: "map[string]pulumi.StringInput", python: "Optional[Mapping[str, pulumi.Input[_builtins.str]]]" };
     }
@@ -201,7 +204,7 @@ describe("the Go SDK", () => {
         // The example gives the VPC and a subnet id as other resources' outputs: the id inputs take them.
         const example = fs.readFileSync(path.join(module, "example", "main.go"), "utf8");
         expect(example).toMatch(/VpcId:\s+network\.GetStringOutput\(/);
-        expect(example).toMatch(/SubnetIds:\s+\[\]pulumi\.StringInput\{[^}]*network\.GetStringOutput\(/);
+        expect(example).toMatch(/SubnetIds:\s+pulumi\.StringArray\{[^}]*network\.GetStringOutput\(/);
         const build = run("go", ["build", "./..."], module, GO_ENV);
         expect(goComplaints(build.output)).toEqual([]);
         expect(build.code).toBe(0);
@@ -219,7 +222,7 @@ describe("the Go SDK", () => {
         const expected = SETTINGS.map(([name, kind]) => `${name}: ${settingTypes(schemaKind(name, kind), shapeOf(name)).go}`);
         expect(actual).toEqual(expected);
         expect(args.get("VpcId")).toBe("pulumi.StringPtrInput");
-        expect(args.get("SubnetIds")).toBe("[]pulumi.StringInput");
+        expect(args.get("SubnetIds")).toBe("pulumi.StringArrayInput");
         expect(args.get("QuotaBackendBytes")).toBe("*float64");
     });
 
@@ -281,7 +284,7 @@ describe("the Python SDK", () => {
         resource.delete("opts");
         expect([...resource].map(([python, type]) => `${python}: ${type}`).sort()).toEqual(expected);
         expect(args.get("vpc_id")).toBe("pulumi.Input[Optional[_builtins.str]]");
-        expect(args.get("subnet_ids")).toBe("Optional[Sequence[pulumi.Input[_builtins.str]]]");
+        expect(args.get("subnet_ids")).toBe("pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]");
         expect(args.get("quota_backend_bytes")).toBe("Optional[_builtins.float]");
     });
 

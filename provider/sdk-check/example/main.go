@@ -21,8 +21,8 @@ func main() {
 			// A whole number of bytes, a float64 in Go: 8 GiB does not fit a 32-bit int.
 			QuotaBackendBytes: pulumi.Float64Ref(8 << 30),
 			VpcId:             network.GetStringOutput(pulumi.String("vpcId")),
-			// The list is plain (its length shapes the cluster); each id in it may be an output.
-			SubnetIds: []pulumi.StringInput{
+			// Each id may be an output, or the whole list one (GetOutput(...).AsStringArrayOutput()).
+			SubnetIds: pulumi.StringArray{
 				network.GetStringOutput(pulumi.String("privateSubnetA")),
 				network.GetStringOutput(pulumi.String("privateSubnetB")),
 				pulumi.String("subnet-0123456789abcdef0"),
