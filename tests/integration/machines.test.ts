@@ -17,6 +17,23 @@ import { waitFor } from "../helpers/processes";
 
 const onMachines = process.getuid?.() === 0 ? describe : describe.skip;
 
+interface PublishedMetric {
+    metric: string;
+    dimensions: string;
+    value: number;
+}
+
+/** What the machines published to the sandbox's CloudWatch, one entry a put-metric-data call, in order. */
+function publishedMetrics(): PublishedMetric[] {
+    const file = path.join(readState("machines")!.machineSetup.metricsDir, METRICS_FILE);
+    if (!fs.existsSync(file)) return [];
+    return fs
+        .readFileSync(file, "utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as PublishedMetric);
+}
+
 describe("without root the sandbox is refused in one line, before anything is made", () => {
     const refusal = "the sandbox's machines need root and network namespaces (systemd-nspawn, loop devices and ip netns); run the sandbox as root";
     test("up, as a user other than root", async () => {
@@ -162,20 +179,15 @@ onMachines("nspawn machines: the dev stack", () => {
     });
 
     test("a certificate sync through systemd checks the real certificates, then publishes the days they have left, per member", async () => {
-        const metricsFile = path.join(readState("machines")!.machineSetup.metricsDir, METRICS_FILE);
-        const before = fs.existsSync(metricsFile) ? fs.readFileSync(metricsFile, "utf8").split("\n").filter(Boolean).length : 0;
+        const before = publishedMetrics().length;
         const sync = await sandbox.exec("etcd2", ["systemctl", "start", CERT_SYNC_SERVICE], 120_000);
         expect(sync.code).toBe(0);
         const journal = (await sandbox.exec("etcd2", ["journalctl", "--no-pager", "-o", "cat", "-u", CERT_SYNC_SERVICE])).stdout;
         expect(journal).toMatch(/etcd-fetch-certs: etcd2: 0 of 5 files changed/);
         expect(journal).not.toContain("REFUSED");
         const printed = JSON.parse(journal.split("\n").filter((l) => l.startsWith('{"member":"etcd2"')).pop()!) as { certificateDaysLeft: number; caDaysLeft: number };
-        const published = fs
-            .readFileSync(metricsFile, "utf8")
-            .split("\n")
-            .filter(Boolean)
+        const published = publishedMetrics()
             .slice(before)
-            .map((l) => JSON.parse(l) as { metric: string; dimensions: string; value: number })
             .filter((m) => m.dimensions.endsWith(",Member=etcd2"));
         // The last run's two metrics (the timer may have run too; the journal's last line is the last run's).
         expect(published.slice(-2).map((m) => [m.metric, m.value])).toEqual([
@@ -295,8 +307,7 @@ onMachines("nspawn machines: the dev stack", () => {
     }, 6 * 60_000);
 
     test("a bootstrap that fails (an SSM parameter not readable yet) is published at once for its alarm, and retried by systemd until etcd runs", async () => {
-        const metricsFile = path.join(readState("machines")!.machineSetup.metricsDir, METRICS_FILE);
-        const metricsBefore = fs.existsSync(metricsFile) ? fs.readFileSync(metricsFile, "utf8").split("\n").filter(Boolean).length : 0;
+        const metricsBefore = publishedMetrics().length;
         const parameter = (await sandbox.exec("etcd3", ["sh", "-c", ". /etc/etcd/member.env && echo \"$MEMBER_CERT_PARAMETER\""])).stdout.trim();
         expect(parameter).toMatch(/^\/etcd\//);
         // The machines read the plan's parameters from the stack's ssm/ directory, bound read-only.
@@ -333,12 +344,8 @@ onMachines("nspawn machines: the dev stack", () => {
             expect(await readKey(sandbox.member("etcd3").clientUrl)).toBe("while-stopped");
             // Each failed attempt, through the unit's ExecStopPost: UnitFailed = 1 for this member's
             // bootstrap (what its bootstrap-failed alarm watches); the attempt that succeeded published none.
-            const failures = fs
-                .readFileSync(metricsFile, "utf8")
-                .split("\n")
-                .filter(Boolean)
+            const failures = publishedMetrics()
                 .slice(metricsBefore)
-                .map((l) => JSON.parse(l) as { metric: string; dimensions: string; value: number })
                 .filter((m) => m.metric === "UnitFailed");
             expect(failures.length).toBe(restarts);
             for (const failure of failures) expect(failure).toMatchObject({ value: 1, dimensions: expect.stringMatching(/,Member=etcd3,Unit=etcd-bootstrap\.service$/) });
