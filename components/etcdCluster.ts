@@ -470,8 +470,9 @@ export class EtcdCluster extends pulumi.ComponentResource {
             { clusterId, backupIntervalMinutes: backup.intervalMinutes, quotaAlarmPercent: backup.quotaAlarmPercent, alarmTopicArn: backup.alarmTopicArn, tags },
             { parent: this },
         );
-        // A bucket of the user's is theirs to lock; its retention is not known here (README, backupBucketName).
-        const retainedVersions = !backup.bucketName && backup.objectLock;
+        // The component's own bucket may hold retained versions whenever object lock was ever on (it
+        // cannot be turned off); a bucket of the user's is theirs to lock (README, backupBucketName).
+        const retainedVersions = !backup.bucketName;
         const scripts = backupScriptObjects(`${name}-script`, { bucketName, prefix: clusterId, kmsKeyArn: backupKeyArn, tags, retainedVersions }, { parent: this });
         return { bucketName, bucketArn, prefix: clusterId, scripts, kmsKeyArn: backupKeyArn };
     }

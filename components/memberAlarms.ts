@@ -106,7 +106,7 @@ export class EtcdMemberAlarms extends pulumi.ComponentResource {
                 treatMissingData: "missing",
             });
             unitFailed(member, "bootstrap-failed", UNITS.bootstrap, BOOTSTRAP_PERIOD_SECONDS, "its bootstrap failed (it retries every 30 s; `journalctl -u etcd-bootstrap` on it says why)");
-            unitFailed(member, "cert-sync-failed", UNITS.certSync, period, "its certificate sync failed: a refused set keeps the current files (`journalctl -u etcd-cert-sync` on it says why)");
+            unitFailed(member, "cert-sync-failed", UNITS.certSync, period, "its certificate sync failed (a set refused, which keeps the current files; SSM unreadable; or the expiry check after it): `journalctl -u etcd-cert-sync` on it says why");
             expiry(member, "cert-expiry", METRICS.certificateDaysLeft, leafDays, `a certificate has less than ${leafDays} days left (half the renewal window passed without a pulumi up)`);
             expiry(member, "ca-expiry", METRICS.caDaysLeft, caDays, `the CA has less than ${caDays} days left (less than one certificate validity)`);
         }

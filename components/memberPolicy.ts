@@ -62,11 +62,18 @@ export function memberPolicyDocument(input: MemberPolicyInput): object {
                 Resource: parameterArn(input, ssmParameters.clusterFormed(input.parameterPrefix)),
             },
             {
-                // etcd-record-formed adds its cluster's id; a restore of "latest" lists them.
+                // etcd-record-formed adds its cluster's id under the ids path ...
                 Sid: "RecordClusterIds",
                 Effect: "Allow",
-                Action: ["ssm:PutParameter", "ssm:GetParametersByPath"],
-                Resource: [clusterIds, `${clusterIds}/*`],
+                Action: "ssm:PutParameter",
+                Resource: `${clusterIds}/*`,
+            },
+            {
+                // ... and a restore of "latest" lists them (authorized on the path itself).
+                Sid: "ListClusterIds",
+                Effect: "Allow",
+                Action: "ssm:GetParametersByPath",
+                Resource: clusterIds,
             },
             {
                 // ... but never replaces one: a compromised member could otherwise make every real

@@ -1,7 +1,7 @@
 import type { EtcdClusterArgs } from "./clusterArgs";
 
 /**
- * The node scripts' tunables: numbers a script reads from its environment as `${NAME:-default}`,
+ * The node scripts' tunables (times, counts and sizes): numbers a script reads from its environment as `${NAME:-default}`,
  * each with the default given here (tests/unit/nodeContract.test.ts holds every script to this
  * table, and the table to the scripts). member.env sets one only when a cluster setting asks for
  * another value (NODE_SETTINGS), so a cluster that keeps the defaults keeps its user data. An
@@ -18,6 +18,9 @@ export const NODE_TUNABLES = Object.freeze({
     SSM_ATTEMPTS: { default: 5, scripts: ["etcd-fetch-certs", "etcd-fetch-roster"], doc: "reads of a parameter (certificates, the roster) before the step fails" },
     FETCH_SCRIPTS_RETRY_SECONDS: { default: 3, scripts: ["etcd-fetch-scripts"], doc: "the backoff step between fetches of a backup script" },
     BACKUP_FUTURE_SECONDS: { default: 600, scripts: ["etcd-backup-common"], doc: "a finished backup dated further ahead than this is left out (a wrong clock, a planted object)" },
+    BACKUP_SINGLE_PUT_MAX_BYTES: { default: 5368709120, scripts: ["etcd-backup-common"], doc: "a snapshot larger than this goes up as a multipart upload (S3 takes 5 GiB in one PUT)" },
+    BACKUP_PART_BYTES: { default: 67108864, scripts: ["etcd-backup-common"], doc: "the smallest part of a multipart upload (more when 9,000 parts would not hold the snapshot)" },
+    DEFRAG_MIN_RECLAIM_BYTES: { default: 67108864, scripts: ["etcd-defrag"], doc: "a member is defragmented only when at least this much can be reclaimed" },
     BACKUP_SNAPSHOT_TIMEOUT_SECONDS: { default: 1800, scripts: ["etcd-backup"], doc: "longest `etcdctl snapshot save`" },
     VERIFY_TIMEOUT_SECONDS: { default: 600, scripts: ["etcd-snapshot-verify"], doc: "longest check of a snapshot" },
     DEFRAG_LOCK_TTL_SECONDS: { default: 30, scripts: ["etcd-defrag"], doc: "the lease of the defragmentation lock in etcd" },

@@ -69,7 +69,8 @@ s3_cli() {
 # member's role refuse a snapshot write without the condition, so an AWS CLI without --if-none-match
 # (older than 2.22 / 1.36) cannot back up: that fails here, naming the fix. Up to
 # BACKUP_SINGLE_PUT_MAX_BYTES (5 GiB, S3's limit for one PUT) the file goes up in one PUT; a larger
-# one as a multipart upload whose completion carries the condition (the parts cannot).
+# one as a multipart upload whose completion carries the condition (the parts cannot). Every write
+# carries a CRC32 checksum, which S3 also demands of writes into a bucket with a default retention.
 # put_new_object FILE KEY CONTENT-TYPE METADATA-JSON
 put_new_object() {
   local file="$1" key="$2" type="$3" metadata="$4" out sse=()
@@ -80,7 +81,7 @@ put_new_object() {
     return
   fi
   out="$(s3_cli s3api put-object --bucket "$BACKUP_BUCKET" --key "$key" --body "$file" --content-type "$type" \
-    --metadata "$metadata" "${sse[@]}" --if-none-match '*' 2>&1 >/dev/null)" && return 0
+    --metadata "$metadata" "${sse[@]}" --checksum-algorithm CRC32 --if-none-match '*' 2>&1 >/dev/null)" && return 0
   conditional_write_failure "$key" "$out"
 }
 
@@ -97,39 +98,53 @@ conditional_write_failure() { # key cli-output
 }
 
 # A multipart upload of FILE as the new object KEY: parts of at least BACKUP_PART_BYTES (64 MiB;
-# more when 9,000 parts would not hold the file, S3 allows 10,000), cut one at a time next to FILE so
-# the volume needs room for one part only; completed with If-None-Match, aborted on any failure.
+# more when 9,000 parts would not hold the file, S3 allows 10,000), cut one at a time into
+# FILE.part (the volume needs room for one part; etcd-backup's sweep removes one a crash leaves),
+# each with its CRC32, which the upload declares and the completion lists; completed with
+# If-None-Match, aborted on any failure.
 # put_new_object_in_parts FILE KEY CONTENT-TYPE METADATA-JSON [SSE-OPTION...]
 put_new_object_in_parts() {
   local file="$1" key="$2" type="$3" metadata="$4"
   shift 4
-  local size part_bytes parts upload_id part_file out etag number etags=()
+  local size part_bytes parts upload_id part_file out err number sent=() why
+  part_file="$file.part"
+  err="$(mktemp)"
   size="$(stat -c %s "$file")"
   part_bytes="${BACKUP_PART_BYTES:-67108864}"
   if ((size > part_bytes * 9000)); then part_bytes=$(((size + 8999) / 9000)); fi
   parts=$(((size + part_bytes - 1) / part_bytes))
-  upload_id="$(s3_cli s3api create-multipart-upload --bucket "$BACKUP_BUCKET" --key "$key" --content-type "$type" \
-    --metadata "$metadata" "$@" --query UploadId --output text 2>&1)" || { echo "$upload_id" >&2; return 1; }
+  if ! upload_id="$(s3_cli s3api create-multipart-upload --bucket "$BACKUP_BUCKET" --key "$key" --content-type "$type" \
+    --metadata "$metadata" "$@" --checksum-algorithm CRC32 --query UploadId --output text 2>"$err")"; then
+    cat "$err" >&2
+    rm -f "$err"
+    return 1
+  fi
   log "$key: $size bytes in $parts parts (multipart upload $upload_id)"
-  part_file="$(mktemp "$(dirname "$file")/.part.XXXXXX")"
   for ((number = 1; number <= parts; number++)); do
-    if ! dd if="$file" of="$part_file" bs="$part_bytes" skip=$((number - 1)) count=1 status=none ||
-      ! etag="$(s3_cli s3api upload-part --bucket "$BACKUP_BUCKET" --key "$key" --upload-id "$upload_id" \
-        --part-number "$number" --body "$part_file" --query ETag --output text 2>&1)"; then
-      echo "part $number of $key failed: ${etag:-cutting it from $file failed}" >&2
+    why=""
+    if ! dd if="$file" of="$part_file" bs="$part_bytes" skip=$((number - 1)) count=1 status=none 2>"$err"; then
+      why="cutting it from $file failed: $(head -c 300 "$err")"
+    elif ! out="$(s3_cli s3api upload-part --bucket "$BACKUP_BUCKET" --key "$key" --upload-id "$upload_id" --part-number "$number" \
+      --body "$part_file" --checksum-algorithm CRC32 --query '[ETag,ChecksumCRC32]' --output text 2>"$err")"; then
+      why="$(head -c 500 "$err")"
+    fi
+    if [[ -n "$why" ]]; then
+      echo "part $number of $key failed: $why" >&2
       break
     fi
-    etags+=("$etag")
+    sent+=("$out")
   done
-  rm -f "$part_file"
-  if ((${#etags[@]} == parts)) && out="$(s3_cli s3api complete-multipart-upload --bucket "$BACKUP_BUCKET" --key "$key" \
-    --upload-id "$upload_id" --if-none-match '*' --multipart-upload "$(printf '%s\n' "${etags[@]}" |
-      jq -cRn '[inputs] | {Parts: [to_entries[] | {ETag: .value, PartNumber: (.key + 1)}]}')" 2>&1 >/dev/null)"; then
+  rm -f "$part_file" "$err"
+  # Each part as S3 answered it: "ETag<TAB>CRC32" (a server that keeps no checksums says None).
+  if ((${#sent[@]} == parts)) && out="$(s3_cli s3api complete-multipart-upload --bucket "$BACKUP_BUCKET" --key "$key" \
+    --upload-id "$upload_id" --if-none-match '*' --multipart-upload "$(printf '%s\n' "${sent[@]}" |
+      jq -cRn '[inputs | split("\t")] | {Parts: [to_entries[] | {ETag: .value[0], PartNumber: (.key + 1)}
+        + (if (.value[1] // "None") != "None" then {ChecksumCRC32: .value[1]} else {} end)]}')" 2>&1 >/dev/null)"; then
     return 0
   fi
   s3_cli s3api abort-multipart-upload --bucket "$BACKUP_BUCKET" --key "$key" --upload-id "$upload_id" >/dev/null 2>&1 ||
-    log "could not abort multipart upload $upload_id of $key; the bucket's lifecycle removes it after a day"
-  ((${#etags[@]} == parts)) && conditional_write_failure "$key" "$out"
+    log "could not abort multipart upload $upload_id of $key; its parts stay until aborted (the component's bucket's lifecycle rule does that after a day)"
+  ((${#sent[@]} == parts)) && conditional_write_failure "$key" "$out"
   return 1
 }
 # The bucket's layout, as config/contract.ts s3Keys has it (tests/integration/nodeScripts.test.ts

@@ -1,4 +1,5 @@
 import { UNITS } from "../../config/contract";
+import { NODE_TUNABLES } from "../../config/nodeTunables";
 import { ETCD_USER } from "./memberEnv";
 import { caAtStartFile, certFiles, configFiles, NodePaths, resolveNodePaths } from "./paths";
 import { KEEPER_SERVICE, renderKeeperService } from "./keeper";
@@ -90,10 +91,18 @@ export function renderBootstrapService(input: MemberRenderInput, paths?: Partial
             ["Restart", "on-failure"],
             ["RestartSec", BOOTSTRAP_RETRY_SECONDS],
             // Bounded: a hung step (a download, a peer probe) is killed and the bootstrap retried.
-            ["TimeoutStartSec", "15min"],
+            // A longer learner wait (learnerPromoteWaitSeconds) lengthens it as much.
+            ["TimeoutStartSec", bootstrapTimeout(input)],
         ]),
         section("Install", [["WantedBy", "multi-user.target"]]),
     );
+}
+
+/** etcd-bootstrap's time limit: 15 minutes, plus what a learner's promotion may wait beyond its default. */
+function bootstrapTimeout(input: MemberRenderInput): string {
+    const promote = input.tunables.PROMOTE_WAIT_SECONDS;
+    const extra = promote === undefined ? 0 : Math.max(0, promote - NODE_TUNABLES.PROMOTE_WAIT_SECONDS.default);
+    return extra === 0 ? "15min" : `${15 * 60 + extra}s`;
 }
 
 /**

@@ -290,8 +290,9 @@ describe(`backups of etcd ${version} into S3 on loopback`, () => {
         expect(completions[0]).toContain('"PartNumber":3');
         // Nothing creates the object without the condition: no put-object, no s3 cp.
         expect(sent.filter((c) => / s3api put-object | s3 cp /.test(c))).toEqual([]);
-        // No part file is left beside the snapshot.
-        expect(fs.readdirSync(dir).filter((f) => f.startsWith(".part."))).toEqual([]);
+        // Each part declared its CRC32, and no part file is left beside the snapshot.
+        expect(sent.filter((c) => / s3api (create-multipart-upload|upload-part) /.test(c)).every((c) => c.includes("--checksum-algorithm CRC32"))).toBe(true);
+        expect(fs.existsSync(`${big}.part`)).toBe(false);
     });
 
     it("publishes the backup age to CloudWatch when metrics are on (AWS CLI stand-in records the call)", async () => {

@@ -418,14 +418,15 @@ describe("IAM", () => {
             const policy = JSON.parse(String(named("aws:iam/rolePolicy:RolePolicy", `alpha-etcd${n}-policy`).inputs.policy));
             const base = "arn:aws:ssm:eu-west-1:123456789012:parameter/etcd/proj/test/alpha";
             const own = [`${base}/ca.pem`, `${base}/members/etcd${n}/*`];
-            const [read, decrypt, record, ids, writeOnce, roster, agent] = policy.Statement;
+            const [read, decrypt, record, ids, listIds, writeOnce, roster, agent] = policy.Statement;
             expect(read).toEqual({ Sid: "ReadOwnCertificates", Effect: "Allow", Action: ["ssm:GetParameter", "ssm:GetParameters"], Resource: own });
             expect(decrypt.Action).toBe("kms:Decrypt");
             expect(decrypt.Resource).toMatch(/^arn:aws:kms:eu-west-1:123456789012:key\//);
             expect(decrypt.Condition.StringLike["kms:EncryptionContext:PARAMETER_ARN"]).toEqual(own);
             // The only parameters a member writes: the cluster's formed record and new cluster ids, nothing of another member.
             expect(record).toEqual({ Sid: "RecordClusterFormed", Effect: "Allow", Action: ["ssm:GetParameter", "ssm:PutParameter"], Resource: `${base}/cluster/formed` });
-            expect(ids).toEqual({ Sid: "RecordClusterIds", Effect: "Allow", Action: ["ssm:PutParameter", "ssm:GetParametersByPath"], Resource: [`${base}/cluster/ids`, `${base}/cluster/ids/*`] });
+            expect(ids).toEqual({ Sid: "RecordClusterIds", Effect: "Allow", Action: "ssm:PutParameter", Resource: `${base}/cluster/ids/*` });
+            expect(listIds).toEqual({ Sid: "ListClusterIds", Effect: "Allow", Action: "ssm:GetParametersByPath", Resource: `${base}/cluster/ids` });
             expect(writeOnce).toEqual({
                 Sid: "ClusterIdsAreWriteOnce",
                 Effect: "Deny",
@@ -439,8 +440,8 @@ describe("IAM", () => {
             expect(roster).toEqual({ Sid: "ReadRoster", Effect: "Allow", Action: "ssm:GetParameter", Resource: `${base}/cluster/members` });
             expect(agent.Action.every((a: string) => /^(ssm:UpdateInstanceInformation|ssmmessages:|ec2messages:)/.test(a))).toBe(true);
             // Certificate expiry, backup age and quota: only into the package's namespace.
-            expect(policy.Statement[7]).toEqual({ Sid: "PublishMetrics", Effect: "Allow", Action: "cloudwatch:PutMetricData", Resource: "*", Condition: { StringEquals: { "cloudwatch:namespace": "EtcdCluster" } } });
-            const backup = policy.Statement.slice(8);
+            expect(policy.Statement[8]).toEqual({ Sid: "PublishMetrics", Effect: "Allow", Action: "cloudwatch:PutMetricData", Resource: "*", Condition: { StringEquals: { "cloudwatch:namespace": "EtcdCluster" } } });
+            const backup = policy.Statement.slice(9);
             const bucketArn = "arn:aws:s3:::alpha-backups-mock"; // the mock's name for the bucketPrefix "alpha-backups-"
             expect(backup).toEqual([
                 { Sid: "ReadOwnObjects", Effect: "Allow", Action: "s3:GetObject", Resource: `${bucketArn}/proj/test/alpha/*` },

@@ -74,14 +74,14 @@ describe("options that change the shape: no gate and unprotected volumes", () =>
         expect(resources.filter((r) => r.type === "aws:ebs/volume:Volume").map((v) => v.protect)).toEqual([false, false, false]);
     });
 
-    test("protectData false: no object lock, so the node scripts need no bypass to be deleted", () => {
+    test("protectData false: no object lock now; the node scripts still delete with the bypass (an earlier lock may have retained versions: S3 cannot turn it off)", () => {
         const bucket = one(resources, "aws:s3/bucket:Bucket", "devlike-backups");
         expect(bucket.inputs.objectLockEnabled).toBe(false);
         expect(bucket.ignoreChanges).toEqual(["objectLockEnabled"]);
         expect(countByType(resources)["aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration"]).toBeUndefined();
         const scripts = resources.filter((r) => r.type === "aws:s3/bucketObjectv2:BucketObjectv2");
         expect(scripts.length).toBeGreaterThan(0);
-        for (const script of scripts) expect(script.inputs.forceDestroy).toBe(false);
+        for (const script of scripts) expect(script.inputs.forceDestroy).toBe(true);
     });
 });
 

@@ -61,7 +61,7 @@ describe("the node scripts and member.env agree", () => {
     });
 
     test("every tunable a script reads has the default config/nodeTunables.ts gives it, in the scripts the table names", () => {
-        const tunable = /^[A-Z][A-Z0-9_]*_(SECONDS|ATTEMPTS)$/;
+        const tunable = /^[A-Z][A-Z0-9_]*_(SECONDS|ATTEMPTS|BYTES)$/;
         const found = scripts.flatMap(({ name, text }) => literalDefaults(text).filter(({ key }) => tunable.test(key)).map(({ key, value }) => ({ script: name, key, value })));
         const table = NODE_TUNABLES as Record<string, { default: number; scripts: readonly string[] }>;
         // Every one the scripts read is in the table, with the table's default.

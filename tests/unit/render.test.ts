@@ -136,6 +136,13 @@ describe("renderMemberEnv", () => {
         expect(renderMemberEnv(input({ tunables: { PROMOTE_WAIT_SECONDS: 1800 } }))).toContain("\nPROMOTE_WAIT_SECONDS='1800'\n");
     });
 
+    it("gives the bootstrap unit the time a longer learner wait needs (it runs inside the bootstrap)", () => {
+        const timeout = (tunables: MemberRenderInput["tunables"]) => /^TimeoutStartSec=(.+)$/m.exec(renderSystemdUnits(input({ tunables }))["etcd-bootstrap.service"])![1];
+        expect(timeout({})).toBe("15min");
+        expect(timeout({ PROMOTE_WAIT_SECONDS: 300 })).toBe("15min");
+        expect(timeout({ PROMOTE_WAIT_SECONDS: 3600 })).toBe(`${900 + 3000}s`);
+    });
+
     it("quotes a value so a single quote cannot break out", () => {
         expect(shellQuote("it's")).toBe(`'it'\\''s'`);
         const hostile = `x'; touch /tmp/pwned; echo '$(id)\`id\``;
