@@ -59,6 +59,15 @@ export interface HealthGateArgs {
 }
 
 /**
+ * The gate's variable that says whether its creation waits. The script reads it only when the gate is
+ * created, and the cluster's first deployment sets it to skip on every gate but the last, so it is
+ * ignored on update. Otherwise the next `pulumi up` after the cluster formed would turn it to wait:
+ * it would update those gates (and run their checks) with nothing changed, and every offline plan
+ * diff would show it.
+ */
+const WAIT_ON_CREATE_VARIABLE = "GATE_ON_CREATE";
+
+/**
  * A health gate after one member: waits until every member is healthy and there is exactly one
  * leader, or fails the update with the reason. The next member depends on this gate, so a change
  * that touches every member proceeds one member at a time.
@@ -67,7 +76,7 @@ export function healthGate(name: string, args: HealthGateArgs, opts: pulumi.Cust
     const common = {
         GATE_MODE: args.mode,
         GATE_MEMBER: args.memberName,
-        GATE_ON_CREATE: pulumi.output(args.waitOnCreate).apply((wait) => (wait ? "wait" : "skip")),
+        [WAIT_ON_CREATE_VARIABLE]: pulumi.output(args.waitOnCreate).apply((wait) => (wait ? "wait" : "skip")),
         GATE_TIMEOUT_SECONDS: String(args.timeoutSeconds),
         GATE_FINGERPRINT: args.fingerprint,
         GATE_REQUIRED_MEMBERS: args.requiredMembers.join(","),
@@ -85,7 +94,7 @@ export function healthGate(name: string, args: HealthGateArgs, opts: pulumi.Cust
             update: "update",
             environment,
         },
-        opts,
+        { ...opts, ignoreChanges: [...(opts.ignoreChanges ?? []), `environment.${WAIT_ON_CREATE_VARIABLE}`] },
     );
 }
 

@@ -63,6 +63,12 @@ export interface PlanDiff {
     added: AddedOrRemoved[];
     removed: AddedOrRemoved[];
     changed: ResourceChange[];
+    /**
+     * Resources whose inputs differ only where their ignoreChanges says: the engine keeps the old
+     * values on update, so they are not updated (and are counted in `unchanged`). Listed because the
+     * new value still reaches a resource created later (a new AMI, a new member's gate).
+     */
+    ignored: ResourceChange[];
     unchanged: number;
     outputs: ValueChange[];
 }
@@ -105,6 +111,7 @@ export function diffPlans(baseDoc: PlanDoc, headDoc: PlanDoc): PlanDiff {
     const added: AddedOrRemoved[] = [];
     const removed: AddedOrRemoved[] = [];
     const changed: ResourceChange[] = [];
+    const ignored: ResourceChange[] = [];
     let unchanged = 0;
 
     for (const [key, after] of head) {
@@ -114,10 +121,11 @@ export function diffPlans(baseDoc: PlanDoc, headDoc: PlanDoc): PlanDiff {
             continue;
         }
         const change = diffResource(before, after);
-        if (change) {
+        if (change && !onlyIgnored(change, after)) {
             changed.push(change);
         } else {
             unchanged += 1;
+            if (change) ignored.push(change);
         }
     }
     for (const [key, before] of base) {
@@ -133,12 +141,19 @@ export function diffPlans(baseDoc: PlanDoc, headDoc: PlanDoc): PlanDiff {
         added: added.sort(byTypeThenName),
         removed: removed.sort(byTypeThenName),
         changed: changed.sort(byTypeThenName),
+        ignored: ignored.sort(byTypeThenName),
         unchanged,
         outputs,
     };
 }
 
-/** True when the diff shows nothing: no resource or stack output changed. */
+/** A change the engine makes no update for: every input that differs is ignored, and nothing else differs. */
+function onlyIgnored(change: ResourceChange, after: PlanDocResource): boolean {
+    const ignored = new Set(after.options?.ignoreChanges ?? []);
+    return change.options.length === 0 && change.parentBefore === undefined && !change.replaced && change.inputs.every((c) => isIgnored(c.path, ignored));
+}
+
+/** True when `pulumi up` would do nothing: no resource is added, removed or updated and no stack output changed. */
 export function isEmptyDiff(diff: PlanDiff): boolean {
     return diff.added.length === 0 && diff.removed.length === 0 && diff.changed.length === 0 && diff.outputs.length === 0;
 }
@@ -359,14 +374,16 @@ export function formatPlanDiff(diff: PlanDiff, options: FormatOptions): string {
     const lines: string[] = [];
     lines.push(`### Offline plan diff: stack ${code(diff.stack)}`, "");
     lines.push(`Base ${options.baseLabel} → head ${options.headLabel}. Project ${code(diff.project)}${diff.region ? `, region ${code(diff.region)}` : ""}.`, "");
+    const ignoredNote = diff.ignored.length > 0 ? ` (${diff.ignored.length} of them differ only in inputs they ignore on update, listed below)` : "";
     if (isEmptyDiff(diff)) {
-        lines.push(`**No changes.** The ${diff.unchanged} resources and the stack outputs are the same.`, "");
+        lines.push(`**No changes.** The ${diff.unchanged} resources and the stack outputs are the same${ignoredNote}.`, "");
+        lines.push(...ignoredSection(diff));
         lines.push(FOOTNOTE, "");
         return lines.join("\n");
     }
     const replaced = diff.changed.filter((c) => c.replaced).length;
     lines.push(
-        `**${diff.added.length} to add, ${diff.removed.length} to remove, ${diff.changed.length} to change${replaced ? ` (${replaced} replaced)` : ""}, ${diff.unchanged} unchanged.**`,
+        `**${diff.added.length} to add, ${diff.removed.length} to remove, ${diff.changed.length} to change${replaced ? ` (${replaced} replaced)` : ""}, ${diff.unchanged} unchanged${ignoredNote}.**`,
         "",
     );
     const members = diff.changed.filter((c) => c.replaced && c.type === "aws:ec2/instance:Instance").map((c) => c.name);
@@ -391,22 +408,31 @@ export function formatPlanDiff(diff: PlanDiff, options: FormatOptions): string {
     }
     if (diff.changed.length > 0) {
         lines.push(`#### Changed (${diff.changed.length})`, "");
-        for (const change of diff.changed) {
-            lines.push(`##### ${resourceLine(change)}${change.replaced ? " (replaced)" : ""}`, "");
-            if (change.hints.length > 0) {
-                lines.push(change.hints.map((h) => `> ${h}`).join("\n>\n"), "");
-            }
-            lines.push(...formatChanges(change.inputs));
-            lines.push(...formatChanges(change.options.map((c) => ({ ...c, path: `(option) ${c.path}` }))));
-            lines.push("");
-        }
+        diff.changed.forEach((change) => lines.push(...formatResourceChange(change)));
     }
+    lines.push(...ignoredSection(diff));
     if (diff.outputs.length > 0) {
         lines.push(`#### Stack outputs (${diff.outputs.length} changed)`, "");
         lines.push(...formatChanges(diff.outputs), "");
     }
     lines.push(FOOTNOTE, "");
     return lines.join("\n");
+}
+
+function formatResourceChange(change: ResourceChange): string[] {
+    const lines = [`##### ${resourceLine(change)}${change.replaced ? " (replaced)" : ""}`, ""];
+    if (change.hints.length > 0) {
+        lines.push(change.hints.map((h) => `> ${h}`).join("\n>\n"), "");
+    }
+    lines.push(...formatChanges(change.inputs));
+    lines.push(...formatChanges(change.options.map((c) => ({ ...c, path: `(option) ${c.path}` }))));
+    lines.push("");
+    return lines;
+}
+
+function ignoredSection(diff: PlanDiff): string[] {
+    if (diff.ignored.length === 0) return [];
+    return [`#### Ignored on update (${diff.ignored.length}), not updated`, "", ...diff.ignored.flatMap(formatResourceChange)];
 }
 
 const FOOTNOTE =

@@ -145,6 +145,12 @@ describe("instances", () => {
         expect(env(2).GATE_INSTANCE_ID).toBe(named("aws:ec2/instance:Instance", "alpha-etcd2").id);
         expect(env(2).GATE_FINGERPRINT).toMatch(/^[0-9a-f]{64}$/);
     });
+
+    test("a gate ignores GATE_ON_CREATE on update: the first update after the cluster formed changes no gate", () => {
+        for (let n = 1; n <= 3; n++) {
+            expect(named("command:local:Command", `alpha-etcd${n}-health`).ignoreChanges).toEqual(["environment.GATE_ON_CREATE"]);
+        }
+    });
 });
 
 describe("data volumes", () => {

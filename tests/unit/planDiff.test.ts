@@ -117,13 +117,43 @@ describe("replacement hints", () => {
         expect(formatPlanDiff(resized, LABELS)).not.toContain("Rehearse it");
     });
 
-    test("a changed AMI listed in ignoreChanges is not a replacement, and the comment says it is ignored", () => {
+    test("a changed AMI listed in ignoreChanges is no update, as for the engine: counted unchanged, and listed as ignored", () => {
         const base = doc([instance("etcd-etcd1", {}, { ignoreChanges: ["ami"] })]);
         const head = doc([instance("etcd-etcd1", { ami: "ami-2" }, { ignoreChanges: ["ami"] })]);
         const diff = diffPlans(base, head);
-        expect(diff.changed[0].replaced).toBe(false);
-        expect(diff.changed[0].hints).toEqual(["Ignored on update: `ami` (ignoreChanges), so this change reaches only new resources."]);
-        expect(formatPlanDiff(diff, LABELS)).not.toContain("(replaced)");
+        expect(diff.changed).toEqual([]);
+        expect(diff.unchanged).toBe(1);
+        expect(isEmptyDiff(diff)).toBe(true);
+        expect(diff.ignored.map((r) => r.name)).toEqual(["etcd-etcd1"]);
+        expect(diff.ignored[0].replaced).toBe(false);
+        expect(diff.ignored[0].hints).toEqual(["Ignored on update: `ami` (ignoreChanges), so this change reaches only new resources."]);
+        const markdown = formatPlanDiff(diff, LABELS);
+        expect(markdown).toContain("**No changes.** The 1 resources and the stack outputs are the same (1 of them differ only in inputs they ignore on update, listed below).");
+        expect(markdown).toContain("#### Ignored on update (1), not updated");
+        expect(markdown).toContain("- `ami`: `ami-1` → `ami-2`");
+        expect(markdown).not.toContain("(replaced)");
+    });
+
+    test("a change to an ignored input next to one that is not is an update, with both listed", () => {
+        const base = doc([instance("etcd-etcd1", {}, { ignoreChanges: ["ami"] })]);
+        const head = doc([instance("etcd-etcd1", { ami: "ami-2", instanceType: "m7g.xlarge" }, { ignoreChanges: ["ami"] })]);
+        const diff = diffPlans(base, head);
+        expect(diff.ignored).toEqual([]);
+        expect(diff.changed.map((c) => c.inputs.map((i) => i.path))).toEqual([["ami", "instanceType"]]);
+        expect(formatPlanDiff(diff, LABELS)).toContain("**0 to add, 0 to remove, 1 to change, 0 unchanged.**");
+    });
+
+    test("a gate whose GATE_ON_CREATE turns from skip to wait once the cluster formed is no update (it ignores the key)", () => {
+        const gate = (onCreate: string) =>
+            res("command:local:Command", "etcd-etcd1-health", { environment: { GATE_MEMBER: "etcd1", GATE_ON_CREATE: onCreate } }, {
+                options: { dependsOn: [], deleteBeforeReplace: false, protect: false, ignoreChanges: ["environment.GATE_ON_CREATE"] },
+            });
+        const diff = diffPlans(doc([gate("skip")]), doc([gate("wait")]));
+        expect(isEmptyDiff(diff)).toBe(true);
+        expect(diff.ignored[0].inputs).toEqual([{ path: "environment.GATE_ON_CREATE", kind: "changed", before: "skip", after: "wait" }]);
+        // Without ignoreChanges it is an update that runs the gate again.
+        const unignored = (onCreate: string) => ({ ...gate(onCreate), options: { ...gate(onCreate).options, ignoreChanges: [] } });
+        expect(diffPlans(doc([unignored("skip")]), doc([unignored("wait")])).changed[0].hints).toEqual(["A changed command runs again on `pulumi up`."]);
     });
 
     test("ignoreChanges the head adds counts for that very update, as the engine applies the program's options: turning object lock on keeps the bucket", () => {
