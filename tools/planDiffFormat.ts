@@ -374,16 +374,21 @@ export function formatPlanDiff(diff: PlanDiff, options: FormatOptions): string {
     const lines: string[] = [];
     lines.push(`### Offline plan diff: stack ${code(diff.stack)}`, "");
     lines.push(`Base ${options.baseLabel} → head ${options.headLabel}. Project ${code(diff.project)}${diff.region ? `, region ${code(diff.region)}` : ""}.`, "");
-    const ignoredNote = diff.ignored.length > 0 ? ` (${diff.ignored.length} of them differ only in inputs they ignore on update, listed below)` : "";
+    const ignoredNote = diff.ignored.length > 0 ? ` ${diff.ignored.length} of the unchanged differ only in inputs they ignore on update (listed below).` : "";
     if (isEmptyDiff(diff)) {
-        lines.push(`**No changes.** The ${diff.unchanged} resources and the stack outputs are the same${ignoredNote}.`, "");
+        lines.push(
+            diff.ignored.length > 0
+                ? `**No changes.** None of the ${diff.unchanged} resources is updated and the stack outputs are the same.${ignoredNote}`
+                : `**No changes.** The ${diff.unchanged} resources and the stack outputs are the same.`,
+            "",
+        );
         lines.push(...ignoredSection(diff));
         lines.push(FOOTNOTE, "");
         return lines.join("\n");
     }
     const replaced = diff.changed.filter((c) => c.replaced).length;
     lines.push(
-        `**${diff.added.length} to add, ${diff.removed.length} to remove, ${diff.changed.length} to change${replaced ? ` (${replaced} replaced)` : ""}, ${diff.unchanged} unchanged${ignoredNote}.**`,
+        `**${diff.added.length} to add, ${diff.removed.length} to remove, ${diff.changed.length} to change${replaced ? ` (${replaced} replaced)` : ""}, ${diff.unchanged} unchanged.**${ignoredNote}`,
         "",
     );
     const members = diff.changed.filter((c) => c.replaced && c.type === "aws:ec2/instance:Instance").map((c) => c.name);

@@ -48,7 +48,7 @@ describe("npm run plan -- --diff", () => {
         const { code, stdout, stderr } = plan("--stack", "dev", "--diff", "HEAD");
         expect(stderr).toBe("");
         expect(code).toBe(0);
-        expect(stdout).toMatch(/\*\*No changes\.\*\* The \d+ resources and the stack outputs are the same \(2 of them differ only in inputs they ignore on update, listed below\)\./);
+        expect(stdout).toMatch(/\*\*No changes\.\*\* None of the \d+ resources is updated and the stack outputs are the same\. 2 of the unchanged differ only in inputs they ignore on update \(listed below\)\./);
         expect(stdout).toContain("#### Ignored on update (2), not updated");
         expect(stdout.match(/- `environment\.GATE_ON_CREATE`: `skip` → `wait`/g)).toHaveLength(2);
     });

@@ -128,7 +128,7 @@ describe("replacement hints", () => {
         expect(diff.ignored[0].replaced).toBe(false);
         expect(diff.ignored[0].hints).toEqual(["Ignored on update: `ami` (ignoreChanges), so this change reaches only new resources."]);
         const markdown = formatPlanDiff(diff, LABELS);
-        expect(markdown).toContain("**No changes.** The 1 resources and the stack outputs are the same (1 of them differ only in inputs they ignore on update, listed below).");
+        expect(markdown).toContain("**No changes.** None of the 1 resources is updated and the stack outputs are the same. 1 of the unchanged differ only in inputs they ignore on update (listed below).");
         expect(markdown).toContain("#### Ignored on update (1), not updated");
         expect(markdown).toContain("- `ami`: `ami-1` → `ami-2`");
         expect(markdown).not.toContain("(replaced)");
@@ -140,7 +140,7 @@ describe("replacement hints", () => {
         const diff = diffPlans(base, head);
         expect(diff.ignored).toEqual([]);
         expect(diff.changed.map((c) => c.inputs.map((i) => i.path))).toEqual([["ami", "instanceType"]]);
-        expect(formatPlanDiff(diff, LABELS)).toContain("**0 to add, 0 to remove, 1 to change, 0 unchanged.**");
+        expect(formatPlanDiff(diff, LABELS)).toContain("**0 to add, 0 to remove, 1 to change, 0 unchanged.**\n");
     });
 
     test("a gate whose GATE_ON_CREATE turns from skip to wait once the cluster formed is no update (it ignores the key)", () => {
@@ -151,6 +151,11 @@ describe("replacement hints", () => {
         const diff = diffPlans(doc([gate("skip")]), doc([gate("wait")]));
         expect(isEmptyDiff(diff)).toBe(true);
         expect(diff.ignored[0].inputs).toEqual([{ path: "environment.GATE_ON_CREATE", kind: "changed", before: "skip", after: "wait" }]);
+        // Next to a real change, it is counted unchanged and still listed.
+        const withResize = diffPlans(doc([gate("skip"), instance("etcd-etcd1")]), doc([gate("wait"), instance("etcd-etcd1", { instanceType: "m7g.xlarge" })]));
+        const markdown = formatPlanDiff(withResize, LABELS);
+        expect(markdown).toContain("**0 to add, 0 to remove, 1 to change, 1 unchanged.** 1 of the unchanged differ only in inputs they ignore on update (listed below).");
+        expect(markdown.indexOf("#### Ignored on update (1), not updated")).toBeGreaterThan(markdown.indexOf("#### Changed (1)"));
         // Without ignoreChanges it is an update that runs the gate again.
         const unignored = (onCreate: string) => ({ ...gate(onCreate), options: { ...gate(onCreate).options, ignoreChanges: [] } });
         expect(diffPlans(doc([unignored("skip")]), doc([unignored("wait")])).changed[0].hints).toEqual(["A changed command runs again on `pulumi up`."]);
