@@ -120,12 +120,12 @@ export function diffPlans(baseDoc: PlanDoc, headDoc: PlanDoc): PlanDiff {
             added.push({ ...ref(after), hints: addedHints(after) });
             continue;
         }
-        const change = diffResource(before, after);
-        if (change && !onlyIgnored(change, after)) {
-            changed.push(change);
+        const diffed = diffResource(before, after);
+        if (diffed?.updated) {
+            changed.push(diffed.change);
         } else {
             unchanged += 1;
-            if (change) ignored.push(change);
+            if (diffed) ignored.push(diffed.change);
         }
     }
     for (const [key, before] of base) {
@@ -145,12 +145,6 @@ export function diffPlans(baseDoc: PlanDoc, headDoc: PlanDoc): PlanDiff {
         unchanged,
         outputs,
     };
-}
-
-/** A change the engine makes no update for: every input that differs is ignored, and nothing else differs. */
-function onlyIgnored(change: ResourceChange, after: PlanDocResource): boolean {
-    const ignored = new Set(after.options?.ignoreChanges ?? []);
-    return change.options.length === 0 && change.parentBefore === undefined && !change.replaced && change.inputs.every((c) => isIgnored(c.path, ignored));
 }
 
 /** True when `pulumi up` would do nothing: no resource is added, removed or updated and no stack output changed. */
@@ -194,7 +188,11 @@ function walk(before: unknown, after: unknown, path: string, out: ValueChange[])
     out.push({ path, kind: "changed", before, after });
 }
 
-function diffResource(before: PlanDocResource, after: PlanDocResource): ResourceChange | undefined {
+/**
+ * How a resource differs, if it does, and whether the engine updates it: not when every input that
+ * differs is one its ignoreChanges names and nothing else (options, parent) differs.
+ */
+function diffResource(before: PlanDocResource, after: PlanDocResource): { change: ResourceChange; updated: boolean } | undefined {
     const inputs = diffValues(before.inputs ?? {}, after.inputs ?? {});
     const options = diffValues(normalizeOptions(before.options), normalizeOptions(after.options));
     const parentBefore = before.parent ?? undefined;
@@ -205,8 +203,9 @@ function diffResource(before: PlanDocResource, after: PlanDocResource): Resource
     const hints: string[] = [];
     let replaced = false;
     const ignored = new Set(after.options?.ignoreChanges ?? []);
-    const replacing = inputs.filter((c) => !isIgnored(c.path, ignored) && replacesResource(after, c.path));
+    const applied = inputs.filter((c) => !isIgnored(c.path, ignored));
     const ignoredChanges = inputs.filter((c) => isIgnored(c.path, ignored));
+    const replacing = applied.filter((c) => replacesResource(after, c.path));
     if (replacing.length > 0) {
         replaced = true;
         const order = after.options?.deleteBeforeReplace ? " (the old one is deleted first: deleteBeforeReplace)" : "";
@@ -215,7 +214,7 @@ function diffResource(before: PlanDocResource, after: PlanDocResource): Resource
     if (ignoredChanges.length > 0) {
         hints.push(`Ignored on update: ${listPaths(ignoredChanges)} (ignoreChanges), so this change reaches only new resources.`);
     }
-    hints.push(...inPlaceHints(after, inputs.filter((c) => !isIgnored(c.path, ignored))));
+    hints.push(...inPlaceHints(after, applied));
     if (parentBefore !== parentAfter) {
         replaced = true;
         hints.push(
@@ -225,7 +224,10 @@ function diffResource(before: PlanDocResource, after: PlanDocResource): Resource
     if (after.options?.protect && replaced) {
         hints.push("Protected: `pulumi up` refuses to replace it until protect is turned off.");
     }
-    return { ...ref(after), parentBefore: parentBefore !== parentAfter ? parentBefore : undefined, inputs, options, replaced, hints };
+    return {
+        change: { ...ref(after), parentBefore: parentBefore !== parentAfter ? parentBefore : undefined, inputs, options, replaced, hints },
+        updated: applied.length > 0 || options.length > 0 || parentBefore !== parentAfter,
+    };
 }
 
 function replacesResource(resource: PlanDocResource, path: string): boolean {

@@ -11,6 +11,8 @@ export const ETCD_SERVICE = UNITS.etcd;
 export const BOOTSTRAP_SERVICE = UNITS.bootstrap;
 /** How long a failed bootstrap waits before it tries again (SSM, S3 or the release download may come back). */
 export const BOOTSTRAP_RETRY_SECONDS = 30;
+/** etcd-bootstrap's usual time limit (a longer learner wait lengthens it: bootstrapTimeout). */
+const BOOTSTRAP_TIMEOUT_MINUTES = 15;
 export const CERT_SYNC_SERVICE = UNITS.certSync;
 export const CERT_SYNC_TIMER = UNITS.certSyncTimer;
 export const BACKUP_SERVICE = UNITS.backup;
@@ -98,11 +100,14 @@ export function renderBootstrapService(input: MemberRenderInput, paths?: Partial
     );
 }
 
-/** etcd-bootstrap's time limit: 15 minutes, plus what a learner's promotion may wait beyond its default. */
+/**
+ * etcd-bootstrap's time limit: the usual one, plus what a learner's promotion may wait beyond its
+ * default. The usual one stays written in minutes, as members already run it.
+ */
 function bootstrapTimeout(input: MemberRenderInput): string {
     const promote = input.tunables.PROMOTE_WAIT_SECONDS;
     const extra = promote === undefined ? 0 : Math.max(0, promote - NODE_TUNABLES.PROMOTE_WAIT_SECONDS.default);
-    return extra === 0 ? "15min" : `${15 * 60 + extra}s`;
+    return extra === 0 ? `${BOOTSTRAP_TIMEOUT_MINUTES}min` : `${BOOTSTRAP_TIMEOUT_MINUTES * 60 + extra}s`;
 }
 
 /**
